@@ -1,0 +1,133 @@
+/**
+ * Convolution and transposed convolution, forward and backward, over the window primitives.
+ * `flip` turns PyTorch's cross-correlation into true convolution (the lecture's "flip the filter and slide"):
+ * the kernel is reversed in every spatial dim before the window runs, and its gradient is reversed back.
+ */
+import { fail } from './errors';
+import type { ConvGeometry, ConvTransposeGeometry, WindowGeometry } from './geometry';
+import { padInput, padInputBackward } from './padding';
+import { formatShape, sizeOf, type Tensor } from './tensor';
+import { channelSums, gather, scatter, weightGrad } from './window';
+import { im2colConv } from './algorithms/im2col';
+import { winogradApplies, winogradConv } from './algorithms/winograd';
+import { fftConv } from './algorithms/fft';
+
+export const CONV_ALGORITHMS = ['auto', 'direct', 'im2col', 'winograd', 'fft'] as const;
+export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
+
+export interface ConvOptions {
+  readonly flip?: boolean;
+  readonly algorithm?: ConvAlgorithm;
+}
+
+export interface ConvGradients {
+  readonly gradInput: Tensor;
+  readonly gradWeight: Tensor;
+  readonly gradBias: Tensor | null;
+}
+
+/**
+ * Reverses a weight [C0][C1][*k] along every spatial dim. Reversing the row-major order of a whole
+ * kD×kH×kW block is the same as reversing each of its dims, so each block is simply read backwards.
+ */
+export function flipKernel(weight: Tensor): Tensor {
+  const taps = sizeOf(weight.shape.slice(2));
+  const out = new Float64Array(weight.data.length);
+  for (let base = 0; base < weight.data.length; base += taps) {
+    for (let t = 0; t < taps; t++) out[base + taps - 1 - t] = weight.data[base + t];
+  }
+  return { shape: weight.shape, data: out };
+}
+
+function checkOperand(t: Tensor, expected: readonly number[], name: string): void {
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    fail(name, 'shape_mismatch', `${name} has shape ${formatShape(t.shape)} but the request's geometry needs ${formatShape(expected)}`);
+  }
+}
+
+export function runWindowConv(w: WindowGeometry, big: Float64Array, weight: Float64Array, bias: Float64Array | null, algorithm: ConvAlgorithm): Float64Array {
+  switch (algorithm) {
+    case 'direct':
+    case 'auto':
+      return gather(w, big, weight, bias);
+    case 'im2col':
+      return im2colConv(w, big, weight, bias);
+    case 'winograd':
+      if (!winogradApplies(w)) {
+        fail('algorithm', 'not_applicable', "algorithm 'winograd' computes F(2x2, 3x3): it needs a 2-D 3x3 kernel with stride 1 and dilation 1; use 'auto', 'direct', 'im2col' or 'fft' here");
+      }
+      return winogradConv(w, big, weight, bias);
+    case 'fft':
+      return fftConv(w, big, weight, bias);
+  }
+}
+
+/** conv1d/2d/3d forward. */
+export function conv(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, options: ConvOptions = {}): Tensor {
+  checkOperand(input, g.inputShape, 'input');
+  checkOperand(weight, g.weightShape, 'weight');
+  const w = options.flip ? flipKernel(weight) : weight;
+  const big = g.paddingMode === 'zeros' ? input.data : padInput(g, input.data);
+  const out = runWindowConv(g.window, big, w.data, bias ? bias.data : null, options.algorithm ?? 'auto');
+  return { shape: g.outputShape, data: out };
+}
+
+/** Gradients of sum(conv(x, w, b) · gradOutput) with respect to x, w and b. */
+export function convBackward(g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor, options: ConvOptions = {}): ConvGradients {
+  checkOperand(input, g.inputShape, 'input');
+  checkOperand(weight, g.weightShape, 'weight');
+  checkOperand(gradOutput, g.outputShape, 'grad_output');
+  const w = options.flip ? flipKernel(weight) : weight;
+  const explicit = g.paddingMode !== 'zeros';
+  const big = explicit ? padInput(g, input.data) : input.data;
+  // ∂/∂x is the transposed conv of dY with W; for a padding mode it flows back through the padding copy.
+  const gradBig = scatter(g.window, gradOutput.data, w.data);
+  const gradInput = explicit ? padInputBackward(g, gradBig) : gradBig;
+  // ∂/∂W is the correlation of X with dY.
+  let gradWeight: Tensor = { shape: g.weightShape, data: weightGrad(g.window, big, gradOutput.data) };
+  if (options.flip) gradWeight = flipKernel(gradWeight);
+  const gradBias = g.hasBias ? { shape: [g.outChannels], data: channelSums(g.window, gradOutput.data) } : null;
+  return { gradInput: { shape: g.inputShape, data: gradInput }, gradWeight, gradBias };
+}
+
+/** conv_transpose1d/2d/3d forward: every input cell times the kernel, scattered and summed into the output. */
+export function convTranspose(g: ConvTransposeGeometry, input: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  checkOperand(input, g.inputShape, 'input');
+  checkOperand(weight, g.weightShape, 'weight');
+  const out = scatter(g.window, input.data, weight.data);
+  if (bias) addChannelBias(out, bias.data, g.window.batch, g.outChannels);
+  return { shape: g.outputShape, data: out };
+}
+
+/** Gradients of a transposed conv: the roles of gather and scatter swap. */
+export function convTransposeBackward(g: ConvTransposeGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor): ConvGradients {
+  checkOperand(input, g.inputShape, 'input');
+  checkOperand(weight, g.weightShape, 'weight');
+  checkOperand(gradOutput, g.outputShape, 'grad_output');
+  const w = g.window;
+  const gradInput = gather(w, gradOutput.data, weight.data, null);
+  const gradWeight = weightGrad(w, gradOutput.data, input.data);
+  let gradBias: Tensor | null = null;
+  if (g.hasBias) {
+    const plane = w.big[0] * w.big[1] * w.big[2];
+    const sums = new Float64Array(g.outChannels);
+    for (let n = 0; n < w.batch; n++) {
+      for (let c = 0; c < g.outChannels; c++) {
+        const base = (n * g.outChannels + c) * plane;
+        for (let i = 0; i < plane; i++) sums[c] += gradOutput.data[base + i];
+      }
+    }
+    gradBias = { shape: [g.outChannels], data: sums };
+  }
+  return { gradInput: { shape: g.inputShape, data: gradInput }, gradWeight: { shape: g.weightShape, data: gradWeight }, gradBias };
+}
+
+function addChannelBias(out: Float64Array, bias: Float64Array, batch: number, channels: number): void {
+  const plane = out.length / (batch * channels);
+  for (let n = 0; n < batch; n++) {
+    for (let c = 0; c < channels; c++) {
+      const base = (n * channels + c) * plane;
+      for (let i = 0; i < plane; i++) out[base + i] += bias[c];
+    }
+  }
+}

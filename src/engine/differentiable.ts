@@ -1,0 +1,59 @@
+/**
+ * The engine's ops as Differentiable functions of their tensor operands, for gradcheck. Each wraps one
+ * geometry, computed once, and the op's forward and backward kernels.
+ */
+import { conv, convBackward, convTranspose, convTransposeBackward, type ConvOptions } from './conv';
+import type { ConvGeometry, ConvTransposeGeometry, PoolGeometry } from './geometry';
+import type { Differentiable } from './gradcheck';
+import { avgPool, avgPoolBackward, maxPool, maxPoolBackward, type AvgPoolOptions } from './pool';
+import type { Tensor } from './tensor';
+
+const asTensor = (shape: readonly number[], data: Float64Array): Tensor => ({ shape, data });
+
+export function convFunction(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, options: ConvOptions = {}): Differentiable {
+  const inputs = bias ? [input, weight, bias] : [input, weight];
+  return {
+    inputNames: bias ? ['input', 'weight', 'bias'] : ['input', 'weight'],
+    inputs,
+    outputShape: g.outputShape,
+    forward: ([x, w, b]) => conv(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), b ? asTensor([g.outChannels], b) : null, options).data,
+    backward: ([x, w], gy) => {
+      const r = convBackward(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), asTensor(g.outputShape, gy), options);
+      return r.gradBias ? [r.gradInput.data, r.gradWeight.data, r.gradBias.data] : [r.gradInput.data, r.gradWeight.data];
+    },
+  };
+}
+
+export function convTransposeFunction(g: ConvTransposeGeometry, input: Tensor, weight: Tensor, bias: Tensor | null): Differentiable {
+  const inputs = bias ? [input, weight, bias] : [input, weight];
+  return {
+    inputNames: bias ? ['input', 'weight', 'bias'] : ['input', 'weight'],
+    inputs,
+    outputShape: g.outputShape,
+    forward: ([x, w, b]) => convTranspose(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), b ? asTensor([g.outChannels], b) : null).data,
+    backward: ([x, w], gy) => {
+      const r = convTransposeBackward(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), asTensor(g.outputShape, gy));
+      return r.gradBias ? [r.gradInput.data, r.gradWeight.data, r.gradBias.data] : [r.gradInput.data, r.gradWeight.data];
+    },
+  };
+}
+
+export function maxPoolFunction(g: PoolGeometry, input: Tensor): Differentiable {
+  return {
+    inputNames: ['input'],
+    inputs: [input],
+    outputShape: g.outputShape,
+    forward: ([x]) => maxPool(g, asTensor(g.inputShape, x)).output.data,
+    backward: ([x], gy) => [maxPoolBackward(g, asTensor(g.inputShape, x), asTensor(g.outputShape, gy)).data],
+  };
+}
+
+export function avgPoolFunction(g: PoolGeometry, input: Tensor, options: AvgPoolOptions): Differentiable {
+  return {
+    inputNames: ['input'],
+    inputs: [input],
+    outputShape: g.outputShape,
+    forward: ([x]) => avgPool(g, asTensor(g.inputShape, x), options).data,
+    backward: (_values, gy) => [avgPoolBackward(g, asTensor(g.outputShape, gy), options).data],
+  };
+}

@@ -1,0 +1,137 @@
+import { fail } from './errors';
+
+/** A dense row-major float64 tensor. Every engine op reads and writes this one type. */
+export interface Tensor {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** A nested array as it appears in JSON: numbers, or the strings that JSON cannot spell as numbers. */
+export type Nested = number | string | Nested[];
+
+export const DEFAULT_MAX_ELEMENTS = 1 << 24;
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function tensor(shape: readonly number[], data?: Float64Array): Tensor {
+  const size = sizeOf(shape);
+  if (data && data.length !== size) throw new Error(`data length ${data.length} does not match shape [${shape.join(', ')}]`);
+  return { shape: [...shape], data: data ?? new Float64Array(size) };
+}
+
+export function zeros(shape: readonly number[]): Tensor {
+  return tensor(shape);
+}
+
+export function filled(shape: readonly number[], value: number): Tensor {
+  const t = tensor(shape);
+  t.data.fill(value);
+  return t;
+}
+
+export function reshape(t: Tensor, shape: readonly number[]): Tensor {
+  if (sizeOf(shape) !== t.data.length) throw new Error(`cannot view [${t.shape.join(', ')}] as [${shape.join(', ')}]`);
+  return { shape: [...shape], data: t.data };
+}
+
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** Reads one JSON scalar: a number, or "NaN" / "Infinity" / "-Infinity" (also accepted: "inf", "-inf", "nan"). */
+export function scalarFromJson(value: unknown, path: string): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (typeof value === 'string') {
+    const s = value.trim().toLowerCase();
+    if (s === 'nan') return NaN;
+    if (s === 'infinity' || s === 'inf' || s === '+infinity' || s === '+inf') return Infinity;
+    if (s === '-infinity' || s === '-inf') return -Infinity;
+  }
+  return fail(path.split(/[[.]/)[0], 'type', `${path} must be a number (or "NaN", "Infinity", "-Infinity"), got ${describe(value)}`);
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Turns a nested array into a Tensor. The shape comes from the first element at each depth; every other
+ * element is then checked against it, so a ragged row is reported with its path and both lengths.
+ */
+export function fromNested(value: unknown, name: string, maxElements = DEFAULT_MAX_ELEMENTS): Tensor {
+  const shape: number[] = [];
+  let probe: unknown = value;
+  while (Array.isArray(probe)) {
+    shape.push(probe.length);
+    if (probe.length === 0) break;
+    probe = probe[0];
+  }
+  const size = sizeOf(shape);
+  if (size > maxElements) {
+    fail(name, 'size_limit', `${name} has ${size} elements (shape ${formatShape(shape)}), over the limit of ${maxElements}: use a smaller tensor or raise the limit`);
+  }
+  const data = new Float64Array(size);
+  let k = 0;
+  const walk = (v: unknown, depth: number, path: string): void => {
+    if (depth === shape.length) {
+      if (Array.isArray(v)) {
+        fail(name, 'ragged', `${path} is an array but ${name} has rank ${shape.length} (shape ${formatShape(shape)} from its first elements): every entry at this depth must be a number`);
+      }
+      data[k++] = scalarFromJson(v, path);
+      return;
+    }
+    if (!Array.isArray(v)) {
+      fail(name, 'ragged', `${path} is ${describe(v)} but ${name}'s first elements have shape ${formatShape(shape)}: expected an array of length ${shape[depth]} here`);
+    }
+    if (v.length !== shape[depth]) {
+      fail(name, 'ragged', `${path} has length ${v.length} but the first ${depth === 0 ? 'dimension' : 'sibling'} has length ${shape[depth]}: ${name} is ragged, every row must have the same length`);
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
+  };
+  walk(value, 0, name);
+  return { shape, data };
+}
+
+/** The inverse of fromNested, with JSON's missing numbers spelled as strings. */
+export function toNested(t: Tensor, encode: (x: number) => number | string = jsonNumber): Nested {
+  if (t.shape.length === 0) return encode(t.data[0]);
+  let offset = 0;
+  const build = (depth: number): Nested[] => {
+    const n = t.shape[depth];
+    const out: Nested[] = new Array(n);
+    if (depth === t.shape.length - 1) {
+      for (let i = 0; i < n; i++) out[i] = encode(t.data[offset++]);
+    } else {
+      for (let i = 0; i < n; i++) out[i] = build(depth + 1);
+    }
+    return out;
+  };
+  return build(0);
+}
+
+export function jsonNumber(x: number): number | string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  return x;
+}
+
+/** Row-major strides of a shape. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
