@@ -215,6 +215,11 @@ function x(values: readonly number[]): string {
   return values.join('x');
 }
 
+/** "2" when every dim has the same value, else "2x1". */
+function compact(values: readonly number[]): string {
+  return values.every((v) => v === values[0]) ? String(values[0]) : x(values);
+}
+
 function tupleText(values: readonly number[]): string {
   return `(${values.join(', ')})`;
 }
@@ -416,7 +421,7 @@ export function convGeometry(p: ConvParams): ConvGeometry {
   if (effective.some((e, i) => e > padded[i])) {
     refuse('weight', 'kernel_too_large', {
       torch: `Calculated padded input size per channel: (${padded.join(' x ')}). Kernel size: (${effective.join(' x ')}). Kernel size can't be greater than actual input size`,
-      why: `kernel ${x(kernelSize)}${dilation.some((d) => d > 1) ? ` with dilation ${x(dilation)} spans ${x(effective)}` : ''}, but the padded input is ${x(padded)}`,
+      why: `kernel ${x(kernelSize)}${dilation.some((d) => d > 1) ? ` with dilation ${compact(dilation)} spans ${x(effective)}` : ''}, but the padded input is ${x(padded)}`,
       fix: kernelFitFix(kernelSize, dilation, spatial, padBefore, padAfter, typeof padding === 'string'),
     });
   }

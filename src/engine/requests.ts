@@ -377,8 +377,7 @@ function gradcheckRequest(req: Fields, limits: RequestLimits): Answer {
   const of = req.of;
   if (typeof of !== 'string') fail('of', 'missing_field', 'gradcheck needs "of": the op to check, e.g. "conv2d"');
   const f = family(of, 'of');
-  const fields = fieldsOf(f).filter((k) => k !== 'return_indices' && k !== 'algorithm');
-  checkFields(req, [...fields, ...GRADCHECK_FIELDS], 'gradcheck');
+  checkFields(req, [...fieldsOf(f), ...GRADCHECK_FIELDS], 'gradcheck');
   const o = operands(req, f, limits);
   const fn = differentiable(req, f, o);
   let wrt: number[] | undefined;
@@ -441,7 +440,7 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
   if (typeof of !== 'string') fail('of', 'missing_field', 'trace needs "of": the op to trace, e.g. "conv2d", "conv2d_backward", "unfold"');
   const isBackward = of.endsWith('_backward');
   const f = family(isBackward ? of.slice(0, -'_backward'.length) : of, 'of');
-  checkFields(req, [...fieldsOf(f).filter((k) => k !== 'return_indices' && k !== 'algorithm'), ...TRACE_FIELDS, ...(f.kind === 'unfold' ? ['weight', 'bias', 'groups', 'flip', 'padding_mode'] : [])], 'trace');
+  checkFields(req, [...fieldsOf(f), ...TRACE_FIELDS, ...(f.kind === 'unfold' ? ['weight', 'bias', 'groups', 'flip', 'padding_mode'] : [])], 'trace');
   const range = { start: num(req, 'start'), count: num(req, 'count') };
   const limitsForTrace = { ...limits, maxElements: Math.min(limits.maxElements ?? DEFAULT_MAX_ELEMENTS, 1 << 20) };
   const o = operands(req, f, limitsForTrace);

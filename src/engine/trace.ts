@@ -171,7 +171,7 @@ export function traceConv(g: ConvGeometry, input: Tensor, weight: Tensor, bias: 
     const value = output.data[s];
     steps.push({
       step: s, batch: n, outChannel: oc, group, position, windowStart, terms, channelSums, bias: b, value,
-      text: arithmetic(terms.map((t) => [t.x, t.w] as const), b, value),
+      text: arithmetic(terms.map((t) => [t.w, t.x] as const), b, value),
     });
   }
   return {
