@@ -1,7 +1,7 @@
-// One build for every bundle: the extension host, the CLI (and, later, the webview).
+// One build for every bundle: the extension host, its engine worker, the CLI and the panel's webview.
 // Usage: node scripts/build.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -35,8 +35,21 @@ const problemMatcher = {
 
 const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+  { ...common, entryPoints: ['src/worker.ts'], outfile: 'dist/worker.js' },
   { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  {
+    ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife',
+    target: 'es2022',
+  },
 ];
+
+// The codicon font and stylesheet are served to the webview from dist/webview (its only script/style root
+// besides media/), so they travel in the VSIX without node_modules.
+const codicons = new URL('../node_modules/@vscode/codicons/dist/', import.meta.url);
+if (existsSync(codicons)) {
+  mkdirSync(new URL('../dist/webview/', import.meta.url), { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(new URL(file, codicons), new URL(`../dist/webview/${file}`, import.meta.url));
+}
 
 if (watch) {
   for (const options of builds) {

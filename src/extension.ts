@@ -1,13 +1,40 @@
 /**
- * The extension host entry point. The editor features (hover, commands, panel) arrive with the editor
- * issue; today it only proves the bundle loads and logs which engine it carries.
+ * activate(): wires the commands, the hover and the panel to the engine. Nothing else lives here.
  */
 import * as vscode from 'vscode';
+import { registerCommands } from './commands/register';
+import { forgetDocument } from './host/documentLiterals';
+import { OperandStore } from './host/operandStore';
+import { LiteralHoverProvider } from './hover/literalHover';
+import { PanelManager } from './panel/panelManager';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** Documents that are not a person's text (output channels, debug consoles) get no hover. */
+const SKIPPED_SCHEMES = new Set(['output', 'debug', 'vscode-scm']);
+
+export function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Conv Lens', { log: true });
-  context.subscriptions.push(log);
-  log.info('Conv Lens activated');
+  const store = new OperandStore();
+  let commands: ReturnType<typeof registerCommands> | undefined;
+  const panel = new PanelManager(context.extensionUri, log, {
+    onInsert: (viewId, tensor) => void commands?.insertResult(viewId, tensor),
+    onRunCommand: (command) => void vscode.commands.executeCommand(command),
+    // a backward trace pages gradInputSteps and gradWeightSteps from the same request: each page holds both
+    onLoadSteps: (viewId, _part, start) => commands?.loadSteps(viewId, start) ?? null,
+  });
+  commands = registerCommands(context, log, store, panel);
+  const hover = new LiteralHoverProvider();
+  context.subscriptions.push(
+    log,
+    store,
+    panel,
+    vscode.languages.registerHoverProvider('*', {
+      provideHover: (document, position) => (SKIPPED_SCHEMES.has(document.uri.scheme) ? undefined : hover.provideHover(document, position)),
+    }),
+    vscode.workspace.onDidCloseTextDocument((d) => forgetDocument(d.uri)),
+  );
+  log.info(`Conv Lens ${context.extension.packageJSON.version as string} activated`);
+  // returned for the integration tests: the panel's current view and the stored operands
+  return { panel, store };
 }
 
 export function deactivate(): void {}

@@ -56,6 +56,10 @@ export interface InputCheck {
   readonly maxDifference: number;
   /** the worst mismatches (all of them when few), worst first */
   readonly worst: readonly ElementMismatch[];
+  /** full mode: per input element, the largest |analytical − numerical| over all outputs (the heat map) */
+  readonly elementDifference: readonly number[];
+  /** full mode: per input element, whether any of its Jacobian entries failed the tolerance */
+  readonly elementFailed: readonly boolean[];
 }
 
 export interface GradcheckResult {
@@ -182,6 +186,7 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
       checks.push({
         input: f.inputNames[i], inputNumber: i, passed, compared: 1, mismatches: passed ? 0 : 1, maxDifference: diff,
         worst: passed ? [] : [{ inputIndex: null, outputIndex: null, analytical, numerical, difference: diff, tolerance: tol }],
+        elementDifference: [], elementFailed: [],
       });
       progress(1);
     }
@@ -209,6 +214,8 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
       }
       progress(n & 15);
       const worst = new WorstList();
+      const elementDifference = new Array<number>(n).fill(0);
+      const elementFailed = new Array<boolean>(n).fill(false);
       const unit = new Float64Array(outSize);
       for (let k = 0; k < outSize; k++) {
         unit[k] = 1;
@@ -219,7 +226,9 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
           const num = numerical[j * outSize + k];
           const diff = Math.abs(a - num);
           worst.note(diff);
+          if (diff > elementDifference[j] || Number.isNaN(diff)) elementDifference[j] = diff;
           if (!close(a, num, atol, rtol)) {
+            elementFailed[j] = true;
             worst.add({
               inputIndex: unravel(j, f.inputs[i].shape), outputIndex: unravel(k, f.outputShape),
               analytical: a, numerical: num, difference: diff, tolerance: atol + rtol * Math.abs(num),
@@ -232,7 +241,7 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
       worst.trim();
       checks.push({
         input: f.inputNames[i], inputNumber: i, passed: worst.count === 0, compared: n * outSize,
-        mismatches: worst.count, maxDifference: worst.maxDifference, worst: worst.items,
+        mismatches: worst.count, maxDifference: worst.maxDifference, worst: worst.items, elementDifference, elementFailed,
       });
     }
   }

@@ -122,7 +122,7 @@ function editDistance(a: string, b: string): number {
 function checkFields(req: Fields, allowed: readonly string[], op: string): void {
   for (const key of Object.keys(req)) {
     // a null is "not given", so {"divisor_override": null} is fine even where the field does not exist
-    if (req[key] !== null && !allowed.includes(key) && !COMMON_FIELDS.includes(key)) {
+    if (req[key] != null && !allowed.includes(key) && !COMMON_FIELDS.includes(key)) {
       fail(key, 'unknown_field', `${op} has no field ${JSON.stringify(key)}${suggest(key, allowed)}; its fields are ${allowed.join(', ')}`);
     }
   }
@@ -400,7 +400,8 @@ function gradcheckRequest(req: Fields, limits: RequestLimits): Answer {
     message: result.message,
     checks: result.checks.map((c) => ({
       input: c.input, input_number: c.inputNumber, passed: c.passed, compared: c.compared, mismatches: c.mismatches,
-      max_difference: jsonSafe(c.maxDifference),
+      max_difference: jsonSafe(c.maxDifference), shape: fn.inputs[c.inputNumber].shape,
+      element_difference: c.elementDifference.map(jsonSafe), element_failed: c.elementFailed,
       worst: c.worst.map((w) => ({
         input_index: w.inputIndex, output_index: w.outputIndex, analytical: jsonSafe(w.analytical),
         numerical: jsonSafe(w.numerical), difference: jsonSafe(w.difference), tolerance: jsonSafe(w.tolerance),

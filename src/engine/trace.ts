@@ -113,6 +113,8 @@ export interface ConvTrace {
   readonly paddedSize: readonly number[];
   /** per spatial dim: for each padded coordinate the input coordinate it shows, or −1 for zero padding */
   readonly padSource: readonly (readonly number[])[];
+  readonly input: Nested;
+  readonly bias: Nested | null;
   /** the kernel as the window applies it (flipped in true-convolution mode) */
   readonly appliedWeight: Nested;
   readonly output: Nested;
@@ -178,7 +180,8 @@ export function traceConv(g: ConvGeometry, input: Tensor, weight: Tensor, bias: 
     kind: 'conv', rank, flip: options.flip === true, paddingMode: g.paddingMode,
     inputShape: g.inputShape, weightShape: g.weightShape, outputShape: g.outputShape,
     stride: g.stride, dilation: g.dilation, padBefore: g.padBefore, padAfter: g.padAfter, groups: g.groups,
-    paddedSize, padSource, appliedWeight: toNested(applied), output: toNested(output), steps, range: win,
+    paddedSize, padSource, input: toNested(input), bias: bias ? toNested(bias) : null, appliedWeight: toNested(applied),
+    output: toNested(output), steps, range: win,
     formula: g.formula.map((f) => f.text),
   };
 }
@@ -188,6 +191,14 @@ export function traceConv(g: ConvGeometry, input: Tensor, weight: Tensor, bias: 
 
 export interface Im2colTrace {
   readonly kind: 'im2col';
+  readonly inputShape: readonly number[];
+  readonly kernelSize: readonly number[];
+  readonly stride: readonly number[];
+  readonly padding: readonly number[];
+  readonly dilation: readonly number[];
+  /** window positions per spatial dim */
+  readonly blocks: readonly number[];
+  readonly input: Nested;
   readonly batch: number;
   readonly rows: number;
   readonly columns: number;
@@ -240,7 +251,11 @@ export function traceIm2col(g: UnfoldGeometry, input: Tensor, batch = 0, conv?: 
     const out = traceGemm(conv.geometry, input, conv.weight, conv.bias, conv.flip === true, batch);
     gemm = { groups: conv.geometry.groups, ...out };
   }
-  return { kind: 'im2col', batch, rows: g.rows, columns: g.columns, rowLabels, columnLabels, matrix, sources, gemm };
+  return {
+    kind: 'im2col', inputShape: g.inputShape, kernelSize: g.kernelSize, stride: g.stride, padding: g.padding,
+    dilation: g.dilation, blocks: g.blocks, input: toNested(input), batch, rows: g.rows, columns: g.columns,
+    rowLabels, columnLabels, matrix, sources, gemm,
+  };
 }
 
 function traceGemm(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, flip: boolean, batch: number) {
@@ -289,6 +304,8 @@ export interface TransposeTrace {
   readonly outputPadding: readonly number[];
   /** spatial size before the crop: (in−1)·s + d·(k−1) + 1 + output_padding */
   readonly uncroppedSize: readonly number[];
+  readonly input: Nested;
+  readonly weight: Nested;
   readonly output: Nested;
   readonly steps: readonly ScatterStep[];
   readonly range: StepWindow;
@@ -301,7 +318,7 @@ export function traceConvTranspose(g: ConvTransposeGeometry, input: Tensor, weig
     kind: 'conv_transpose', inputShape: g.inputShape, weightShape: g.weightShape, outputShape: g.outputShape,
     stride: g.stride, dilation: g.dilation, padding: g.padding, outputPadding: g.outputPadding,
     uncroppedSize: g.outputSize.map((o, i) => o + 2 * g.padding[i]),
-    output: toNested(output),
+    input: toNested(input), weight: toNested(weight), output: toNested(output),
     ...scatterSteps(g.batch, g.inChannels, g.inputSize, g.outChannels, g.groups, g.kernelSize, g.stride, g.dilation, g.padding, g.outputSize, input, weight, range),
     formula: g.formula.map((f) => f.text),
   };
@@ -376,6 +393,7 @@ export interface PoolTrace {
   readonly padding: readonly number[];
   readonly dilation: readonly number[];
   readonly ceilMode: boolean;
+  readonly input: Nested;
   readonly output: Nested;
   readonly indices: Nested | null;
   readonly steps: readonly PoolStep[];
@@ -434,7 +452,7 @@ export function tracePool(g: PoolGeometry, input: Tensor, options: AvgPoolOption
   return {
     kind: isMax ? 'max_pool' : 'avg_pool', inputShape: g.inputShape, outputShape: g.outputShape,
     kernelSize: g.kernelSize, stride: g.stride, padding: g.padding, dilation: g.dilation, ceilMode: g.ceilMode,
-    output: toNested(output), indices: max ? toNested(max.indices) : null, steps, range: win,
+    input: toNested(input), output: toNested(output), indices: max ? toNested(max.indices) : null, steps, range: win,
     formula: g.formula.map((f) => f.text), notes,
   };
 }
@@ -461,6 +479,16 @@ export interface WeightGradStep {
 
 export interface BackwardTrace {
   readonly kind: 'conv_backward';
+  readonly input: Nested;
+  readonly appliedWeight: Nested;
+  readonly gradOutput: Nested;
+  readonly inputShape: readonly number[];
+  readonly weightShape: readonly number[];
+  readonly outputShape: readonly number[];
+  readonly stride: readonly number[];
+  readonly dilation: readonly number[];
+  readonly padBefore: readonly number[];
+  readonly padAfter: readonly number[];
   readonly gradInput: Nested;
   readonly gradWeight: Nested;
   readonly gradBias: Nested | null;
@@ -512,7 +540,9 @@ export function traceConvBackward(g: ConvGeometry, input: Tensor, weight: Tensor
     steps.push({ step: s, outChannel: oc, inChannel: ci, tap, terms, value, text: arithmetic(terms.map((u) => [u.x, u.dy] as const), null, value) });
   }
   return {
-    kind: 'conv_backward', gradInput: toNested(grads.gradInput), gradWeight: toNested(grads.gradWeight),
+    kind: 'conv_backward', input: toNested(input), appliedWeight: toNested(applied), gradOutput: toNested(gradOutput),
+    inputShape: g.inputShape, weightShape: g.weightShape, outputShape: g.outputShape, stride: g.stride,
+    dilation: g.dilation, padBefore: g.padBefore, padAfter: g.padAfter, gradInput: toNested(grads.gradInput), gradWeight: toNested(grads.gradWeight),
     gradBias: grads.gradBias ? toNested(grads.gradBias) : null,
     gradInputSteps: dx.steps, gradInputRange: dx.range, gradWeightSteps: steps, gradWeightRange: win,
   };

@@ -1,0 +1,79 @@
+/**
+ * Matrix literals in editor documents: under the cursor, or in a selection. The parser sees only a window of
+ * text around the cursor (never the whole file), and the literals found are cached per document version, so
+ * moving the mouse within one literal parses it once.
+ */
+import * as vscode from 'vscode';
+import { findLiteralAt, parseLiteral, type ParsedLiteral, type ParseError } from '../parse';
+
+/** characters read on each side of the cursor */
+const WINDOW = 200_000;
+
+export interface DocumentLiteral {
+  readonly literal: ParsedLiteral;
+  readonly uri: vscode.Uri;
+  /** the whole literal in the document */
+  readonly range: vscode.Range;
+  readonly label: string;
+}
+
+export type LiteralLookup = { ok: true; value: DocumentLiteral } | { ok: false; error: ParseError; range: vscode.Range };
+
+interface CacheEntry {
+  readonly version: number;
+  readonly found: { start: number; end: number; lookup: LiteralLookup }[];
+}
+
+const cache = new Map<string, CacheEntry>();
+
+export function forgetDocument(uri: vscode.Uri): void {
+  cache.delete(uri.toString());
+}
+
+function describeLiteral(literal: ParsedLiteral): string {
+  return `${literal.shape.join('×')} ${literal.wrapper ?? literal.format}`;
+}
+
+function lookupFrom(document: vscode.TextDocument, base: number, result: ReturnType<typeof parseLiteral>): LiteralLookup {
+  if (result.ok) {
+    const l = result.literal;
+    const range = new vscode.Range(document.positionAt(base + l.range.start), document.positionAt(base + l.range.end));
+    return { ok: true, value: { literal: l, uri: document.uri, range, label: describeLiteral(l) } };
+  }
+  const at = document.positionAt(base + result.error.offset);
+  const error = { ...result.error, line: at.line, column: at.character };
+  return { ok: false, error, range: new vscode.Range(at, at) };
+}
+
+/** The literal enclosing `position`, or null when the cursor is on none. */
+export function literalAt(document: vscode.TextDocument, position: vscode.Position, maxElements: number): LiteralLookup | null {
+  const key = document.uri.toString();
+  const offset = document.offsetAt(position);
+  let entry = cache.get(key);
+  if (!entry || entry.version !== document.version) {
+    entry = { version: document.version, found: [] };
+    cache.set(key, entry);
+  }
+  const hit = entry.found.find((f) => f.start <= offset && offset <= f.end);
+  if (hit) return hit.lookup;
+  const start = Math.max(0, offset - WINDOW);
+  const text = document.getText(new vscode.Range(document.positionAt(start), document.positionAt(offset + WINDOW)));
+  const result = findLiteralAt(text, offset - start, { maxElements });
+  if (!result) return null;
+  const lookup = lookupFrom(document, start, result);
+  if (lookup.ok) {
+    entry.found.push({ start: document.offsetAt(lookup.value.range.start), end: document.offsetAt(lookup.value.range.end), lookup });
+    if (entry.found.length > 64) entry.found.shift();
+  }
+  return lookup;
+}
+
+/** The literal that a selection holds (the selection is the whole literal, or sits inside one). */
+export function literalInSelection(document: vscode.TextDocument, selection: vscode.Selection, maxElements: number): LiteralLookup | null {
+  if (selection.isEmpty) return literalAt(document, selection.active, maxElements);
+  const base = document.offsetAt(selection.start);
+  const result = parseLiteral(document.getText(selection), { maxElements });
+  if (result.ok) return lookupFrom(document, base, result);
+  // a selection inside a literal (one row, say) means the literal around it
+  return literalAt(document, selection.start, maxElements) ?? lookupFrom(document, base, result);
+}

@@ -1,0 +1,107 @@
+/**
+ * The hover on a matrix literal: shape and element type, min/max/mean, a small preview, and links to the
+ * commands (trusted: only these four may run from the hover's Markdown).
+ */
+import * as vscode from 'vscode';
+import { literalAt, type DocumentLiteral } from '../host/documentLiterals';
+import { readSettings } from '../host/settings';
+import { formatNumber } from '../format';
+
+export const HOVER_COMMANDS = ['convLens.convolve', 'convLens.showIm2col', 'convLens.setInput', 'convLens.setKernel'] as const;
+
+/** What a hover link passes to a command: where the literal is. */
+export interface LiteralRef {
+  readonly uri: string;
+  readonly line: number;
+  readonly character: number;
+}
+
+export function isLiteralRef(x: unknown): x is LiteralRef {
+  const r = x as LiteralRef;
+  return typeof x === 'object' && x !== null && typeof r.uri === 'string' && Number.isInteger(r.line) && Number.isInteger(r.character);
+}
+
+const PREVIEW_ROWS = 8;
+const PREVIEW_COLUMNS = 8;
+
+function stats(data: Float64Array): { min: number; max: number; mean: number; nan: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let nan = 0;
+  for (const v of data) {
+    if (Number.isNaN(v)) {
+      nan++;
+      continue;
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+  }
+  return { min, max, mean: sum / Math.max(1, data.length - nan), nan };
+}
+
+/** The first PREVIEW_ROWS × PREVIEW_COLUMNS of the last two dims (of the first channel), as a Markdown table. */
+export function previewTable(shape: readonly number[], data: Float64Array, precision: number): string {
+  const cols = shape[shape.length - 1];
+  const rows = shape.length >= 2 ? shape[shape.length - 2] : 1;
+  const shownRows = Math.min(rows, PREVIEW_ROWS);
+  const shownCols = Math.min(cols, PREVIEW_COLUMNS);
+  const cell = (r: number, c: number) => formatNumber(data[r * cols + c], precision).replace(/\|/g, '\\|');
+  const header = Array.from({ length: shownCols }, (_, c) => ` ${c} `).join('|') + (cols > shownCols ? '| … ' : '');
+  const lines = [`| |${header}|`, `|--|${Array.from({ length: shownCols }, () => '--:').join('|')}${cols > shownCols ? '|--' : ''}|`];
+  for (let r = 0; r < shownRows; r++) {
+    const values = Array.from({ length: shownCols }, (_, c) => ` ${cell(r, c)} `).join('|');
+    lines.push(`| **${r}** |${values}${cols > shownCols ? '| … ' : ''}|`);
+  }
+  if (rows > shownRows) lines.push(`| ⋮ |${Array.from({ length: shownCols }, () => ' ⋮ ').join('|')}${cols > shownCols ? '| ⋱ ' : ''}|`);
+  return lines.join('\n');
+}
+
+export function hoverMarkdown(found: DocumentLiteral, precision: number): vscode.MarkdownString {
+  const { literal } = found;
+  const s = stats(literal.tensor.data);
+  const md = new vscode.MarkdownString(undefined, true);
+  md.isTrusted = { enabledCommands: [...HOVER_COMMANDS] };
+  const source = literal.wrapper ? `\`${literal.wrapper}\`` : literal.format;
+  md.appendMarkdown(`**Conv Lens** · \`${literal.shape.join('×')}\` ${literal.dtype} · ${source}\n\n`);
+  const n = literal.tensor.data.length;
+  md.appendMarkdown(
+    `min ${formatNumber(s.min, precision)} · max ${formatNumber(s.max, precision)} · mean ${formatNumber(s.mean, precision)} · ${n} element${n === 1 ? '' : 's'}${s.nan ? ` · ${s.nan} NaN` : ''}\n\n`,
+  );
+  if (literal.shape.length >= 1) {
+    const planes = literal.shape.length > 2 ? literal.shape.slice(0, -2).reduce((a, b) => a * b, 1) : 1;
+    if (planes > 1) md.appendMarkdown(`first of ${planes} planes:\n\n`);
+    md.appendMarkdown(previewTable(literal.shape, literal.tensor.data, precision) + '\n\n');
+  }
+  for (const note of literal.notes) md.appendMarkdown(`_${note}_\n\n`);
+  const ref: LiteralRef = { uri: found.uri.toString(), line: found.range.start.line, character: found.range.start.character };
+  const link = (icon: string, label: string, command: string, tip: string) =>
+    `[$(${icon}) ${label}](command:${command}?${encodeURIComponent(JSON.stringify([ref]))} "${tip}")`;
+  md.appendMarkdown(
+    [
+      link('play', 'Step through a convolution', 'convLens.convolve', 'Convolve this input with the kernel you set'),
+      link('table', 'im2col', 'convLens.showIm2col', 'Show the im2col matrix of this input'),
+      link('arrow-right', 'Use as input', 'convLens.setInput', 'Set this literal as the input'),
+      link('symbol-array', 'Use as kernel', 'convLens.setKernel', 'Set this literal as the kernel'),
+    ].join(' · '),
+  );
+  return md;
+}
+
+export class LiteralHoverProvider implements vscode.HoverProvider {
+  provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const settings = readSettings();
+    if (!settings.hoverEnabled) return undefined;
+    const found = literalAt(document, position, settings.hoverMaxElements);
+    if (!found) return undefined;
+    if (!found.ok) {
+      // a broken literal under the cursor: say where and what was expected
+      const md = new vscode.MarkdownString();
+      md.appendMarkdown('**Conv Lens** · not a matrix literal yet\n\n');
+      md.appendText(`${found.error.message}`);
+      return new vscode.Hover(md, found.range);
+    }
+    return new vscode.Hover(hoverMarkdown(found.value, settings.numberPrecision), found.value.range);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Exports: a tensor or the current step as a Markdown or LaTeX table (to the clipboard, through the host),
+ * and the current frame — the grids on screen — as an SVG file.
+ */
+import { formatNumber } from '../src/format';
+import type { TensorView } from '../src/protocol';
+import { NdArray } from './ndarray';
+
+function planesOf(t: TensorView): { label: string; rows: number[][] }[] {
+  const a = NdArray.from(t.values, t.shape);
+  const rank = a.shape.length;
+  if (rank <= 2) {
+    const p = a.plane([]);
+    return [{ label: '', rows: Array.from({ length: p.rows }, (_, r) => Array.from({ length: p.cols }, (_, c) => p.get(r, c))) }];
+  }
+  const lead = a.shape.slice(0, rank - 2);
+  const count = lead.reduce((x, y) => x * y, 1);
+  return Array.from({ length: count }, (_, k) => {
+    const idx = lead.map((_, i) => Math.floor(k / lead.slice(i + 1).reduce((x, y) => x * y, 1)) % lead[i]);
+    const p = a.plane(idx);
+    return { label: `[${idx.join(', ')}, :, :]`, rows: Array.from({ length: p.rows }, (_, r) => Array.from({ length: p.cols }, (_, c) => p.get(r, c))) };
+  });
+}
+
+export function markdownTable(t: TensorView, precision: number): string {
+  return planesOf(t).map(({ label, rows }) => {
+    const cols = rows[0]?.length ?? 0;
+    const head = `| ${Array.from({ length: cols }, (_, c) => String(c)).join(' | ')} |`;
+    const rule = `|${Array.from({ length: cols }, () => '---:').join('|')}|`;
+    const body = rows.map((r) => `| ${r.map((v) => formatNumber(v, precision)).join(' | ')} |`);
+    return [label ? `**${t.name} ${label}**\n` : `**${t.name}** (${t.shape.join('×')})\n`, head, rule, ...body].join('\n');
+  }).join('\n\n');
+}
+
+export function latexTable(t: TensorView, precision: number): string {
+  const tex = (v: number) => (Number.isNaN(v) ? '\\mathrm{NaN}' : v === Infinity ? '\\infty' : v === -Infinity ? '-\\infty' : formatNumber(v, precision));
+  return planesOf(t).map(({ label, rows }) =>
+    `% ${t.name} ${label || t.shape.join('x')}\n\\begin{bmatrix}\n${rows.map((r) => r.map(tex).join(' & ')).join(' \\\\\n')}\n\\end{bmatrix}`,
+  ).join('\n\n');
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch] as string);
+}
+
+/** Draws every grid table inside `root` as it appears on screen: cell rectangles, colours and numbers. */
+export function frameSvg(root: HTMLElement): string {
+  const box = root.getBoundingClientRect();
+  const parts: string[] = [];
+  const body = getComputedStyle(document.body);
+  const font = body.getPropertyValue('--vscode-editor-font-family') || 'monospace';
+  for (const fig of Array.from(root.querySelectorAll('figure'))) {
+    const cap = fig.querySelector('figcaption');
+    if (cap) {
+      const r = cap.getBoundingClientRect();
+      parts.push(`<text x="${r.left - box.left}" y="${r.bottom - box.top - 3}" font-size="12" fill="${getComputedStyle(cap).color}">${escapeXml(cap.textContent ?? '')}</text>`);
+    }
+    for (const td of Array.from(fig.querySelectorAll('td'))) {
+      const r = td.getBoundingClientRect();
+      const style = getComputedStyle(td);
+      const x = r.left - box.left;
+      const y = r.top - box.top;
+      parts.push(`<rect x="${x}" y="${y}" width="${r.width}" height="${r.height}" fill="${style.backgroundColor}" stroke="${style.borderTopColor}"/>`);
+      const value = td.querySelector('.v')?.textContent ?? td.textContent ?? '';
+      parts.push(`<text x="${x + r.width - 4}" y="${y + r.height / 2 + 4}" text-anchor="end" font-size="12" fill="${style.color}">${escapeXml(value)}</text>`);
+    }
+  }
+  const text = root.querySelector('.arithmetic');
+  if (text) {
+    const r = text.getBoundingClientRect();
+    parts.push(`<text x="${r.left - box.left}" y="${r.top - box.top + 14}" font-size="12" fill="${getComputedStyle(text).color}">${escapeXml(text.textContent ?? '')}</text>`);
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(box.width)}" height="${Math.ceil(box.height)}" font-family="${escapeXml(font)}" style="background:${body.backgroundColor}">\n${parts.join('\n')}\n</svg>\n`;
+}

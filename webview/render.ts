@@ -1,0 +1,195 @@
+/**
+ * Draws a PanelView: title and parameters, PyTorch's error explained, the summary (shapes, formula),
+ * notes, then one tab per picture the trace allows (sliding window, im2col, scatter, pooling, backward,
+ * gradient check, equivariance) and the result tensors, with the export and insert actions.
+ */
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import type { BackwardTrace, ConvStep, ConvTrace, Im2colTrace, PoolStep, PoolTrace, ScatterStep, TransposeTrace, WeightGradStep } from '../src/engine/trace';
+import type { PanelView } from '../src/protocol';
+import { el, icon } from './dom';
+import { frameSvg, latexTable, markdownTable } from './export';
+import { NdArray } from './ndarray';
+import { stepSource } from './steps';
+import { tensorTable } from './tables';
+import { backwardView } from './views/backward';
+import type { ViewContext } from './views/common';
+import { equivarianceView } from './views/equivariance';
+import { gradcheckView } from './views/gradcheck';
+import { im2colView } from './views/im2col';
+import { poolingView } from './views/pooling';
+import { scatterView } from './views/scatter';
+import { slidingWindowView } from './views/slidingWindow';
+import { vscode } from './vscodeApi';
+
+export interface UiState {
+  readonly viewId: string;
+  readonly tab: number;
+  readonly step: number;
+}
+
+interface Tab {
+  readonly title: string;
+  readonly build: (ctx: ViewContext) => HTMLElement;
+}
+
+let disposers: (() => void)[] = [];
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null;
+}
+
+function tabsFor(view: PanelView): Tab[] {
+  const trace = view.trace;
+  const tabs: Tab[] = [];
+  if (isObject(trace)) {
+    switch (trace.kind) {
+      case 'conv': {
+        const t = trace as unknown as ConvTrace;
+        tabs.push({ title: 'Sliding window', build: (ctx) => slidingWindowView(t, stepSource<ConvStep>(view.id, 'steps', t.steps), ctx) });
+        break;
+      }
+      case 'conv_transpose': {
+        const t = trace as unknown as TransposeTrace;
+        const rank = t.weightShape.length - 2;
+        const batched = t.inputShape.length === rank + 2;
+        tabs.push({
+          title: 'Scatter-add',
+          build: (ctx) => scatterView({
+            label: 'Transposed convolution', stepLabel: 'input',
+            source: NdArray.from(t.input, batched ? t.inputShape : [1, ...t.inputShape]),
+            result: NdArray.from(t.output, batched ? t.outputShape : [1, ...t.outputShape]),
+            uncropped: t.uncroppedSize, crop: t.padding, total: t.range.total,
+          }, stepSource<ScatterStep>(view.id, 'steps', t.steps), ctx),
+        });
+        break;
+      }
+      case 'max_pool':
+      case 'avg_pool': {
+        const t = trace as unknown as PoolTrace;
+        tabs.push({ title: t.kind === 'max_pool' ? 'Max pooling' : 'Average pooling', build: (ctx) => poolingView(t, stepSource<PoolStep>(view.id, 'steps', t.steps), ctx) });
+        break;
+      }
+      case 'im2col': {
+        const t = trace as unknown as Im2colTrace;
+        tabs.push({ title: t.gemm ? 'im2col and GEMM' : 'im2col', build: (ctx) => im2colView(t, ctx) });
+        break;
+      }
+      case 'conv_backward': {
+        const t = trace as unknown as BackwardTrace;
+        tabs.push({
+          title: 'Backward',
+          build: (ctx) => backwardView(t, stepSource<ScatterStep>(view.id, 'gradInputSteps', t.gradInputSteps), stepSource<WeightGradStep>(view.id, 'gradWeightSteps', t.gradWeightSteps), ctx),
+        });
+        break;
+      }
+      case 'gradcheck':
+        tabs.push({ title: 'Gradient check', build: (ctx) => gradcheckView(trace, ctx) });
+        break;
+    }
+  }
+  if (view.equivariance) {
+    const e = view.equivariance;
+    tabs.push({ title: 'Equivariance', build: (ctx) => equivarianceView(e, ctx) });
+  }
+  if (view.tensors.length) {
+    tabs.push({ title: 'Result', build: () => el('div', {}, ...view.tensors.map((t) => tensorTable(t, view.precision))) });
+  }
+  return tabs;
+}
+
+/** A view that cannot be drawn (a malformed trace) says so instead of breaking the panel. */
+function guarded(build: () => HTMLElement): HTMLElement {
+  try {
+    return build();
+  } catch (e) {
+    return el('p', { class: 'error', role: 'alert' }, `This picture could not be drawn: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+export function renderView(root: HTMLElement, view: PanelView, ui: UiState | undefined, saveUi: (ui: UiState) => void): void {
+  for (const d of disposers) d();
+  disposers = [];
+  const same = ui?.viewId === view.id;
+  let state: UiState = { viewId: view.id, tab: same ? ui.tab : 0, step: same ? ui.step : 0 };
+  const parts: Node[] = [];
+  parts.push(el('header', {}, el('h2', {}, view.title), view.params ? el('code', { class: 'params', title: 'parameters' }, view.params) : null));
+  if (view.error) {
+    const e = view.error;
+    parts.push(el('section', { class: 'error', role: 'alert' },
+      el('h3', {}, icon('error'), e.torch ? ' PyTorch would refuse this' : ' Not computed'),
+      e.torch ? el('p', { class: 'torch' }, e.torch) : el('p', {}, e.message),
+      e.why ? el('p', {}, el('strong', {}, 'Why: '), e.why) : null,
+      e.fix ? el('p', {}, el('strong', {}, 'Fix: '), e.fix) : null,
+      e.param ? el('p', { class: 'meta' }, `parameter: ${e.param}${e.rule ? ` · rule: ${e.rule}` : ''}`) : null));
+  }
+  if (view.summary.length) {
+    const dl = el('dl', { class: 'summary' });
+    for (const s of view.summary) dl.append(el('dt', {}, s.label), el('dd', {}, s.value));
+    parts.push(dl);
+  }
+  if (view.notes.length) parts.push(el('ul', { class: 'notes' }, ...view.notes.map((n) => el('li', {}, n))));
+
+  const tabs = tabsFor(view);
+  let active: HTMLElement | null = null;
+  if (tabs.length) {
+    const tabsEl = el('vscode-tabs' as 'div', { 'selected-index': String(Math.min(state.tab, tabs.length - 1)), 'aria-label': 'Views' });
+    const panels: HTMLElement[] = [];
+    tabs.forEach((t) => {
+      tabsEl.append(el('vscode-tab-header' as 'div', { slot: 'header' }, t.title));
+      const panel = el('vscode-tab-panel' as 'div', {});
+      panels.push(panel);
+      tabsEl.append(panel);
+    });
+    const open = (i: number) => {
+      const panel = panels[i];
+      if (!panel) return;
+      if (!panel.firstChild) {
+        const ctx: ViewContext = {
+          viewId: view.id, precision: view.precision, initialStep: i === state.tab ? state.step : 0,
+          saveStep: (step) => {
+            state = { ...state, tab: i, step };
+            saveUi(state);
+          },
+          onDispose: (fn) => disposers.push(fn),
+        };
+        panel.append(guarded(() => tabs[i].build(ctx)));
+      }
+      active = panel;
+    };
+    open(Math.min(state.tab, tabs.length - 1));
+    tabsEl.addEventListener('vsc-tabs-select', (e: Event) => {
+      const index = (e as CustomEvent<{ selectedIndex: number }>).detail?.selectedIndex ?? 0;
+      state = { ...state, tab: index, step: 0 };
+      saveUi(state);
+      open(index);
+    });
+    parts.push(tabsEl);
+  }
+
+  const actions = el('div', { class: 'actions' });
+  const button = (iconName: string, label: string, onClick: () => void, secondary = true) => {
+    const b = el('vscode-button' as 'button', { icon: iconName, secondary, title: label }, label);
+    b.addEventListener('click', onClick);
+    actions.append(b);
+  };
+  if (view.canInsert) button('insert', 'Insert output into the document', () => vscode.postMessage({ type: 'insert', viewId: view.id, tensor: 'output' }), false);
+  const main = view.tensors[0];
+  if (main) {
+    button('markdown', 'Copy as Markdown', () => vscode.postMessage({ type: 'copy', text: markdownTable(main, view.precision) }));
+    button('copy', 'Copy as LaTeX', () => vscode.postMessage({ type: 'copy', text: latexTable(main, view.precision) }));
+  }
+  if (tabs.length) {
+    button('note', 'Copy this step', () => {
+      const text = active?.querySelector('.arithmetic')?.textContent;
+      if (text) vscode.postMessage({ type: 'copy', text });
+    });
+    button('file-media', 'Save frame as SVG', () => {
+      if (active) vscode.postMessage({ type: 'save', text: frameSvg(active), fileName: `conv-lens-${view.kind}.svg` });
+    });
+  }
+  if (actions.childElementCount) parts.push(actions);
+  root.replaceChildren(...parts);
+}

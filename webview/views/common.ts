@@ -1,0 +1,21 @@
+/** What every view gets from the renderer, and small shared controls. */
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import { el } from '../dom';
+
+export interface ViewContext {
+  readonly viewId: string;
+  readonly precision: number;
+  /** the step to start on (restored after a reload) */
+  readonly initialStep: number;
+  saveStep(step: number): void;
+  onDispose(fn: () => void): void;
+}
+
+/** A labelled drop-down (vscode-single-select) calling back with the chosen index. */
+export function selector(label: string, options: readonly string[], initial: number, onChange: (index: number) => void): HTMLElement {
+  const select = el('vscode-single-select' as 'select', { 'aria-label': label, title: label });
+  options.forEach((o, i) => select.append(el('vscode-option' as 'option', { value: String(i), selected: i === initial }, o)));
+  select.addEventListener('change', () => onChange(Number((select as unknown as { value: string }).value)));
+  return el('label', { class: 'picker' }, `${label} `, select);
+}

@@ -1,0 +1,112 @@
+/**
+ * Pooling, step by window. Max: the window, its maximum lit with the flat index PyTorch returns; padding is
+ * −∞ and never wins. Avg: the divisor of each window (count_include_pad, divisor_override). ceil_mode's
+ * partial windows show cells past the edge; the note says when a window starting in the right padding
+ * was dropped.
+ */
+import type { PoolStep, PoolTrace } from '../../src/engine/trace';
+import { el } from '../dom';
+import { createGrid } from '../grid';
+import { NdArray, rowCol } from '../ndarray';
+import { Player } from '../player';
+import type { StepSource } from '../steps';
+import type { ViewContext } from './common';
+
+export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: ViewContext): HTMLElement {
+  const rank = trace.kernelSize.length;
+  const batched = trace.inputShape.length === rank + 2;
+  const input = NdArray.from(trace.input, batched ? trace.inputShape : [1, ...trace.inputShape]);
+  const output = NdArray.from(trace.output, batched ? trace.outputShape : [1, ...trace.outputShape]);
+  const [, channels, ...inSpatial] = input.shape;
+  const outSpatial = output.shape.slice(2);
+  const outPlane = outSpatial.reduce((a, b) => a * b, 1);
+  const pad = trace.padding;
+  const rowDim = rank - 2;
+  const colDim = rank - 1;
+  // show the input with its padding ring (and room for ceil_mode's overhang on the far side)
+  const over = (dim: number) => Math.max(0, (outSpatial[dim] - 1) * trace.stride[dim] - pad[dim] + (trace.kernelSize[dim] - 1) * trace.dilation[dim] + 1 - inSpatial[dim]);
+  const rows = rank === 1 ? 1 : inSpatial[rowDim] + pad[rowDim] + over(rowDim);
+  const cols = inSpatial[colDim] + pad[colDim] + over(colDim);
+  const r0 = rank === 1 ? 0 : pad[rowDim];
+  const c0 = pad[colDim];
+  let shown = Math.min(ctx.initialStep, Math.max(0, trace.range.total - 1));
+  let step: PoolStep | undefined;
+  const plane = () => Math.floor(shown / outPlane);
+  const depthAt = () => (rank === 3 ? (step?.windowStart[0] ?? 0) : 0);
+  const inside = (r: number, c: number) => r - r0 >= 0 && r - r0 < (rank === 1 ? 1 : inSpatial[rowDim]) && c - c0 >= 0 && c - c0 < inSpatial[colDim];
+
+  const inputGrid = createGrid({
+    label: 'input with padding', rows, cols, precision: ctx.precision,
+    value: (r, c) => {
+      if (!inside(r, c)) return trace.kind === 'max_pool' ? -Infinity : 0;
+      const d = Math.max(0, Math.min(depthAt(), (inSpatial[0] ?? 1) - 1));
+      const spatial = rank === 1 ? [c - c0] : rank === 2 ? [r - r0, c - c0] : [d, r - r0, c - c0];
+      return input.get([Math.floor(plane() / channels), plane() % channels, ...spatial]);
+    },
+    cellClass: (r, c) => (inside(r, c) ? '' : 'pad'),
+    title: (r, c) => (inside(r, c) ? undefined : trace.kind === 'max_pool' ? 'padding (−∞: never the max)' : 'padding (0)'),
+  });
+  const outputGrid = createGrid({
+    label: 'output', rows: rank === 1 ? 1 : outSpatial[rowDim], cols: outSpatial[colDim], precision: ctx.precision,
+    value: (r, c) => {
+      const od = rank === 3 ? (step?.position[0] ?? 0) : 0;
+      const flat = (rank === 3 ? od * outSpatial[1] * outSpatial[2] : 0) + r * outSpatial[colDim] + c;
+      const s = plane() * outPlane + flat;
+      return s > shown ? null : output.data[s];
+    },
+    onCellClick: (r, c) => {
+      const od = rank === 3 ? (step?.position[0] ?? 0) : 0;
+      player.go(plane() * outPlane + (rank === 3 ? od * outSpatial[1] * outSpatial[2] : 0) + r * outSpatial[colDim] + c);
+    },
+  });
+  const text = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
+  const notes = el('ul', { class: 'notes' }, ...trace.notes.map((n) => el('li', {}, n)));
+
+  const draw = (s: PoolStep | undefined) => {
+    step = s;
+    inputGrid.refresh();
+    outputGrid.refresh();
+    if (!s) {
+      text.textContent = 'loading this step…';
+      return;
+    }
+    const toGrid = (at: readonly number[]): [number, number] => {
+      const [r, c] = rowCol(at);
+      return [rank === 1 ? 0 : r + r0, c + c0];
+    };
+    const cells = s.cells.filter((cell) => rank < 3 || cell.at[0] === s.windowStart[0]);
+    inputGrid.highlight('win', cells.map((cell) => toGrid(cell.at)));
+    if (s.argmax !== null) {
+      const width = inSpatial[colDim];
+      const height = rank >= 2 ? inSpatial[rowDim] : 1;
+      const flat = s.argmax % (width * height);
+      inputGrid.highlight('argmax', [[rank === 1 ? 0 : Math.floor(flat / width) + r0, (flat % width) + c0]]);
+    } else inputGrid.highlight('argmax', []);
+    outputGrid.highlight('current', [rowCol(s.position)]);
+    text.textContent = `out[${s.position.join(', ')}] = ${s.text}${s.divisor !== null ? ` (divisor ${s.divisor})` : ''}`;
+    ctx.saveStep(shown);
+  };
+  const player = new Player({
+    total: trace.range.total, initial: shown, label: trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling',
+    onStep: (i) => {
+      shown = i;
+      const cached = steps.get(i);
+      if (cached) draw(cached);
+      else {
+        draw(undefined);
+        void steps.load(i).then((loaded) => shown === i && draw(loaded));
+      }
+    },
+  });
+  const root = el('section', { class: 'view pooling', 'aria-label': trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling' },
+    player.element,
+    el('div', { class: 'stage' },
+      el('figure', {}, el('figcaption', {}, `input ${inSpatial.join('×')}, padding ${pad.join('×')}`), inputGrid.element),
+      el('figure', {}, el('figcaption', {}, `output ${outSpatial.join('×')}`), outputGrid.element)),
+    text, notes,
+    el('p', { class: 'legend' }, el('span', { class: 'swatch win' }), ' window ', trace.kind === 'max_pool' ? el('span', { class: 'swatch argmax' }) : null, trace.kind === 'max_pool' ? ' max (its index is flat within the input plane; ties keep the first, NaN wins)' : ''));
+  root.addEventListener('keydown', (e) => player.handleKey(e));
+  ctx.onDispose(() => player.dispose());
+  player.go(shown);
+  return root;
+}

@@ -1,0 +1,122 @@
+/**
+ * Transposed convolution as scatter-add, and the backward pass's dX (the transposed convolution of dY with
+ * W): each input cell times the kernel is added into the output at i·stride + t·dilation; overlapping
+ * contributions sum. The full (uncropped) output is shown with the padding crop set apart, so stride gaps,
+ * the crop and output_padding are visible.
+ */
+import type { ScatterStep } from '../../src/engine/trace';
+import { formatNumber } from '../../src/format';
+import { el } from '../dom';
+import { createGrid } from '../grid';
+import { NdArray, rowCol } from '../ndarray';
+import { Player } from '../player';
+import type { StepSource } from '../steps';
+import { selector, type ViewContext } from './common';
+
+export interface ScatterModel {
+  readonly label: string;
+  /** the scattered tensor (transposed-conv input, or dY), with a batch dim */
+  readonly source: NdArray;
+  /** the result (transposed-conv output, or dX over the padded input), with a batch dim */
+  readonly result: NdArray;
+  /** spatial size before the crop */
+  readonly uncropped: readonly number[];
+  /** cells cropped away before each dim (transposed conv padding; 0 for dX over the padded input) */
+  readonly crop: readonly number[];
+  readonly total: number;
+  readonly stepLabel: string;
+}
+
+export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx: ViewContext): HTMLElement {
+  const rank = m.uncropped.length;
+  const rowDim = rank - 2;
+  const colDim = rank - 1;
+  const srcSpatial = m.source.shape.slice(2);
+  const resSpatial = m.result.shape.slice(2);
+  const srcPlane = srcSpatial.reduce((a, b) => a * b, 1);
+  let shown = Math.min(ctx.initialStep, Math.max(0, m.total - 1));
+  let step: ScatterStep | undefined;
+  let outChannel = 0;
+  const rows = rank === 1 ? 1 : m.uncropped[rowDim];
+  const cols = m.uncropped[colDim];
+  const cropR = rank === 1 ? 0 : m.crop[rowDim];
+  const cropC = m.crop[colDim];
+  const insideResult = (r: number, c: number) => r - cropR >= 0 && r - cropR < (rank === 1 ? 1 : resSpatial[rowDim]) && c - cropC >= 0 && c - cropC < resSpatial[colDim];
+  const n = () => Math.floor(shown / (m.source.shape[1] * srcPlane));
+
+  const sourceGrid = createGrid({
+    label: m.label, rows: rank === 1 ? 1 : srcSpatial[rowDim], cols: srcSpatial[colDim], precision: ctx.precision,
+    value: (r, c) => {
+      const ch = Math.floor(shown / srcPlane) % m.source.shape[1];
+      const d = rank === 3 ? (step?.position[0] ?? 0) : 0;
+      return m.source.get([n(), ch, ...(rank === 1 ? [c] : rank === 2 ? [r, c] : [d, r, c])]);
+    },
+    onCellClick: (r, c) => {
+      const ch = Math.floor(shown / srcPlane) % m.source.shape[1];
+      const d = rank === 3 ? (step?.position[0] ?? 0) : 0;
+      const flat = (rank === 3 ? d * srcSpatial[1] * srcSpatial[2] : 0) + r * srcSpatial[colDim] + c;
+      player.go((n() * m.source.shape[1] + ch) * srcPlane + flat);
+    },
+  });
+  const resultGrid = createGrid({
+    label: 'output before the crop', rows, cols, precision: ctx.precision,
+    value: (r, c) => {
+      if (!insideResult(r, c)) return null;
+      const d = rank === 3 ? Math.max(0, (step?.contributions[0]?.at[0] ?? 0) - m.crop[0]) : 0;
+      const sp = rank === 1 ? [c - cropC] : rank === 2 ? [r - cropR, c - cropC] : [Math.min(d, resSpatial[0] - 1), r - cropR, c - cropC];
+      return m.result.get([n(), outChannel, ...sp]);
+    },
+    cellClass: (r, c) => (insideResult(r, c) ? '' : 'pad'),
+    title: (r, c) => (insideResult(r, c) ? undefined : 'cropped away (padding) or beyond output_padding'),
+  });
+  const text = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
+
+  const draw = (s: ScatterStep | undefined) => {
+    step = s;
+    sourceGrid.refresh();
+    resultGrid.refresh();
+    if (!s) {
+      text.textContent = 'loading this step…';
+      return;
+    }
+    sourceGrid.highlight('current', [rowCol(s.position)]);
+    const mine = s.contributions.filter((k) => k.outChannel === outChannel && (rank < 3 || k.at[0] === s.contributions[0].at[0]));
+    resultGrid.highlight('win', mine.map((k) => rowCol(k.at)));
+    resultGrid.badge(mine.map((k) => {
+      const [r, c] = rowCol(k.at);
+      return { r, c, text: `+${formatNumber(k.product, ctx.precision)}` };
+    }));
+    const terms = mine.slice(0, 16).map((k) => `${formatNumber(s.value, ctx.precision)}·${formatNumber(k.w, ctx.precision)} → (${k.at.join(', ')})${k.position ? '' : ' cropped'}`);
+    text.textContent = `${m.stepLabel}[${s.position.join(', ')}] = ${formatNumber(s.value, ctx.precision)} scatters: ${terms.join(', ')}${mine.length > 16 ? ', …' : ''}`;
+    ctx.saveStep(shown);
+  };
+  const player = new Player({
+    total: m.total, initial: shown, label: m.label,
+    onStep: (i) => {
+      shown = i;
+      const cached = steps.get(i);
+      if (cached) draw(cached);
+      else {
+        draw(undefined);
+        void steps.load(i).then((loaded) => shown === i && draw(loaded));
+      }
+    },
+  });
+  const outPicker = m.result.shape[1] > 1
+    ? selector('output channel', Array.from({ length: m.result.shape[1] }, (_, i) => String(i)), 0, (i) => {
+      outChannel = i;
+      draw(step);
+    })
+    : null;
+  const root = el('section', { class: 'view scatter', 'aria-label': m.label },
+    player.element, outPicker,
+    el('div', { class: 'stage' },
+      el('figure', {}, el('figcaption', {}, `${m.stepLabel} ${srcSpatial.join('×')}`), sourceGrid.element),
+      el('figure', {}, el('figcaption', {}, `result ${resSpatial.join('×')} (grey: cropped)`), resultGrid.element)),
+    text,
+    el('p', { class: 'legend' }, el('span', { class: 'swatch current' }), ' scattered cell ', el('span', { class: 'swatch win' }), ' where its products land (+ badges); overlaps add up'));
+  root.addEventListener('keydown', (e) => player.handleKey(e));
+  ctx.onDispose(() => player.dispose());
+  player.go(shown);
+  return root;
+}

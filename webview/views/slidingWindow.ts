@@ -1,0 +1,213 @@
+/**
+ * The sliding-window view of a convolution: the padded input (padding set apart, and for reflect/replicate/
+ * circular the cell each padding cell copies), the kernel over the current window (dilated taps where they
+ * fall; the flipped kernel in true-convolution mode), the output filling in, and the arithmetic of the step.
+ * Click an output cell to jump to its window; click an input cell to see every output it feeds.
+ */
+import type { ConvStep, ConvTrace } from '../../src/engine/trace';
+import { formatNumber } from '../../src/format';
+import { el } from '../dom';
+import { createGrid, type Grid } from '../grid';
+import { NdArray, rowCol } from '../ndarray';
+import { Player } from '../player';
+import type { StepSource } from '../steps';
+import { selector, type ViewContext } from './common';
+
+export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>, ctx: ViewContext): HTMLElement {
+  const rank = trace.rank;
+  const batched = trace.inputShape.length === rank + 2;
+  const input = NdArray.from(trace.input, batched ? trace.inputShape : [1, ...trace.inputShape]);
+  const weight = NdArray.from(trace.appliedWeight, trace.weightShape);
+  const output = NdArray.from(trace.output, batched ? trace.outputShape : [1, ...trace.outputShape]);
+  const [, inChannels, ...inSpatial] = input.shape;
+  const [, outChannels, ...outSpatial] = output.shape;
+  const kernel = trace.weightShape.slice(2);
+  const cg = inChannels / trace.groups;
+  const og = outChannels / trace.groups;
+  const outPlane = outSpatial.reduce((a, b) => a * b, 1);
+  const depth = rank === 3;
+  const padded = trace.paddedSize;
+  // 2-D display dims: the last two spatial dims (rank 1 shows one row)
+  const [pRows, pCols] = rank === 1 ? [1, padded[0]] : [padded[rank - 2], padded[rank - 1]];
+  const [oRows, oCols] = rank === 1 ? [1, outSpatial[0]] : [outSpatial[rank - 2], outSpatial[rank - 1]];
+  const [kRows, kCols] = rank === 1 ? [1, kernel[0]] : [kernel[rank - 2], kernel[rank - 1]];
+  const rowDim = rank - 2;
+  const colDim = rank - 1;
+
+  let step: ConvStep | undefined;
+  let inChannelInGroup = 0;
+  let depthSlice = 0;
+  let kernelDepthIndex = 0;
+  const stepIndex = Math.min(ctx.initialStep, Math.max(0, trace.range.total - 1));
+  // the step on screen; the grids read it (the player is created after them)
+  let shown = stepIndex;
+  const outDepth = () => (depth ? (step?.position ?? [0])[0] : 0);
+
+  const at = (s: number) => ({
+    n: Math.floor(s / (outChannels * outPlane)),
+    oc: Math.floor(s / outPlane) % outChannels,
+    flat: s % outPlane,
+  });
+  const current = () => at(shown);
+  const group = () => Math.floor(current().oc / og);
+  const channel = () => group() * cg + inChannelInGroup;
+
+  // padded coordinate → input coordinate (−1: zero padding)
+  const src = (dim: number, a: number) => trace.padSource[dim]?.[a] ?? -1;
+  const paddedValue = (r: number, c: number): number => {
+    const idx: number[] = [];
+    if (depth) idx.push(src(0, depthSlice));
+    if (rank >= 2) idx.push(src(rowDim, r));
+    idx.push(src(colDim, c));
+    if (idx.some((v) => v < 0)) return 0;
+    return input.get([current().n, channel(), ...idx]);
+  };
+  const isPadding = (r: number, c: number) =>
+    (rank >= 2 && (r < trace.padBefore[rowDim] || r >= pRows - trace.padAfter[rowDim])) ||
+    c < trace.padBefore[colDim] || c >= pCols - trace.padAfter[colDim] ||
+    (depth && (depthSlice < trace.padBefore[0] || depthSlice >= padded[0] - trace.padAfter[0]));
+  const copies = (r: number, c: number): string | undefined => {
+    if (!isPadding(r, c)) return undefined;
+    if (trace.paddingMode === 'zeros') return 'zero padding';
+    const idx = [...(depth ? [src(0, depthSlice)] : []), ...(rank >= 2 ? [src(rowDim, r)] : []), src(colDim, c)];
+    return `${trace.paddingMode} padding: copies input (${idx.join(', ')})`;
+  };
+
+  const inputGrid = createGrid({
+    label: 'padded input', rows: pRows, cols: pCols, precision: ctx.precision,
+    value: paddedValue,
+    cellClass: (r, c) => (isPadding(r, c) ? (trace.paddingMode === 'zeros' ? 'pad' : 'pad copy') : ''),
+    title: copies,
+    onCellClick: (r, c) => showFeeds(r, c),
+  });
+  const kernelGrid = createGrid({
+    label: trace.flip ? 'kernel (flipped: true convolution)' : 'kernel', rows: kRows, cols: kCols, precision: ctx.precision,
+    value: (r, c) => {
+      const spatial = rank === 1 ? [c] : rank === 2 ? [r, c] : [kernelDepthIndex, r, c];
+      return weight.get([current().oc, inChannelInGroup, ...spatial]);
+    },
+  });
+  const outputGrid = createGrid({
+    label: 'output', rows: oRows, cols: oCols, precision: ctx.precision,
+    value: (r, c) => {
+      const od = depth ? outDepth() : 0;
+      const flat = (depth ? od * oRows * oCols : 0) + r * oCols + c;
+      const s = (current().n * outChannels + current().oc) * outPlane + flat;
+      if (s > shown) return null;
+      return output.data[s];
+    },
+    cellClass: () => 'out',
+    onCellClick: (r, c) => {
+      const flat = (depth ? outDepth() * oRows * oCols : 0) + r * oCols + c;
+      player.go((current().n * outChannels + current().oc) * outPlane + flat);
+    },
+  });
+  const arithmetic = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
+  const partials = el('ul', { class: 'partials' });
+  const feeds = el('p', { class: 'feeds' });
+
+  const showFeeds = (r: number, c: number) => {
+    // outputs o with o·s + t·d = a for some tap t, along each displayed dim
+    const along = (a: number, dim: number, outSize: number) => {
+      const list: number[] = [];
+      for (let o = 0; o < outSize; o++) {
+        const off = a - o * trace.stride[dim];
+        if (off >= 0 && off % trace.dilation[dim] === 0 && off / trace.dilation[dim] < kernel[dim]) list.push(o);
+      }
+      return list;
+    };
+    const rowsHit = rank >= 2 ? along(r, rowDim, oRows) : [0];
+    const colsHit = along(c, colDim, oCols);
+    const cells = rowsHit.flatMap((rr) => colsHit.map((cc) => [rr, cc] as const));
+    outputGrid.highlight('feeds', cells);
+    inputGrid.highlight('picked', [[r, c]]);
+    feeds.textContent = cells.length
+      ? `padded cell (${rank >= 2 ? `${r}, ` : ''}${c}) feeds ${cells.length} output${cells.length === 1 ? '' : 's'}: ${cells.map(([a, b]) => (rank >= 2 ? `(${a}, ${b})` : `(${b})`)).join(' ')}`
+      : `padded cell (${rank >= 2 ? `${r}, ` : ''}${c}) feeds no output (the stride skips it)`;
+  };
+
+  const draw = (s: ConvStep | undefined) => {
+    step = s;
+    if (!s) {
+      arithmetic.textContent = 'loading this step…';
+      return;
+    }
+    if (depth) {
+      const firstTap = s.terms.find((t) => t.channel === channel());
+      depthSlice = firstTap ? firstTap.at[0] : s.windowStart[0];
+      kernelDepthIndex = 0;
+    }
+    inputGrid.refresh();
+    kernelGrid.refresh();
+    outputGrid.refresh();
+    const taps = s.terms.filter((t) => t.channel === channel() && (!depth || t.at[0] === depthSlice));
+    inputGrid.highlight('win', taps.map((t) => rowCol(t.at)));
+    inputGrid.badge(taps.map((t) => {
+      const [r, c] = rowCol(t.at);
+      return { r, c, text: `×${formatNumber(t.w, ctx.precision)}` };
+    }));
+    const [or, oc] = rowCol(s.position);
+    outputGrid.highlight('current', [[or, oc]]);
+    arithmetic.textContent = `out${s.position.length ? `[${s.position.join(', ')}]` : ''} = ${s.text}`;
+    partials.replaceChildren(
+      ...(s.channelSums.length > 1 || s.bias !== null
+        ? [
+          ...s.channelSums.map((p) => el('li', {}, `input channel ${p.channel}: ${formatNumber(p.sum, ctx.precision)}`)),
+          s.bias !== null ? el('li', {}, `bias: ${formatNumber(s.bias, ctx.precision)}`) : null,
+        ].filter((x): x is HTMLLIElement => x !== null)
+        : []),
+    );
+    ctx.saveStep(player.step);
+  };
+
+  const player = new Player({
+    total: trace.range.total, initial: stepIndex, label: 'Sliding window',
+    onStep: (i) => {
+      shown = i;
+      const cached = steps.get(i);
+      if (cached) draw(cached);
+      else {
+        draw(undefined);
+        void steps.load(i).then((loaded) => {
+          if (player.step === i) draw(loaded);
+        });
+      }
+    },
+  });
+
+  const channelPicker = cg > 1
+    ? selector('input channel', Array.from({ length: cg }, (_, i) => `${group() * cg + i}`), 0, (i) => {
+      inChannelInGroup = i;
+      draw(step);
+    })
+    : null;
+  const outChannelPicker = outChannels > 1
+    ? selector('output channel (filter)', Array.from({ length: outChannels }, (_, i) => `${i}`), current().oc, (oc) => {
+      player.go((current().n * outChannels + oc) * outPlane);
+    })
+    : null;
+
+  const legend = el('p', { class: 'legend' },
+    el('span', { class: 'swatch pad' }), ' padding', ' ',
+    el('span', { class: 'swatch win' }), ' window (× kernel tap)', ' ',
+    el('span', { class: 'swatch current' }), ' current output', ' · stride ', trace.stride.join('×'),
+    trace.dilation.some((d) => d > 1) ? ` · dilation ${trace.dilation.join('×')}` : '',
+    trace.groups > 1 ? ` · groups ${trace.groups}: each filter sees the ${cg} input channel${cg === 1 ? '' : 's'} of its group` : '');
+
+  const root = el('section', { class: 'view sliding', 'aria-label': 'Sliding window' },
+    player.element,
+    el('div', { class: 'pickers' }, outChannelPicker, channelPicker, depth ? el('span', { class: 'meta' }, 'depth slice follows the window') : null),
+    el('div', { class: 'stage' },
+      figure(`padded input ${pRows}×${pCols}${depth ? ' (slice at the window)' : ''}`, inputGrid),
+      figure(`kernel ${kernel.join('×')}${trace.flip ? ' (flipped)' : ''}`, kernelGrid),
+      figure(`output ${outSpatial.join('×')}`, outputGrid)),
+    arithmetic, partials, feeds, legend);
+  root.addEventListener('keydown', (e) => player.handleKey(e));
+  ctx.onDispose(() => player.dispose());
+  player.go(stepIndex);
+  return root;
+}
+
+function figure(caption: string, grid: Grid): HTMLElement {
+  return el('figure', {}, el('figcaption', {}, caption), grid.element);
+}
