@@ -65,6 +65,12 @@ function tensorFromAnswer(value: unknown, shape: readonly number[]): Tensor {
   return { shape: [...shape], data: Float64Array.from(flattenNested(value)) };
 }
 
+/** "height", "width"… for the formula line of spatial dim i of a rank-`rank` op. */
+function dimLabel(rank: number, i: number): string {
+  const names = rank === 1 ? ['width'] : rank === 2 ? ['height', 'width'] : ['depth', 'height', 'width'];
+  return names[i] ?? `dim ${i}`;
+}
+
 function shapeText(shape: readonly number[]): string {
   return shape.length === 0 ? 'scalar' : shape.join('×');
 }
@@ -164,7 +170,7 @@ export function runOperation(op: OperationInput): OperationResult {
     if (traced.ok) {
       trace = traced.trace;
       const formula = (traced.trace as { formula?: string[] }).formula;
-      if (formula) formula.forEach((f, i) => summary.push({ label: `size ${i}`, value: f }));
+      if (formula) formula.forEach((f, i) => summary.push({ label: dimLabel(formula.length, i), value: f }));
     } else notes.push(`no step-by-step view: ${traced.error}`);
   }
   const view: PanelView = {
@@ -253,7 +259,8 @@ export function checkShape(
   if (weightShape) summary.push({ label: 'weight', value: shapeText(weightShape) });
   if (answer.ok) {
     summary.push({ label: 'output', value: shapeText(answer.shape as number[]) });
-    (answer.formula as { text: string }[]).forEach((f, i) => summary.push({ label: `size ${i}`, value: f.text }));
+    const formula = answer.formula as { text: string }[];
+    formula.forEach((f, i) => summary.push({ label: dimLabel(formula.length, i), value: f.text }));
   }
   const view: PanelView = {
     id: newViewId('shape'), kind: 'shape', title: `Output shape · ${of}`, params: paramsText, summary, notes: [],

@@ -60,7 +60,8 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
     },
   });
   const text = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
-  const notes = el('ul', { class: 'notes' }, ...trace.notes.map((n) => el('li', {}, n)));
+  // the formula is in the summary already; the notes matter when ceil_mode kept or dropped a window
+  const notes = el('ul', { class: 'notes' }, ...trace.notes.filter((n) => n.includes('ceil')).map((n) => el('li', {}, n)));
 
   const draw = (s: PoolStep | undefined) => {
     step = s;

@@ -1,0 +1,225 @@
+/**
+ * The panel's real bundle in Chromium, fed PanelViews that the real command logic made from the lecture's
+ * examples: the numbers on screen at chosen steps of every view, the keyboard, the state restore, hostile
+ * messages, and screenshots in light, dark and high contrast (test/webview/screenshots/).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gradientCheckRequest, gradientCheckView, runBackward, runOperation, traceMore } from '../../src/commands/views';
+import { handleRequest } from '../../src/engine/requests';
+import { fromNested } from '../../src/engine/tensor';
+import type { PanelView } from '../../src/protocol';
+import { post, posted, ROOT, startHarness, type Harness } from './page';
+
+const lecture = JSON.parse(readFileSync(resolve(ROOT, '../shared/fixtures/lecture-examples.json'), 'utf8')).cases;
+const X = fromNested(lecture[0].request.input[0], 'input');
+const W = fromNested(lecture[0].request.weight[0][0], 'kernel');
+const SHOTS = resolve(__dirname, 'screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+const base = { paramsText: '', flipByDefault: false, precision: 6, canInsert: true };
+const convRun = runOperation({ ...base, kind: 'conv', input: X, kernel: W, params: { padding: 1 }, paramsText: 'padding=1' });
+
+let h: Harness;
+let page: Page;
+const errors: string[] = [];
+
+async function open(theme: 'light' | 'dark' | 'high-contrast' = 'dark'): Promise<Page> {
+  const p = await h.browser.newPage({ viewport: { width: 1100, height: 900 } });
+  p.on('pageerror', (e) => errors.push(String(e)));
+  p.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await p.goto(h.url(theme));
+  await p.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+  return p;
+}
+
+async function show(p: Page, view: PanelView): Promise<void> {
+  await post(p, { type: 'show', view });
+  await p.waitForSelector('h2');
+}
+
+const text = (p: Page, selector: string) => p.locator(selector).first().innerText();
+const shot = (p: Page, name: string) => p.screenshot({ path: resolve(SHOTS, `${name}.png`), fullPage: true });
+
+beforeAll(async () => {
+  h = await startHarness();
+  page = await open();
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('sliding window', () => {
+  it("step 0 is the lecture's first output, with the arithmetic written out", async () => {
+    await show(page, convRun.view);
+    const arithmetic = await text(page, '.sliding .arithmetic');
+    expect(arithmetic).toContain('1·0 + 3·0 + 2·0 + 1·0 + 3·1 + 3·3');
+    expect(arithmetic.endsWith('= 16')).toBe(true);
+    // the padded input is 7×7 with a ring of 24 padding cells; the window lights 9 cells
+    expect(await page.locator('.sliding table.grid').first().locator('td.pad').count()).toBe(24);
+    expect(await page.locator('.sliding table.grid').first().locator('td.win').count()).toBe(9);
+    const out = page.locator('.sliding table.grid').nth(2);
+    expect(await out.locator('td.current .v').innerText()).toBe('16');
+    expect(await out.locator('td .v').nth(1).innerText()).toBe('·');
+  });
+  it('→ steps forward, a click on an output cell jumps to its window, End goes to the last', async () => {
+    await page.locator('.sliding').focus();
+    await page.locator('.player').first().focus();
+    await page.keyboard.press('ArrowRight');
+    expect((await text(page, '.sliding .arithmetic')).endsWith('= 28')).toBe(true);
+    const out = page.locator('.sliding table.grid').nth(2);
+    await out.locator('td').nth(12).click();
+    expect((await text(page, '.sliding .arithmetic')).endsWith('= 33')).toBe(true);
+    expect(await text(page, '.player .position')).toBe('step 13 / 25');
+    await page.locator('.player').first().focus();
+    await page.keyboard.press('End');
+    expect((await text(page, '.sliding .arithmetic')).endsWith('= 12')).toBe(true);
+    const values = await out.locator('td .v').allInnerTexts();
+    expect(values.map(Number)).toEqual((lecture[0].expect.output as number[][][]).flat(2));
+  });
+  it('a click on an input cell lists the outputs it feeds', async () => {
+    await page.locator('.sliding table.grid').first().locator('td').nth(8).click(); // padded (1, 1) = input (0, 0)
+    expect(await text(page, '.sliding p.feeds')).toBe('padded cell (1, 1) feeds 4 outputs: (0, 0) (0, 1) (1, 0) (1, 1)');
+  });
+  it('Space plays and pauses; Home goes back to the first step', async () => {
+    await page.locator('.player').first().focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press(' ');
+    expect(await page.locator('.player vscode-toolbar-button').nth(2).getAttribute('icon')).toBe('debug-pause');
+    await page.keyboard.press(' ');
+    expect(await page.locator('.player vscode-toolbar-button').nth(2).getAttribute('icon')).toBe('play');
+  });
+  it('the step survives a reload (getState/setState)', async () => {
+    await page.locator('.player').first().focus();
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight');
+    await page.reload();
+    await page.waitForSelector('.sliding .arithmetic');
+    expect(await text(page, '.player .position')).toBe('step 7 / 25');
+    expect((await text(page, '.sliding .arithmetic')).endsWith(`= ${(lecture[0].expect.output as number[][][]).flat(2)[6]}`)).toBe(true);
+  });
+  it('screenshots in light, dark and high contrast', async () => {
+    for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+      const p = await open(theme);
+      await show(p, convRun.view);
+      await p.locator('.player').first().focus();
+      for (let i = 0; i < 7; i++) await p.keyboard.press('ArrowRight');
+      await p.screenshot({ path: resolve(SHOTS, `sliding-window-${theme}.png`), fullPage: true });
+      await p.close();
+    }
+  });
+});
+
+describe('the other views', () => {
+  it("max pooling: the lecture's first row and the index PyTorch returns", async () => {
+    const r = runOperation({ ...base, kind: 'max_pool', input: fromNested(lecture[3].request.input[0], 'x'), params: { kernel_size: 3, stride: 2, padding: 1 } });
+    await show(page, r.view);
+    expect(await text(page, '.pooling .arithmetic')).toMatch(/^out\[0, 0\] = max\(.*\) = 3 at index \d+$/);
+    expect(await page.locator('.pooling td.argmax').count()).toBe(1);
+    await page.locator('.pooling .player').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    expect(await text(page, '.pooling .arithmetic')).toMatch(/= 3 at index/);
+    await shot(page, 'max-pool-dark');
+  });
+  it('im2col: column 0 is the first window, and W times it is 16', async () => {
+    const r = runOperation({ ...base, kind: 'im2col', input: X, kernel: W, params: { padding: 1 } });
+    await show(page, r.view);
+    expect(await text(page, '.im2col .arithmetic')).toMatch(/= 16$/);
+    expect(await page.locator('.im2col table.grid').nth(1).locator('td.current').count()).toBe(9);
+    await page.locator('.im2col .player').focus();
+    await page.keyboard.press('ArrowRight');
+    expect(await text(page, '.im2col .arithmetic')).toMatch(/= 28$/);
+    await shot(page, 'im2col-dark');
+  });
+  it('transposed convolution: each input cell scatters kernel-times-value into the output', async () => {
+    const t = lecture[5].request;
+    const r = runOperation({ ...base, kind: 'conv_transpose', input: fromNested(t.input[0], 'x'), kernel: fromNested(t.weight[0][0], 'w'), params: {} });
+    await show(page, r.view);
+    const drawn = await page.locator('vscode-tab-panel').first().innerText();
+    expect(drawn).not.toContain('could not be drawn');
+    const line = await text(page, '.scatter .arithmetic');
+    expect(line).toMatch(/^input\[0, 0\] = 5 scatters: 5·1 → \(0, 0\)/);
+    expect(await page.locator('.scatter td.win').count()).toBe(4);
+    await shot(page, 'transposed-dark');
+  });
+  it("backward: dX equals the lecture's", async () => {
+    const b = lecture[4].request;
+    const r = runBackward({ ...base, input: fromNested(b.input[0], 'x'), kernel: fromNested(b.weight[0][0], 'w'), gradOutput: fromNested(b.grad_output[0], 'gy'), params: {} });
+    await show(page, r.view);
+    expect(await page.locator('vscode-tab-panel').first().innerText()).not.toContain('could not be drawn');
+    const dx = page.locator('.backward section.tensor').first().locator('td');
+    expect((await dx.allInnerTexts()).map(Number)).toEqual((lecture[4].expect.grad_input as number[][][]).flat(2));
+    expect(await text(page, '.backward .arithmetic')).toContain('dY[0, 0] = 5 scatters');
+    await shot(page, 'backward-dark');
+  });
+  it("gradient check: a heat map, and the user's wrong element with what it should be", async () => {
+    const g = { input: fromNested([[1, 2, 3], [4, 5, 6], [7, 8, 9]], 'x'), kernel: fromNested([[1, 0], [0, -1]], 'w'), params: {}, paramsText: '', flipByDefault: false, precision: 6, userGradient: { of: 'input' as const, tensor: fromNested([[1, 1, 0], [1, 5, -1], [0, -1, -1]], 'g') } };
+    const { request, notes } = gradientCheckRequest(g);
+    await show(page, gradientCheckView(g, notes, handleRequest(request)));
+    expect(await page.locator('.gradcheck table.grid').count()).toBeGreaterThanOrEqual(2);
+    expect(await text(page, '.gradcheck section.check.failed h3')).toBe('your grad_input: 1 of 9 elements are wrong');
+    expect(await page.locator('.gradcheck section.check.failed table.list tbody td').allInnerTexts()).toEqual(['0, 1, 1', '5', '0', '5']);
+    await shot(page, 'gradcheck-dark');
+  });
+  it('equivariance: the conv output shifts with the input', async () => {
+    await show(page, convRun.view);
+    await page.locator('vscode-tab-header').nth(1).click();
+    expect(await text(page, '.equivariance p')).toMatch(/^Shifting the input one cell to the right shifts the convolution's output with it: \d+ of 20 output cells/);
+  });
+  it('a refused request shows PyTorch’s error, why and the fix', async () => {
+    const r = runOperation({ ...base, kind: 'conv', input: fromNested([[1, 2], [3, 4]], 'x'), kernel: W, params: {} });
+    await show(page, r.view);
+    expect(await text(page, '.error .torch')).toContain("Kernel size can't be greater than actual input size");
+    expect(await text(page, '.error')).toContain('Fix: use padding ≥ 1');
+    await shot(page, 'refused-dark');
+  });
+});
+
+describe('big inputs', () => {
+  it('a 64×64 conv draws heat maps and pages its steps from the host', async () => {
+    const big = fromNested(Array.from({ length: 64 }, (_, r) => Array.from({ length: 64 }, (_, c) => (r * 7 + c * 3) % 11)), 'x');
+    const r = runOperation({ ...base, kind: 'conv', input: big, kernel: W, params: { padding: 1 } });
+    await show(page, r.view);
+    expect(await page.locator('.sliding .heatmap').count()).toBe(3 - 1); // padded input and output; the 3×3 kernel stays a table
+    await page.locator('.sliding .player').focus();
+    await page.keyboard.press('End');
+    // the last step is beyond the first page: the panel asks the host, the test answers as the host does
+    const ask = await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.find((m) => m.type === 'loadSteps'));
+    const m = (await ask.jsonValue()) as { viewId: string; start: number };
+    expect(m.start).toBe(64 * 64 - 1);
+    await post(page, { type: 'steps', viewId: m.viewId, trace: traceMore(r.traceRequest!, m.start) });
+    await page.waitForFunction(() => document.querySelector('.sliding .arithmetic')?.textContent?.startsWith('out[63, 63]'));
+    expect(await text(page, '.player .position')).toBe('step 4096 / 4096');
+  });
+});
+
+describe('hostile messages', () => {
+  it('malformed messages are ignored and markup in values is shown as text', async () => {
+    const before = errors.length;
+    await post(page, { type: 'show', view: { id: 1 } });
+    await post(page, { type: 'show', view: { ...convRun.view, tensors: 'nope' } });
+    await post(page, { type: 'show', view: { ...convRun.view, precision: 1e9 } });
+    await post(page, 'show');
+    await post(page, null);
+    await post(page, { type: 'steps', viewId: 'x', trace: 5 });
+    await post(page, { type: 'show', view: { ...convRun.view, tensors: [{ name: 'big', shape: [1], values: new Array(200000).fill([[1]]) }] } });
+    const evil = '<img src=x onerror="window.__pwned=1">';
+    await show(page, { ...convRun.view, id: 'evil', title: evil, params: evil, notes: [evil], trace: { kind: 'conv', steps: evil }, error: { message: evil, torch: evil, why: evil, fix: evil } });
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await text(page, 'h2')).toBe(evil);
+    // the broken trace is reported in place, not thrown
+    expect(await text(page, 'vscode-tab-panel .error')).toContain('could not be drawn');
+    expect(errors.slice(before).filter((e) => !e.includes('ignored a malformed message'))).toEqual([]);
+  });
+  it('the panel only ever posts messages the protocol allows', async () => {
+    const all = await posted(page);
+    expect(all.every((m) => ['ready', 'loadSteps', 'insert', 'copy', 'save', 'runCommand'].includes(String(m.type)))).toBe(true);
+  });
+});
