@@ -77,7 +77,7 @@ export class PanelManager implements vscode.Disposable {
       localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')],
     };
     panel.webview.html = this.html(panel.webview);
-    panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m), undefined, this.disposables);
+    panel.webview.onDidReceiveMessage((m: unknown) => this.handleMessage(m), undefined, this.disposables);
     panel.onDidDispose(() => {
       this.panel = undefined;
       this.ready = false;
@@ -93,7 +93,8 @@ export class PanelManager implements vscode.Disposable {
     void this.panel.webview.postMessage(message);
   }
 
-  private receive(message: unknown): void {
+  /** Every message from the webview lands here; public so that tests can send hostile ones. */
+  handleMessage(message: unknown): void {
     if (!isWebviewMessage(message)) {
       this.log.warn(`ignored a malformed message from the panel: ${safePreview(message)}`);
       return;

@@ -219,7 +219,9 @@ function enclosingBrackets(ctx: Ctx, at: number, lo: number, hi: number): Found 
     if (cands.length >= 4 * MAX_DEPTH) break;
     const inner = cands[cands.length - 1];
     const close = literalExtent(text, o, hi, inner ? inner.open : -1, inner ? inner.close : -1);
-    if (close < 0) break;
+    // The backward scan does not know comments and continuations the forward scan skips, so it can pair brackets
+    // differently; a candidate that closes before the cursor does not enclose it.
+    if (close < 0 || close < at) break;
     cands.push({ open: o, close });
   }
   if (wrapper) {

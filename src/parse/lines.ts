@@ -91,6 +91,7 @@ export function parseLines(ctx: Ctx, start: number, end: number, kind: LineForma
   let headerPending = true;
   let blank = 0;
   let first = -1;
+  let last = -1;
   let p = start;
   while (p < end) {
     const le = lineEnd(text, p, end);
@@ -108,6 +109,8 @@ export function parseLines(ctx: Ctx, start: number, end: number, kind: LineForma
     }
     splitCells(text, a, b, kind, cells);
     if (first < 0) first = a;
+    // The range covers every line of the table, a trailing separator row included.
+    last = b;
     if (kind === 'markdown' && isSeparatorRow(text, cells)) continue;
     if (!block || blank > 0) {
       if (block) gaps.push(blank);
@@ -165,7 +168,7 @@ export function parseLines(ctx: Ctx, start: number, end: number, kind: LineForma
     format: kind,
     shape,
     tensor: { shape: [...shape], data: sink.take() },
-    range: { start: first, end: rows[rows.length - 1].end },
+    range: { start: first, end: last },
     valuesRange: { start: rows[0].start, end: rows[rows.length - 1].end },
     rows,
     dtype: sink.dtype(),

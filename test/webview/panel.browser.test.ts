@@ -191,7 +191,7 @@ describe('big inputs', () => {
     await page.keyboard.press('End');
     // the last step is beyond the first page: the panel asks the host, the test answers as the host does
     const ask = await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.find((m) => m.type === 'loadSteps'));
-    const m = (await ask.jsonValue()) as { viewId: string; start: number };
+    const m = (await ask.jsonValue()) as unknown as { viewId: string; start: number };
     expect(m.start).toBe(64 * 64 - 1);
     await post(page, { type: 'steps', viewId: m.viewId, trace: traceMore(r.traceRequest!, m.start) });
     await page.waitForFunction(() => document.querySelector('.sliding .arithmetic')?.textContent?.startsWith('out[63, 63]'));
