@@ -167,14 +167,18 @@ export function registerCommands(
     return resolveArg(text, role);
   };
 
-  /** input (and kernel): arguments first, then selections, then what was set, then a prompt. */
-  const operands = async (args: CommandArgs | undefined, roles: OperandRole[]): Promise<Map<OperandRole, StoredOperand>> => {
+  /**
+   * input (and kernel): arguments first, then selections, then what was set, then a prompt. `optional`
+   * roles are filled when given or set, never prompted for (im2col's kernel).
+   */
+  const operands = async (args: CommandArgs | undefined, roles: OperandRole[], optional: OperandRole[] = []): Promise<Map<OperandRole, StoredOperand>> => {
     const out = new Map<OperandRole, StoredOperand>();
+    const wanted = [...roles, ...optional];
     if (args?.input !== undefined) out.set('input', await resolveArg(args.input, 'input'));
-    if (args?.kernel !== undefined && roles.includes('kernel')) out.set('kernel', await resolveArg(args.kernel, 'kernel'));
+    if (args?.kernel !== undefined && wanted.includes('kernel')) out.set('kernel', await resolveArg(args.kernel, 'kernel'));
     if (args?.input === undefined) {
       const selected = selectedLiterals();
-      if (selected.length >= 2 && roles.includes('kernel')) {
+      if (selected.length >= 2 && wanted.includes('kernel')) {
         out.set('input', stored(selected[0]));
         out.set('kernel', stored(selected[1]));
       } else if (selected.length >= 1) {
@@ -189,6 +193,10 @@ export function registerCommands(
         const s = store.get(role);
         out.set(role, s ?? (await promptOperand(role)));
       }
+    }
+    for (const role of optional) {
+      const s = store.get(role);
+      if (!out.has(role) && s) out.set(role, s);
     }
     return out;
   };
@@ -242,8 +250,7 @@ export function registerCommands(
   const operation = (kind: OperationKind) => async (args: CommandArgs | undefined): Promise<CommandResult> => {
     const settings = readSettings();
     const needsKernel = kind === 'conv' || kind === 'conv_transpose';
-    const roles: OperandRole[] = needsKernel ? ['input', 'kernel'] : kind === 'im2col' && store.get('kernel') ? ['input', 'kernel'] : ['input'];
-    const ops = await operands(args, roles);
+    const ops = await operands(args, needsKernel ? ['input', 'kernel'] : ['input'], kind === 'im2col' ? ['kernel'] : []);
     const input = ops.get('input') as StoredOperand;
     const kernel = ops.get('kernel');
     const keywordSet: KeywordSet = kind === 'im2col' ? 'unfold' : kind;
