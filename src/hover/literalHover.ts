@@ -41,21 +41,25 @@ function stats(data: Float64Array): { min: number; max: number; mean: number; na
   return { min, max, mean: sum / Math.max(1, data.length - nan), nan };
 }
 
-/** The first PREVIEW_ROWS × PREVIEW_COLUMNS of the last two dims (of the first channel), as a Markdown table. */
-export function previewTable(shape: readonly number[], data: Float64Array, precision: number): string {
+/**
+ * The first PREVIEW_ROWS × PREVIEW_COLUMNS of the last two dims (of the first plane) as aligned text, for a
+ * code block: hover tables have no cell padding, so numbers run together; a monospace block keeps columns.
+ */
+export function previewText(shape: readonly number[], data: Float64Array, precision: number): string {
   const cols = shape[shape.length - 1];
   const rows = shape.length >= 2 ? shape[shape.length - 2] : 1;
   const shownRows = Math.min(rows, PREVIEW_ROWS);
   const shownCols = Math.min(cols, PREVIEW_COLUMNS);
-  const cell = (r: number, c: number) => formatNumber(data[r * cols + c], precision).replace(/\|/g, '\\|');
-  const header = Array.from({ length: shownCols }, (_, c) => ` ${c} `).join('|') + (cols > shownCols ? '| … ' : '');
-  const lines = [`| |${header}|`, `|--|${Array.from({ length: shownCols }, () => '--:').join('|')}${cols > shownCols ? '|--' : ''}|`];
+  const cells: string[][] = [];
   for (let r = 0; r < shownRows; r++) {
-    const values = Array.from({ length: shownCols }, (_, c) => ` ${cell(r, c)} `).join('|');
-    lines.push(`| **${r}** |${values}${cols > shownCols ? '| … ' : ''}|`);
+    const row: string[] = [];
+    for (let c = 0; c < shownCols; c++) row.push(formatNumber(data[r * cols + c], precision));
+    if (cols > shownCols) row.push('…');
+    cells.push(row);
   }
-  if (rows > shownRows) lines.push(`| ⋮ |${Array.from({ length: shownCols }, () => ' ⋮ ').join('|')}${cols > shownCols ? '| ⋱ ' : ''}|`);
-  return lines.join('\n');
+  if (rows > shownRows) cells.push(Array.from({ length: Math.min(cols, shownCols + 1) }, () => '⋮'));
+  const width = Math.max(1, ...cells.flat().map((s) => s.length));
+  return cells.map((row) => row.map((s) => s.padStart(width)).join('  ')).join('\n');
 }
 
 export function hoverMarkdown(found: DocumentLiteral, precision: number): vscode.MarkdownString {
@@ -72,7 +76,7 @@ export function hoverMarkdown(found: DocumentLiteral, precision: number): vscode
   if (literal.shape.length >= 1) {
     const planes = literal.shape.length > 2 ? literal.shape.slice(0, -2).reduce((a, b) => a * b, 1) : 1;
     if (planes > 1) md.appendMarkdown(`first of ${planes} planes:\n\n`);
-    md.appendMarkdown(previewTable(literal.shape, literal.tensor.data, precision) + '\n\n');
+    md.appendCodeblock(previewText(literal.shape, literal.tensor.data, precision), 'text');
   }
   for (const note of literal.notes) md.appendMarkdown(`_${note}_\n\n`);
   const ref: LiteralRef = { uri: found.uri.toString(), line: found.range.start.line, character: found.range.start.character };

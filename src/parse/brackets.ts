@@ -429,7 +429,7 @@ export function parseBracket(ctx: Ctx, start: number, end: number, mode: Bracket
   } catch (first) {
     if (!(first instanceof ParseFail) || first.kind === 'limit' || first.kind === 'empty') throw first;
     try {
-      throw first;
+      return matlab(ctx, start, end);
     } catch (second) {
       if (!(second instanceof ParseFail)) throw second;
       throw second.progress > first.progress ? second : first;

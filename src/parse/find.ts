@@ -120,20 +120,24 @@ function wrapperUnderCursor(ctx: Ctx, at: number, lo: number, hi: number): Found
   return wrapperCall(ctx, a, open, hi);
 }
 
-/** First `#` or `%` on the line `[a, b)` that is not after a quote; `b` if none. Brackets after it are comment. */
+/**
+ * Where the comment starts on the line `[a, b)`: the first `#`, `%` or MATLAB `...` not after a quote; `b` if none.
+ * Brackets after it are comment. `//` is left alone because it is Python's floor division.
+ */
 function commentStart(text: string, a: number, b: number): number {
   for (let p = a; p < b; p++) {
     const c = text.charCodeAt(p);
     if (c === QUOTE || c === DQUOTE) return b;
     if (c === HASH || c === PERCENT) return p;
+    if (c === DOT && text.charCodeAt(p + 1) === DOT && text.charCodeAt(p + 2) === DOT) return p;
   }
   return b;
 }
 
 /**
  * Walks backward from the cursor and yields the enclosing unmatched opening brackets, innermost first. The cursor's
- * own line is read as is (so a literal inside a comment can be hovered); on the lines above, brackets after a `#` or
- * `%` comment marker are ignored, so `[[1, 2],  # (first row` does not confuse the matching. Strings are not
+ * own line is read as is (so a literal inside a comment can be hovered); on the lines above, brackets after a `#`,
+ * `%` or `...` comment marker are ignored, so `[[1, 2],  # (first row` does not confuse the matching. Strings are not
  * tracked; a stray bracket in a string only adds a candidate that the forward check then rejects.
  */
 class BackScanner {
@@ -171,7 +175,7 @@ class BackScanner {
 
 /**
  * What stands right before the bracket at `o`: a name (`f(`, `x[`, `np.array(`) makes it a call or a subscript, as
- * does `)`, `]` or a quote (`f(x)(`, `a[0][`, `"ab"[`). A wrapper name may be separated from its `(` by spaces.
+ * does `)`, `]` or `}` (`f(x)(`, `a[0][`). A wrapper name may be separated from its `(` by spaces.
  * Returns null for a free-standing bracket, which may be a literal.
  */
 function calleeBefore(text: string, o: number, lo: number): { name: string; start: number } | null {
@@ -182,7 +186,8 @@ function calleeBefore(text: string, o: number, lo: number): { name: string; star
     return { name: text.slice(k, end), start: k };
   };
   if (isIdentPart(prev) || prev === DOT) return readName(o);
-  if (prev === RPAREN || prev === RBRACK || prev === RBRACE || prev === QUOTE || prev === DQUOTE) return { name: '', start: o };
+  // Not quotes: `"[1, 2]"` (a literal in a string) is far more common than subscripting a string literal.
+  if (prev === RPAREN || prev === RBRACK || prev === RBRACE) return { name: '', start: o };
   if (text.charCodeAt(o) === LPAREN && isSpace(prev)) {
     let k = o - 1;
     while (k > lo && isSpace(text.charCodeAt(k - 1))) k--;
