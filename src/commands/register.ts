@@ -230,8 +230,10 @@ export function registerCommands(
       validateInput: (value) => {
         const r = parseKwargs(value, allowed);
         if (!r.ok) return { message: r.message, severity: vscode.InputBoxValidationSeverity.Error };
+        // PyTorch would refuse these parameters: say why as you type, but let Enter through so that the
+        // panel can lay out the whole explanation
         const problem = dryRun?.(r.values);
-        return problem ? { message: problem, severity: vscode.InputBoxValidationSeverity.Error } : null;
+        return problem ? { message: `PyTorch would refuse this: ${problem}`, severity: vscode.InputBoxValidationSeverity.Warning } : null;
       },
     });
     if (text === undefined) throw new UserCancelled();

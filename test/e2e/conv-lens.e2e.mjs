@@ -33,11 +33,12 @@ async function enterParams(page, text, expectMessage) {
   await sleep(300);
   await page.keyboard.press('Enter');
   await sleep(300);
-  await input.fill(text);
+  await input.fill('');
+  await input.pressSequentially(text, { delay: 10 });
   await sleep(400);
   let message = '';
   for (let i = 0; i < 20; i++) {
-    message = await page.locator('.quick-input-widget .quick-input-message').innerText().catch(() => '');
+    message = await page.locator('.quick-input-widget').innerText().catch(() => '');
     if (!expectMessage || expectMessage.test(message)) break;
     await sleep(250);
   }
