@@ -5,6 +5,7 @@
 import { formatNumber } from '../src/format';
 import type { TensorView } from '../src/protocol';
 import { NdArray } from './ndarray';
+import type { StepTable } from './views/common';
 
 function planesOf(t: TensorView): { label: string; rows: number[][] }[] {
   const a = NdArray.from(t.values, t.shape);
@@ -37,6 +38,19 @@ export function latexTable(t: TensorView, precision: number): string {
   return planesOf(t).map(({ label, rows }) =>
     `% ${t.name} ${label || t.shape.join('x')}\n\\begin{bmatrix}\n${rows.map((r) => r.map(tex).join(' & ')).join(' \\\\\n')}\n\\end{bmatrix}`,
   ).join('\n\n');
+}
+
+/** The step on screen as a Markdown table. */
+export function markdownStep(t: StepTable, precision: number): string {
+  const cell = (v: string | number) => (typeof v === 'number' ? formatNumber(v, precision) : v.replace(/\|/g, '\\|'));
+  return [`**${t.caption}**`, '', `| ${t.headers.join(' | ')} |`, `|${t.headers.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+/** The step on screen as a LaTeX tabular. */
+export function latexStep(t: StepTable, precision: number): string {
+  const esc = (s: string) => s.replace(/([&%$#_{}])/g, '\\$1');
+  const cell = (v: string | number) => (typeof v === 'number' ? formatNumber(v, precision).replace('∞', '\\infty') : esc(v));
+  return [`% ${t.caption}`, `\\begin{tabular}{${t.headers.map(() => 'r').join('')}}`, `${t.headers.map(esc).join(' & ')} \\\\ \\hline`, ...t.rows.map((r) => `${r.map(cell).join(' & ')} \\\\`), '\\end{tabular}'].join('\n');
 }
 
 function escapeXml(s: string): string {

@@ -10,12 +10,12 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { BackwardTrace, ConvStep, ConvTrace, Im2colTrace, PoolStep, PoolTrace, ScatterStep, TransposeTrace, WeightGradStep } from '../src/engine/trace';
 import type { PanelView } from '../src/protocol';
 import { el, icon } from './dom';
-import { frameSvg, latexTable, markdownTable } from './export';
+import { frameSvg, latexStep, latexTable, markdownStep, markdownTable } from './export';
 import { NdArray } from './ndarray';
 import { stepSource } from './steps';
 import { tensorTable } from './tables';
 import { backwardView } from './views/backward';
-import type { ViewContext } from './views/common';
+import type { StepTable, ViewContext } from './views/common';
 import { equivarianceView } from './views/equivariance';
 import { gradcheckView } from './views/gradcheck';
 import { im2colView } from './views/im2col';
@@ -134,6 +134,8 @@ export function renderView(root: HTMLElement, view: PanelView, ui: UiState | und
 
   const tabs = tabsFor(view);
   let active: HTMLElement | null = null;
+  const stepTables = new Map<number, () => StepTable | null>();
+  let activeIndex = 0;
   if (tabs.length) {
     const tabsEl = el('vscode-tabs' as 'div', { 'selected-index': String(Math.min(state.tab, tabs.length - 1)), 'aria-label': 'Views' });
     const panels: HTMLElement[] = [];
@@ -154,10 +156,12 @@ export function renderView(root: HTMLElement, view: PanelView, ui: UiState | und
             saveUi(state);
           },
           onDispose: (fn) => disposers.push(fn),
+          setStepTable: (fn) => stepTables.set(i, fn),
         };
         panel.append(guarded(() => tabs[i].build(ctx)));
       }
       active = panel;
+      activeIndex = i;
     };
     open(Math.min(state.tab, tabs.length - 1));
     tabsEl.addEventListener('vsc-tabs-select', (e: Event) => {
@@ -182,9 +186,15 @@ export function renderView(root: HTMLElement, view: PanelView, ui: UiState | und
     button('copy', 'Copy as LaTeX', () => vscode.postMessage({ type: 'copy', text: latexTable(main, view.precision) }));
   }
   if (tabs.length) {
-    button('note', 'Copy this step', () => {
-      const text = active?.querySelector('.arithmetic')?.textContent;
+    const step = () => stepTables.get(activeIndex)?.() ?? null;
+    button('note', 'Copy step as Markdown', () => {
+      const t = step();
+      const text = t ? markdownStep(t, view.precision) : active?.querySelector('.arithmetic')?.textContent;
       if (text) vscode.postMessage({ type: 'copy', text });
+    });
+    button('symbol-operator', 'Copy step as LaTeX', () => {
+      const t = step();
+      if (t) vscode.postMessage({ type: 'copy', text: latexStep(t, view.precision) });
     });
     button('file-media', 'Save frame as SVG', () => {
       if (active) vscode.postMessage({ type: 'save', text: frameSvg(active), fileName: `conv-lens-${view.kind}.svg` });

@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { handleRequest, parseShape, type Answer, type RequestLimits } from '../engine/requests';
+import { answerParse } from './parseRequest';
 import { DEFAULT_MAX_ELEMENTS } from '../engine/tensor';
 
 declare const CONV_LENS_VERSION: string;
@@ -20,7 +21,8 @@ Usage:
       Requests mirror torch.nn.functional, e.g.
         {"op": "conv2d", "input": [[[1,2],[3,4]]], "weight": [[[[1]]]], "stride": 1, "padding": 0}
       Ops: conv1d/2d/3d, conv_transpose1d/2d/3d, max_pool1d/2d/3d, avg_pool1d/2d/3d, unfold, fold,
-           conv1d/2d/3d_backward, max_pool*/avg_pool*_backward, gradcheck, shape, trace.
+           conv1d/2d/3d_backward, max_pool*/avg_pool*_backward, gradcheck, shape, trace, and parse
+           ({"op": "parse", "text": "...", "offset": N}: the matrix literal in a text).
       Answers: {"ok": true, "output": [...], "shape": [...]} or {"ok": false, "error": "...",
       "param": "...", "rule": "..."}. NaN and infinities travel as "NaN", "Infinity", "-Infinity".
       An "id" field in a request is copied into its answer. Exits 0 once every line is answered.
@@ -56,6 +58,9 @@ export function answerLine(line: string, limits: RequestLimits): string {
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     return encodeAnswer({ ok: false, error: `the line is not valid JSON (${reason}): send one JSON object per line`, param: 'request', rule: 'json' });
+  }
+  if (request !== null && typeof request === 'object' && !Array.isArray(request) && (request as { op?: unknown }).op === 'parse') {
+    return encodeAnswer(answerParse(request as Record<string, unknown>, limits.maxElements));
   }
   return encodeAnswer(handleRequest(request, limits));
 }

@@ -38,6 +38,10 @@ export interface ErrorAnswer {
   readonly why?: string;
   readonly fix?: string;
   readonly id?: unknown;
+  /** where a text (the parse op's literal) went wrong: 0-based line and column, and the offset */
+  readonly line?: number;
+  readonly column?: number;
+  readonly offset?: number;
 }
 
 type Fields = Record<string, unknown>;

@@ -145,3 +145,25 @@ describe('fuzz: the CLI never crashes', () => {
     expect(answers.some((a) => !a.ok)).toBe(true);
   });
 });
+
+describe('conv-lens run: the parse op', () => {
+  it('finds the literal at an offset, and reads a whole text', () => {
+    const text = 'x = np.array([[1, 2], [3, 4]], dtype=np.float32)\n';
+    const lines = [
+      { op: 'parse', text, offset: 15, id: 1 },
+      { op: 'parse', text: '[1 2; 3 4]' },
+      { op: 'parse', text: '[[1, 2], [3]]' },
+      { op: 'parse', text: 'nothing here', offset: 3 },
+      { op: 'parse', text: 5 },
+    ];
+    const r = conv(['run'], lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const [a, b, c, d, e] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(a).toMatchObject({ ok: true, shape: [2, 2], values: [[1, 2], [3, 4]], format: 'numpy', wrapper: 'np.array', id: 1 });
+    expect(text.slice(a.range.start, a.range.end)).toBe('np.array([[1, 2], [3, 4]], dtype=np.float32)');
+    expect(b).toMatchObject({ ok: true, shape: [2, 2], format: 'matlab' });
+    expect(c).toMatchObject({ ok: false, param: 'text', rule: 'syntax', line: 0 });
+    expect(c.error).toMatch(/row 2 has 1 element/);
+    expect(d).toMatchObject({ ok: false, rule: 'not_found' });
+    expect(e).toMatchObject({ ok: false, param: 'text', rule: 'type' });
+  });
+});

@@ -74,7 +74,7 @@ describe('runOperation: what Convolve shows', () => {
     expect(r.output?.shape).toEqual([5, 5]);
     expect(Array.from(r.output!.data)).toEqual((lecture[0].expect.output as number[][][]).flat(2));
     expect(isPanelView(r.view)).toBe(true);
-    expect(r.view.summary.find((s) => s.label === 'size 0')?.value).toBe('floor((5 + 2·1 − 1·(3 − 1) − 1) / 1) + 1 = 5');
+    expect(r.view.summary.find((s) => s.label === 'height')?.value).toBe('floor((5 + 2·1 − 1·(3 − 1) − 1) / 1) + 1 = 5');
     expect((r.view.trace as { steps: { text: string }[] }).steps[0].text.endsWith('= 16')).toBe(true);
   });
   it('true convolution by default when the setting says so, and flip= overrides it', () => {

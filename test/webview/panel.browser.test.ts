@@ -86,6 +86,23 @@ describe('sliding window', () => {
     await page.locator('.sliding table.grid').first().locator('td').nth(8).click(); // padded (1, 1) = input (0, 0)
     expect(await text(page, '.sliding p.feeds')).toBe('padded cell (1, 1) feeds 4 outputs: (0, 0) (0, 1) (1, 0) (1, 1)');
   });
+  it('exports the step as Markdown and LaTeX, the result as a table, and the frame as SVG', async () => {
+    await page.locator('.player').first().focus();
+    await page.keyboard.press('Home');
+    const before = (await posted(page)).length;
+    for (const label of ['Copy step as Markdown', 'Copy step as LaTeX', 'Copy as Markdown', 'Save frame as SVG']) {
+      await page.locator('vscode-button', { hasText: label }).click();
+    }
+    const [md, tex, result, svg] = (await posted(page)).slice(before) as { type: string; text: string; fileName?: string }[];
+    expect(md.type).toBe('copy');
+    expect(md.text).toContain('**out[0, 0] = 16**');
+    expect(md.text).toContain('| 0 | 1, 1 | 1, 1 | 0, 0 | 1 | 3 | 3 | 3 |');
+    expect(tex.text).toContain('\\begin{tabular}{rrrrrrrr}');
+    expect(result.text).toContain('| 16 | 28 | 24 | 28 | 16 |');
+    expect(svg).toMatchObject({ type: 'save', fileName: 'conv-lens-conv.svg' });
+    expect(svg.text.startsWith('<svg')).toBe(true);
+    expect(svg.text).toContain('>16</text>');
+  });
   it('Space plays and pauses; Home goes back to the first step', async () => {
     await page.locator('.player').first().focus();
     await page.keyboard.press('Home');

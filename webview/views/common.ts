@@ -10,6 +10,14 @@ export interface ViewContext {
   readonly initialStep: number;
   saveStep(step: number): void;
   onDispose(fn: () => void): void;
+  /** the view tells how to export the step on screen as a table (for "Copy step as Markdown/LaTeX") */
+  setStepTable(fn: () => StepTable | null): void;
+}
+
+export interface StepTable {
+  readonly caption: string;
+  readonly headers: readonly string[];
+  readonly rows: readonly (readonly (string | number)[])[];
 }
 
 /** A labelled drop-down (vscode-single-select) calling back with the chosen index. */

@@ -119,6 +119,11 @@ export function im2colView(trace: Im2colTrace, ctx: ViewContext): HTMLElement {
         el('figure', {}, el('figcaption', {}, 'W · columns = the convolution'), productGrid.element))
       : null,
     text, feeds);
+  ctx.setStepTable(() => ({
+    caption: `column ${column}: the window at (${trace.columnLabels[column].join(', ')})`,
+    headers: ['row', 'channel', 'tap', 'input cell', 'value'],
+    rows: trace.rowLabels.map((l, r) => [r, l.channel, l.tap.join(', '), trace.sources[r][column]?.join(', ') ?? 'padding', num(trace.matrix[r][column])]),
+  }));
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
   player.go(column);

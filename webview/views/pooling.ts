@@ -106,6 +106,11 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
       el('figure', {}, el('figcaption', {}, `output ${outSpatial.join('×')}`), outputGrid.element)),
     text, notes,
     el('p', { class: 'legend' }, el('span', { class: 'swatch win' }), ' window ', trace.kind === 'max_pool' ? el('span', { class: 'swatch argmax' }) : null, trace.kind === 'max_pool' ? ' max (its index is flat within the input plane; ties keep the first, NaN wins)' : ''));
+  ctx.setStepTable(() => step ? {
+    caption: `out[${step.position.join(', ')}] = ${step.text}`,
+    headers: ['tap', 'input cell', 'value'],
+    rows: step.cells.map((c) => [c.tap.join(', '), c.at.join(', '), c.inside ? (c.value as number) : 'padding']),
+  } : null);
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
   player.go(shown);

@@ -115,6 +115,11 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
       el('figure', {}, el('figcaption', {}, `result ${resSpatial.join('×')} (grey: cropped)`), resultGrid.element)),
     text,
     el('p', { class: 'legend' }, el('span', { class: 'swatch current' }), ' scattered cell ', el('span', { class: 'swatch win' }), ' where its products land (+ badges); overlaps add up'));
+  ctx.setStepTable(() => step ? {
+    caption: `${m.stepLabel}[${step.position.join(', ')}] = ${formatNumber(step.value, ctx.precision)}`,
+    headers: ['output channel', 'tap', 'lands at', 'after crop', 'w', 'value·w'],
+    rows: step.contributions.map((k) => [k.outChannel, k.tap.join(', '), k.at.join(', '), k.position ? k.position.join(', ') : 'cropped', k.w, k.product]),
+  } : null);
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
   player.go(shown);

@@ -202,6 +202,14 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
       figure(`kernel ${kernel.join('×')}${trace.flip ? ' (flipped)' : ''}`, kernelGrid),
       figure(`output ${outSpatial.join('×')}`, outputGrid)),
     arithmetic, partials, feeds, legend);
+  ctx.setStepTable(() => step ? {
+    caption: `out[${step.position.join(', ')}] = ${formatNumber(step.value, ctx.precision)}`,
+    headers: ['input channel', 'tap', 'padded cell', 'input cell', 'x', 'w', 'w·x', 'running sum'],
+    rows: [
+      ...step.terms.map((t) => [t.channel, t.tap.join(', '), t.at.join(', '), t.source ? t.source.join(', ') : 'padding', t.x, t.w, t.product, t.running]),
+      ...(step.bias !== null ? [['bias', '', '', '', '', '', step.bias, step.value]] : []),
+    ],
+  } : null);
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
   player.go(stepIndex);
