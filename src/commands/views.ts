@@ -4,6 +4,7 @@
  */
 import { handleRequest, type Answer } from '../engine/requests';
 import { toNested, type Nested, type Tensor } from '../engine/tensor';
+import { formatNumber } from '../format';
 import type { PanelView, TensorView, ViewKind } from '../protocol';
 import type { KwValue } from './kwargs';
 import { readConvOperands, readPoolOperands, squeezeTo } from './operands';
@@ -312,7 +313,7 @@ export function gradientCheckView(g: GradientCheckInput, notes: readonly string[
     summary.push({ label: 'result', value: answer.passed ? 'passed' : 'FAILED' });
     summary.push({ label: 'mode', value: `${answer.mode} (eps ${answer.eps}, atol ${answer.atol}, rtol ${answer.rtol})` });
     for (const c of answer.checks as { input: string; passed: boolean; compared: number; mismatches: number; max_difference: number }[]) {
-      summary.push({ label: `∂/∂${c.input}`, value: `${c.passed ? 'ok' : 'mismatch'}: ${c.mismatches} of ${c.compared} differ, max |analytic − numeric| = ${c.max_difference}` });
+      summary.push({ label: `∂/∂${c.input}`, value: `${c.passed ? 'ok' : 'mismatch'}: ${c.mismatches} of ${c.compared} differ, max |analytic − numeric| = ${formatNumber(Number(c.max_difference), 3)}` });
     }
     for (const u of (answer.user_gradients as { name: string; passed: boolean; mismatches: number; compared: number }[] | undefined) ?? []) {
       summary.push({ label: `your ${u.name}`, value: u.passed ? `correct (${u.compared} elements)` : `${u.mismatches} of ${u.compared} elements wrong` });
