@@ -49,3 +49,19 @@ export function stepSource<T extends { step: number }>(viewId: string, part: Tra
     },
   };
 }
+
+/**
+ * Shows step i: at once when its page is here, otherwise "loading" first and the step when it arrives
+ * (unless the person has moved on by then).
+ */
+export function showStep<T>(steps: StepSource<T>, i: number, draw: (step: T | undefined) => void, current: () => number): void {
+  const cached = steps.get(i);
+  if (cached) {
+    draw(cached);
+    return;
+  }
+  draw(undefined);
+  void steps.load(i).then((loaded) => {
+    if (current() === i) draw(loaded);
+  });
+}

@@ -50,8 +50,8 @@ export interface DimFormula {
   readonly text: string;
 }
 
-export interface ConvGeometry {
-  readonly op: 'conv';
+/** What a convolution and a transposed convolution both know: channels, sizes, the weight and the window. */
+interface WeightedGeometry {
   readonly rank: SpatialRank;
   readonly batched: boolean;
   readonly batch: number;
@@ -62,44 +62,31 @@ export interface ConvGeometry {
   readonly kernelSize: readonly number[];
   readonly stride: readonly number[];
   readonly dilation: readonly number[];
-  readonly padBefore: readonly number[];
-  readonly padAfter: readonly number[];
-  readonly paddingMode: PaddingMode;
   readonly outputSize: readonly number[];
   readonly inputShape: readonly number[];
   readonly weightShape: readonly number[];
   readonly outputShape: readonly number[];
   readonly hasBias: boolean;
   readonly formula: readonly DimFormula[];
+  readonly window: WindowGeometry;
+}
+
+export interface ConvGeometry extends WeightedGeometry {
+  readonly op: 'conv';
+  readonly padBefore: readonly number[];
+  readonly padAfter: readonly number[];
   /**
    * For padding_mode 'zeros' the window pads implicitly. For the other modes the input is padded
    * explicitly first (as nn.ConvNd does), so the window runs over the padded input with padding 0.
    */
-  readonly window: WindowGeometry;
+  readonly paddingMode: PaddingMode;
 }
 
-export interface ConvTransposeGeometry {
+/** The window's big side is this op's output and its small side its input: it scatters along the conv window. */
+export interface ConvTransposeGeometry extends WeightedGeometry {
   readonly op: 'conv_transpose';
-  readonly rank: SpatialRank;
-  readonly batched: boolean;
-  readonly batch: number;
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly groups: number;
-  readonly inputSize: readonly number[];
-  readonly kernelSize: readonly number[];
-  readonly stride: readonly number[];
-  readonly dilation: readonly number[];
   readonly padding: readonly number[];
   readonly outputPadding: readonly number[];
-  readonly outputSize: readonly number[];
-  readonly inputShape: readonly number[];
-  readonly weightShape: readonly number[];
-  readonly outputShape: readonly number[];
-  readonly hasBias: boolean;
-  readonly formula: readonly DimFormula[];
-  /** big side = this op's output, small side = its input: a transposed conv scatters along the conv window */
-  readonly window: WindowGeometry;
 }
 
 export type PoolKind = 'max' | 'avg';

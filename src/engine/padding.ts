@@ -54,12 +54,17 @@ function padMaps(g: ConvGeometry): PadMaps {
   return { maps, inSize, outSize, planes: g.batch * g.inChannels };
 }
 
-/** The input padded by the geometry's padding mode: the tensor the window of a non-zero mode runs over. */
-export function padInput(g: ConvGeometry, input: Float64Array): Float64Array {
+/**
+ * Moves values between the input and its padded copy through the index maps: 'pad' gathers every padded
+ * cell from the input cell it copies (zeros stay 0); 'unpad' is its adjoint, adding every padded cell's
+ * value back onto that input cell. One loop nest keeps the two exactly dual.
+ */
+function transferPadding(g: ConvGeometry, from: Float64Array, direction: 'pad' | 'unpad'): Float64Array {
   const { maps, inSize, outSize, planes } = padMaps(g);
   const [D, H, W] = outSize;
   const inPlane = inSize[0] * inSize[1] * inSize[2];
-  const out = new Float64Array(planes * D * H * W);
+  const toPadded = direction === 'pad';
+  const out = new Float64Array(toPadded ? planes * D * H * W : planes * inPlane);
   let k = 0;
   for (let p = 0; p < planes; p++) {
     const base = p * inPlane;
@@ -69,34 +74,23 @@ export function padInput(g: ConvGeometry, input: Float64Array): Float64Array {
         const sh = maps[1][h];
         for (let w = 0; w < W; w++, k++) {
           const sw = maps[2][w];
-          if (sd >= 0 && sh >= 0 && sw >= 0) out[k] = input[base + (sd * inSize[1] + sh) * inSize[2] + sw];
+          if (sd < 0 || sh < 0 || sw < 0) continue;
+          const source = base + (sd * inSize[1] + sh) * inSize[2] + sw;
+          if (toPadded) out[k] = from[source];
+          else out[source] += from[k];
         }
       }
     }
   }
   return out;
+}
+
+/** The input padded by the geometry's padding mode: the tensor the window of a non-zero mode runs over. */
+export function padInput(g: ConvGeometry, input: Float64Array): Float64Array {
+  return transferPadding(g, input, 'pad');
 }
 
 /** Adjoint of padInput: every padded cell's gradient is added to the input cell it was copied from. */
 export function padInputBackward(g: ConvGeometry, gradPadded: Float64Array): Float64Array {
-  const { maps, inSize, outSize, planes } = padMaps(g);
-  const [D, H, W] = outSize;
-  const inPlane = inSize[0] * inSize[1] * inSize[2];
-  const out = new Float64Array(planes * inPlane);
-  let k = 0;
-  for (let p = 0; p < planes; p++) {
-    const base = p * inPlane;
-    for (let d = 0; d < D; d++) {
-      const sd = maps[0][d];
-      for (let h = 0; h < H; h++) {
-        const sh = maps[1][h];
-        for (let w = 0; w < W; w++, k++) {
-          const sw = maps[2][w];
-          if (sd >= 0 && sh >= 0 && sw >= 0) out[base + (sd * inSize[1] + sh) * inSize[2] + sw] += gradPadded[k];
-        }
-      }
-    }
-  }
-  return out;
+  return transferPadding(g, gradPadded, 'unpad');
 }
-

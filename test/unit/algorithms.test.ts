@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { seededRandom } from '../../src/engine/gradcheck';
 import type { Triple, WindowGeometry } from '../../src/engine/geometry';
 import { gather } from '../../src/engine/window';
 import { fftApplies, fftConv } from '../../src/engine/algorithms/fft';
@@ -109,17 +110,8 @@ const winogradDepthDims: fc.Arbitrary<[DimSpec, DimSpec, DimSpec]> = fc.tuple(
   dimArb(three),
 );
 
-/** mulberry32: deterministic values from the case's seed, so a failing case replays exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** deterministic values from the case's seed (the engine's mulberry32), so a failing case replays exactly */
+const rng = seededRandom;
 
 function values(n: number, next: () => number): Float64Array {
   const a = new Float64Array(n);

@@ -7,7 +7,7 @@ import type { BackwardTrace, ScatterStep, WeightGradStep } from '../../src/engin
 import { el } from '../dom';
 import { NdArray } from '../ndarray';
 import { Player } from '../player';
-import type { StepSource } from '../steps';
+import { showStep, type StepSource } from '../steps';
 import { tensorTable } from '../tables';
 import type { ViewContext } from './common';
 import { scatterView } from './scatter';
@@ -28,15 +28,14 @@ export function backwardView(
   }, dxSteps, { ...ctx, initialStep: 0, saveStep: () => {} });
 
   const dwText = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
+  let dwShown = 0;
   const dwPlayer = new Player({
     total: trace.gradWeightRange.total, initial: 0, label: 'dW',
     onStep: (i) => {
-      const show = (s: WeightGradStep | undefined) => {
+      dwShown = i;
+      showStep(dwSteps, i, (s: WeightGradStep | undefined) => {
         dwText.textContent = s ? `dW[${s.outChannel}, ${s.inChannel}, ${s.tap.join(', ')}] = Σ X·dY = ${s.text}` : 'loading this step…';
-      };
-      const cached = dwSteps.get(i);
-      if (cached) show(cached);
-      else void dwSteps.load(i).then(show);
+      }, () => dwShown);
     },
   });
   ctx.onDispose(() => dwPlayer.dispose());

@@ -9,7 +9,7 @@ import { el } from '../dom';
 import { createGrid } from '../grid';
 import { NdArray, rowCol } from '../ndarray';
 import { Player } from '../player';
-import type { StepSource } from '../steps';
+import { showStep, type StepSource } from '../steps';
 import type { ViewContext } from './common';
 
 export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: ViewContext): HTMLElement {
@@ -91,12 +91,7 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
     total: trace.range.total, initial: shown, label: trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling',
     onStep: (i) => {
       shown = i;
-      const cached = steps.get(i);
-      if (cached) draw(cached);
-      else {
-        draw(undefined);
-        void steps.load(i).then((loaded) => shown === i && draw(loaded));
-      }
+      showStep(steps, i, draw, () => shown);
     },
   });
   const root = el('section', { class: 'view pooling', 'aria-label': trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling' },

@@ -10,7 +10,7 @@ import { el } from '../dom';
 import { createGrid } from '../grid';
 import { NdArray, rowCol } from '../ndarray';
 import { Player } from '../player';
-import type { StepSource } from '../steps';
+import { showStep, type StepSource } from '../steps';
 import { selector, type ViewContext } from './common';
 
 export interface ScatterModel {
@@ -94,12 +94,7 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
     total: m.total, initial: shown, label: m.label,
     onStep: (i) => {
       shown = i;
-      const cached = steps.get(i);
-      if (cached) draw(cached);
-      else {
-        draw(undefined);
-        void steps.load(i).then((loaded) => shown === i && draw(loaded));
-      }
+      showStep(steps, i, draw, () => shown);
     },
   });
   const outPicker = m.result.shape[1] > 1

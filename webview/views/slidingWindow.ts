@@ -10,7 +10,7 @@ import { el } from '../dom';
 import { createGrid, type Grid } from '../grid';
 import { NdArray, rowCol } from '../ndarray';
 import { Player } from '../player';
-import type { StepSource } from '../steps';
+import { showStep, type StepSource } from '../steps';
 import { selector, type ViewContext } from './common';
 
 export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>, ctx: ViewContext): HTMLElement {
@@ -164,14 +164,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
     total: trace.range.total, initial: stepIndex, label: 'Sliding window',
     onStep: (i) => {
       shown = i;
-      const cached = steps.get(i);
-      if (cached) draw(cached);
-      else {
-        draw(undefined);
-        void steps.load(i).then((loaded) => {
-          if (player.step === i) draw(loaded);
-        });
-      }
+      showStep(steps, i, draw, () => shown);
     },
   });
 
