@@ -8,7 +8,7 @@ import type { ConvGeometry, ConvTransposeGeometry, WindowGeometry } from './geom
 import { padInput, padInputBackward } from './padding';
 import { formatShape, sizeOf, type Tensor } from './tensor';
 import { channelSums, gather, scatter, weightGrad } from './window';
-import { im2colConv } from './algorithms/im2col';
+import { im2colBackward, im2colConv } from './algorithms/im2col';
 import { winogradApplies, winogradConv } from './algorithms/winograd';
 import { fftConv } from './algorithms/fft';
 
@@ -45,10 +45,27 @@ function checkOperand(t: Tensor, expected: readonly number[], name: string): voi
   }
 }
 
+/**
+ * The algorithm 'auto' picks, by shape (measured with `npm run bench`): direct loops when the whole problem
+ * is a few thousand multiply-adds (no packing to amortise) or depthwise (one input channel per filter, where
+ * a GEMM degenerates to a dot product); Winograd F(2×2, 3×3) for 3×3 stride-1 layers with enough channels
+ * to fill its 16 GEMMs; otherwise im2col + the blocked GEMM.
+ */
+export function chooseAlgorithm(w: WindowGeometry): Exclude<ConvAlgorithm, 'auto'> {
+  const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
+  const positions = w.small[0] * w.small[1] * w.small[2];
+  const perGroup = w.bigChannels / w.groups;
+  const work = w.batch * w.smallChannels * positions * perGroup * taps;
+  if (work < 20_000 || perGroup === 1) return 'direct';
+  if (winogradApplies(w) && perGroup >= 8 && positions >= 64) return 'winograd';
+  return 'im2col';
+}
+
 export function runWindowConv(w: WindowGeometry, big: Float64Array, weight: Float64Array, bias: Float64Array | null, algorithm: ConvAlgorithm): Float64Array {
   switch (algorithm) {
-    case 'direct':
     case 'auto':
+      return runWindowConv(w, big, weight, bias, chooseAlgorithm(w));
+    case 'direct':
       return gather(w, big, weight, bias);
     case 'im2col':
       return im2colConv(w, big, weight, bias);
@@ -81,10 +98,17 @@ export function convBackward(g: ConvGeometry, input: Tensor, weight: Tensor, gra
   const explicit = g.paddingMode !== 'zeros';
   const big = explicit ? padInput(g, input.data) : input.data;
   // ∂/∂x is the transposed conv of dY with W; for a padding mode it flows back through the padding copy.
-  const gradBig = scatter(g.window, gradOutput.data, w.data);
+  // ∂/∂W is the correlation of X with dY. Big problems take both from one column matrix and two GEMMs.
+  let gradBig: Float64Array;
+  let gradW: Float64Array;
+  if (chooseAlgorithm(g.window) === 'direct') {
+    gradBig = scatter(g.window, gradOutput.data, w.data);
+    gradW = weightGrad(g.window, big, gradOutput.data);
+  } else {
+    ({ gradBig, gradWeight: gradW } = im2colBackward(g.window, big, w.data, gradOutput.data));
+  }
   const gradInput = explicit ? padInputBackward(g, gradBig) : gradBig;
-  // ∂/∂W is the correlation of X with dY.
-  let gradWeight: Tensor = { shape: g.weightShape, data: weightGrad(g.window, big, gradOutput.data) };
+  let gradWeight: Tensor = { shape: g.weightShape, data: gradW };
   if (options.flip) gradWeight = flipKernel(gradWeight);
   const gradBias = g.hasBias ? { shape: [g.outChannels], data: channelSums(g.window, gradOutput.data) } : null;
   return { gradInput: { shape: g.inputShape, data: gradInput }, gradWeight, gradBias };

@@ -44,7 +44,19 @@ interface Prepared {
   readonly taps: number;
 }
 
+// one geometry is often run many times (a benchmark, a gradient check): its tap ranges are computed once
+const prepared = new WeakMap<WindowGeometry, Prepared>();
+
 function prepare(w: WindowGeometry): Prepared {
+  let p = prepared.get(w);
+  if (!p) {
+    p = computePrepared(w);
+    prepared.set(w, p);
+  }
+  return p;
+}
+
+function computePrepared(w: WindowGeometry): Prepared {
   return {
     rd: tapRanges(w.small[0], w.big[0], w.kernel[0], w.stride[0], w.padBefore[0], w.dilation[0]),
     rh: tapRanges(w.small[1], w.big[1], w.kernel[1], w.stride[1], w.padBefore[1], w.dilation[1]),

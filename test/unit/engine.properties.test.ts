@@ -11,6 +11,8 @@ import { convGeometry, convTransposeGeometry, poolGeometry, restoringOutputPaddi
 import { gradcheck } from '../../src/engine/gradcheck';
 import { padInput, padInputBackward } from '../../src/engine/padding';
 import { fold, unfold } from '../../src/engine/unfold';
+import { im2colBackward } from '../../src/engine/algorithms/im2col';
+import { scatter, weightGrad } from '../../src/engine/window';
 import { convOperands, convProblem, dot, maxAbs, maxAbsDiff, randomTensor, type ConvProblem } from '../support/arbitraries';
 
 const RUNS = 120;
@@ -53,6 +55,24 @@ describe('every conv algorithm agrees with the direct loops', () => {
   it('winograd refuses a problem it cannot compute, naming the parameter', () => {
     const g = convGeometry({ rank: 2, inputShape: [1, 1, 6, 6], weightShape: [1, 1, 3, 3], stride: 2 });
     expect(() => conv(g, randomTensor([1, 1, 6, 6], 1), randomTensor([1, 1, 3, 3], 2), null, { algorithm: 'winograd' })).toThrow(/algorithm 'winograd'.*stride 1/);
+  });
+});
+
+describe('the backward passes agree', () => {
+  it('im2col + GEMM backward equals the direct scatter and weight-gradient loops', () => {
+    fc.assert(
+      fc.property(convProblem(), (p) => {
+        const { g, input, weight } = geometryOf(p);
+        const big = g.paddingMode === 'zeros' ? input.data : padInput(g, input.data);
+        const gy = randomTensor(g.outputShape, p.seed + 9).data;
+        const fast = im2colBackward(g.window, big, weight.data, gy);
+        const slowBig = scatter(g.window, gy, weight.data);
+        const slowW = weightGrad(g.window, big, gy);
+        expect(maxAbsDiff(fast.gradBig, slowBig)).toBeLessThanOrEqual(1e-9 * (1 + maxAbs(slowBig)));
+        expect(maxAbsDiff(fast.gradWeight, slowW)).toBeLessThanOrEqual(1e-9 * (1 + maxAbs(slowW)));
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
 

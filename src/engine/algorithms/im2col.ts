@@ -5,6 +5,7 @@
  */
 import type { WindowGeometry } from '../geometry';
 import { tapRanges } from '../window';
+import { gemm } from './gemm';
 
 /**
  * Moves values between batch item n's big channels [c0, c0 + channels) and a column matrix
@@ -26,15 +27,24 @@ export function transferColumns(
   const L = OD * OH * OW;
   const rd = tapRanges(OD, w.big[0], KD, sd, pd, dd);
   const rh = tapRanges(OH, BH, KH, sh, ph, dh);
-  const rw = tapRanges(OW, BW, KW, sw, pw, dw);
   const toColumns = direction === 'im2col';
   if (toColumns) col.fill(0, 0, channels * KD * KH * KW * L);
+  // for tap kw, the output columns whose input column ow·sw − pw + kw·dw lies inside [0, BW):
+  // owFirst = ceil((pw − kw·dw) / sw), owLast = floor((BW − 1 + pw − kw·dw) / sw), clipped to [0, OW)
+  const owFirst = new Int32Array(KW);
+  const owLast = new Int32Array(KW);
+  for (let kw = 0; kw < KW; kw++) {
+    owFirst[kw] = Math.max(0, Math.ceil((pw - kw * dw) / sw));
+    owLast[kw] = Math.min(OW - 1, Math.floor((BW - 1 + pw - kw * dw) / sw));
+  }
   for (let ci = 0; ci < channels; ci++) {
     const bigBase = (n * w.bigChannels + c0 + ci) * bigPlane;
     for (let kd = 0; kd < KD; kd++) {
       for (let kh = 0; kh < KH; kh++) {
         for (let kw = 0; kw < KW; kw++) {
           const rowBase = (((ci * KD + kd) * KH + kh) * KW + kw) * L;
+          const o0 = owFirst[kw];
+          const o1 = owLast[kw];
           for (let od = 0; od < OD; od++) {
             if (kd < rd[2 * od] || kd > rd[2 * od + 1]) continue;
             const id = od * sd - pd + kd * dd;
@@ -43,28 +53,16 @@ export function transferColumns(
               const ih = oh * sh - ph + kh * dh;
               const bigRow = bigBase + (id * BH + ih) * BW - pw + kw * dw;
               const colRow = rowBase + (od * OH + oh) * OW;
-              // only ow with kw inside its valid tap range touch the input
-              for (let ow = 0; ow < OW; ow++) {
-                if (kw < rw[2 * ow] || kw > rw[2 * ow + 1]) continue;
-                if (toColumns) col[colRow + ow] = big[bigRow + ow * sw];
-                else big[bigRow + ow * sw] += col[colRow + ow];
+              if (toColumns) {
+                if (sw === 1) for (let ow = o0; ow <= o1; ow++) col[colRow + ow] = big[bigRow + ow];
+                else for (let ow = o0; ow <= o1; ow++) col[colRow + ow] = big[bigRow + ow * sw];
+              } else {
+                for (let ow = o0; ow <= o1; ow++) big[bigRow + ow * sw] += col[colRow + ow];
               }
             }
           }
         }
       }
-    }
-  }
-}
-
-/** C (m × n) = A (m × k) · B (k × n), row-major; i-k-j order streams rows of B and C. */
-export function gemm(a: Float64Array, aOffset: number, b: Float64Array, m: number, k: number, n: number, c: Float64Array, cOffset: number): void {
-  for (let i = 0; i < m; i++) {
-    const cRow = cOffset + i * n;
-    for (let p = 0; p < k; p++) {
-      const av = a[aOffset + i * k + p];
-      const bRow = p * n;
-      for (let j = 0; j < n; j++) c[cRow + j] += av * b[bRow + j];
     }
   }
 }
@@ -93,4 +91,47 @@ export function im2colConv(w: WindowGeometry, big: Float64Array, weight: Float64
     }
   }
   return out;
+}
+
+/** Row-major transpose of a rows × cols block at `offset` into `out` (cols × rows). */
+function transpose(src: Float64Array, offset: number, rows: number, cols: number, out: Float64Array): Float64Array {
+  for (let r = 0; r < rows; r++) {
+    const row = offset + r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = src[row + c];
+  }
+  return out;
+}
+
+/**
+ * Both gradients of a conv through the same column matrix, per batch item and group:
+ *   ∂W_g (Og × K) += ∂Y_g (Og × L) · colᵀ (L × K)
+ *   ∂col (K × L)  = W_gᵀ (K × Og) · ∂Y_g (Og × L), scattered back by col2im into ∂X
+ * Each costs one GEMM the size of the forward one.
+ */
+export function im2colBackward(w: WindowGeometry, big: Float64Array, weight: Float64Array, gradSmall: Float64Array): { gradBig: Float64Array; gradWeight: Float64Array } {
+  const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
+  const L = w.small[0] * w.small[1] * w.small[2];
+  const bigPerGroup = w.bigChannels / w.groups;
+  const smallPerGroup = w.smallChannels / w.groups;
+  const K = bigPerGroup * taps;
+  const bigPlane = w.big[0] * w.big[1] * w.big[2];
+  const col = new Float64Array(K * L);
+  const colT = new Float64Array(L * K);
+  const weightT = new Float64Array(K * smallPerGroup);
+  const gradCol = new Float64Array(K * L);
+  const gradWeight = new Float64Array(w.smallChannels * K);
+  const gradBig = new Float64Array(w.batch * w.bigChannels * bigPlane);
+  for (let g = 0; g < w.groups; g++) {
+    transpose(weight, g * smallPerGroup * K, smallPerGroup, K, weightT);
+    for (let n = 0; n < w.batch; n++) {
+      const dyOffset = (n * w.smallChannels + g * smallPerGroup) * L;
+      transferColumns(w, big, n, g * bigPerGroup, bigPerGroup, col, 'im2col');
+      transpose(col, 0, K, L, colT);
+      gemm(gradSmall, dyOffset, colT, smallPerGroup, L, K, gradWeight, g * smallPerGroup * K);
+      gradCol.fill(0);
+      gemm(weightT, 0, gradSmall, K, smallPerGroup, L, gradCol, 0, dyOffset);
+      transferColumns(w, gradBig, n, g * bigPerGroup, bigPerGroup, gradCol, 'col2im');
+    }
+  }
+  return { gradBig, gradWeight };
 }

@@ -7,14 +7,17 @@
  *   Y = Aᵀ [ Σ_ci (G g Gᵀ) ⊙ (Bᵀ d B) ] A
  *
  * The filter transform U = G g Gᵀ is done once per (output channel, input channel) and the input transform
- * V = Bᵀ d B once per (input channel, tile); both are reused across the other side's channels, and the sum
- * over input channels happens in the transform domain so the output transform runs once per output tile.
+ * V = Bᵀ d B once per (input channel, tile). The sum over input channels in the transform domain is, for each
+ * of the 16 transform coordinates ξ, a matrix product M_ξ (C_out × tiles) = U_ξ (C_out × C_in) · V_ξ (C_in ×
+ * tiles), done by the blocked GEMM: 16 products of 2.25× fewer multiplies than im2col's one. The output
+ * transform then runs once per output tile.
  *
  * Scope: 3×3 windows with stride 1 and dilation 1 in H and W. The depth dim must have kernel 1; its stride,
  * padding and size are otherwise free (each output depth slice reads a single input depth slice, or only
  * padding), so a normalised 2-D problem and a conv3d with a 1×3×3 kernel are both served.
  */
 import type { WindowGeometry } from '../geometry';
+import { gemm } from './gemm';
 
 export function winogradApplies(w: WindowGeometry): boolean {
   return (
@@ -105,9 +108,15 @@ export function winogradConv(w: WindowGeometry, big: Float64Array, weight: Float
   const outPlane = OH * OW;
   const out = new Float64Array(w.batch * w.smallChannels * OD * outPlane);
 
-  // Filter transforms, once: U[c][ci] (16 values each). The weight's depth extent is 1, so its plane is 9 long.
-  const U = new Float64Array(w.smallChannels * Cg * 16);
-  for (let f = 0; f < w.smallChannels * Cg; f++) transformFilter(weight, 9 * f, U, 16 * f);
+  // Filter transforms, once, stored as 16 matrices U_ξ[c][ci] (ξ-major) for the GEMMs. The weight's depth
+  // extent is 1, so each filter plane is 9 long.
+  const C = w.smallChannels;
+  const U = new Float64Array(16 * C * Cg);
+  const u16 = new Float64Array(16);
+  for (let f = 0; f < C * Cg; f++) {
+    transformFilter(weight, 9 * f, u16, 0);
+    for (let xi = 0; xi < 16; xi++) U[xi * C * Cg + f] = u16[xi];
+  }
 
   // Tile index math. Output tile (th, tw) produces outputs rows 2·th … 2·th+1 and columns 2·tw … 2·tw+1
   // (m = 2 outputs per axis). Output row oh reads input rows oh − ph + kh for kh = 0…2, so the tile's
@@ -125,9 +134,11 @@ export function winogradConv(w: WindowGeometry, big: Float64Array, weight: Float
   const yFrom = Math.max(0, ph), yTo = Math.min(PH, BH + ph);
   const xFrom = Math.max(0, pw), xTo = Math.min(PW, BW + pw);
 
-  const V = new Float64Array(w.bigChannels * tiles * 16);
+  // V_ξ[cb][tile] and M_ξ[c][tile], ξ-major
+  const V = new Float64Array(16 * w.bigChannels * tiles);
+  const M = new Float64Array(16 * C * tiles);
   const scratch = new Float64Array(16);
-  const m = new Float64Array(16);
+  const v16 = new Float64Array(16);
 
   for (let n = 0; n < w.batch; n++) {
     for (let od = 0; od < OD; od++) {
@@ -150,29 +161,32 @@ export function winogradConv(w: WindowGeometry, big: Float64Array, weight: Float
           const dst = y * PW;
           for (let x = xFrom; x < xTo; x++) padded[dst + x] = big[src + x];
         }
-        const vBase = cb * tiles * 16;
         for (let th = 0; th < tilesH; th++) {
           for (let tw = 0; tw < tilesW; tw++) {
-            transformTile(padded, 2 * th * PW + 2 * tw, PW, V, vBase + (th * tilesW + tw) * 16, scratch);
+            transformTile(padded, 2 * th * PW + 2 * tw, PW, v16, 0, scratch);
+            const tile = th * tilesW + tw;
+            for (let xi = 0; xi < 16; xi++) V[(xi * w.bigChannels + cb) * tiles + tile] = v16[xi];
           }
         }
       }
 
+      // the channel sum in the transform domain: per group and ξ, M_ξ = U_ξ · V_ξ
+      M.fill(0);
+      for (let g = 0; g < w.groups; g++) {
+        for (let xi = 0; xi < 16; xi++) {
+          gemm(U, (xi * C + g * Og) * Cg, V, Og, Cg, tiles, M, (xi * C + g * Og) * tiles, (xi * w.bigChannels + g * Cg) * tiles);
+        }
+      }
+
+      const m = new Float64Array(16);
+      const stride16 = C * tiles;
       for (let c = 0; c < w.smallChannels; c++) {
-        const g = Math.floor(c / Og);
         const b = bias ? bias[c] : 0;
         const outBase = ((n * w.smallChannels + c) * OD + od) * outPlane;
-        const uBase = c * Cg * 16;
         for (let th = 0; th < tilesH; th++) {
           for (let tw = 0; tw < tilesW; tw++) {
             const tile = th * tilesW + tw;
-            // the channel sum, in the transform domain
-            m.fill(0);
-            for (let ci = 0; ci < Cg; ci++) {
-              const u = uBase + ci * 16;
-              const v = ((g * Cg + ci) * tiles + tile) * 16;
-              for (let k = 0; k < 16; k++) m[k] += U[u + k] * V[v + k];
-            }
+            for (let xi = 0, at = c * tiles + tile; xi < 16; xi++, at += stride16) m[xi] = M[at];
             // Y = Aᵀ m A: first along W (4 columns → 2), then along H (4 rows → 2)
             const r00 = m[0] + m[1] + m[2], r01 = m[1] - m[2] - m[3];
             const r10 = m[4] + m[5] + m[6], r11 = m[5] - m[6] - m[7];
