@@ -1,31 +1,43 @@
 /**
- * The engine in a worker thread, so that a long gradient check never stalls the extension host's event
- * loop. One request per worker; the host stops the worker to cancel, which frees everything it held.
+ * The engine in a worker thread, so that a long convolution or gradient check never stalls the extension
+ * host's event loop. A worker takes one task at a time; the host stops it to cancel, which frees everything
+ * it held, and the pool starts a fresh one when needed.
  */
 import { parentPort } from 'node:worker_threads';
+import { runBackward, runOperation, type OperationInput } from './commands/views';
+import type { Tensor } from './engine/tensor';
 import { handleRequest, type RequestLimits } from './engine/requests';
 
-export interface WorkerRequest {
-  readonly request: unknown;
-  readonly limits: Omit<RequestLimits, 'onProgress'>;
-}
+export type WorkerTask =
+  | { readonly kind: 'request'; readonly request: unknown; readonly limits: Omit<RequestLimits, 'onProgress'> }
+  | { readonly kind: 'operation'; readonly operation: OperationInput }
+  | { readonly kind: 'backward'; readonly operation: Omit<OperationInput, 'kind'> & { readonly gradOutput?: Tensor } };
 
-export type WorkerReply = { readonly type: 'progress'; readonly fraction: number } | { readonly type: 'done'; readonly answer: unknown };
+export type WorkerReply = { readonly type: 'progress'; readonly fraction: number } | { readonly type: 'done'; readonly result: unknown };
 
 const port = parentPort;
 if (port) {
-  port.once('message', (message: WorkerRequest) => {
+  port.on('message', (task: WorkerTask) => {
     let last = 0;
-    const answer = handleRequest(message.request, {
-      ...message.limits,
-      onProgress: (fraction) => {
-        // at most ~100 progress messages per request
-        if (fraction - last >= 0.01 || fraction === 1) {
-          last = fraction;
-          port.postMessage({ type: 'progress', fraction } satisfies WorkerReply);
-        }
-      },
-    });
-    port.postMessage({ type: 'done', answer } satisfies WorkerReply);
+    const onProgress = (fraction: number) => {
+      // at most ~100 progress messages per task
+      if (fraction - last >= 0.01 || fraction === 1) {
+        last = fraction;
+        port.postMessage({ type: 'progress', fraction } satisfies WorkerReply);
+      }
+    };
+    let result: unknown;
+    switch (task.kind) {
+      case 'request':
+        result = handleRequest(task.request, { ...task.limits, onProgress });
+        break;
+      case 'operation':
+        result = runOperation(task.operation);
+        break;
+      case 'backward':
+        result = runBackward(task.operation);
+        break;
+    }
+    port.postMessage({ type: 'done', result } satisfies WorkerReply);
   });
 }

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import type { Answer } from '../engine/requests';
 import { fromNested, type Tensor } from '../engine/tensor';
 import { literalAt, literalInSelection, type DocumentLiteral, type LiteralLookup } from '../host/documentLiterals';
-import { runInWorker } from '../host/engineWorker';
+import { Cancelled, EnginePool } from '../host/engineWorker';
 import { OperandStore, type OperandRole, type StoredOperand } from '../host/operandStore';
 import { readSettings } from '../host/settings';
 import { isLiteralRef, type LiteralRef } from '../hover/literalHover';
@@ -20,7 +20,8 @@ import type { PanelManager } from '../panel/panelManager';
 import type { PanelView } from '../protocol';
 import { formatKwargs, KEYWORDS, parseKwargs, type KeywordSet, type KwValue } from './kwargs';
 import { readConvOperands, readPoolOperands } from './operands';
-import { checkShape, gradientCheckRequest, gradientCheckView, runBackward, runOperation, traceMore, type OperationKind, type ShapeOp } from './views';
+import type { WorkerTask } from '../worker';
+import { checkShape, gradientCheckRequest, gradientCheckView, runBackward, runOperation, traceMore, type OperationInput, type OperationKind, type OperationResult, type ShapeOp } from './views';
 
 /** An operand given to a command directly: a literal's location, a nested array, or literal text. */
 export type OperandArg = LiteralRef | unknown[] | string;
@@ -56,6 +57,9 @@ const PRESETS: Record<KeywordSet, string[]> = {
 
 class UserCancelled extends Error {}
 
+/** multiply-adds (roughly input elements × kernel elements) above which a command runs in the worker */
+const HEAVY_WORK = 4_000_000;
+
 /** Something the user can fix: shown as a message, logged, never an unhandled exception. */
 class UserFacingError extends Error {}
 
@@ -68,6 +72,32 @@ export function registerCommands(
   context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: OperandStore, panel: PanelManager,
 ): { insertResult(viewId: string, tensor: string): Promise<void>; loadSteps(viewId: string, start: number): unknown | null } {
   const insertTargets = new Map<string, InsertTarget>();
+  const pool = new EnginePool(path.join(context.extensionPath, 'dist', 'worker.js'));
+  context.subscriptions.push({ dispose: () => pool.dispose() });
+
+  /**
+   * Runs a task in the engine worker pool behind a cancellable progress notification, so that the editor
+   * stays responsive; throws UserCancelled when the user cancels.
+   */
+  const inWorker = async <T>(title: string, task: WorkerTask): Promise<T> => {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      (progress, token) => {
+        let reported = 0;
+        return pool.run<T>(task, {
+          onProgress: (fraction) => {
+            progress.report({ increment: (fraction - reported) * 100, message: `${Math.round(fraction * 100)}%` });
+            reported = fraction;
+          },
+          onCancel: (cancel) => token.onCancellationRequested(cancel),
+        });
+      },
+    );
+    if (result instanceof Cancelled) throw new UserCancelled();
+    return result;
+  };
+  /** big enough to take the editor's attention for a noticeable time: run it in the worker */
+  const isHeavy = (input: Tensor, kernel?: Tensor) => input.data.length * (kernel?.data.length ?? 9) > HEAVY_WORK;
   // the trace request behind each recent view, to page through its steps (the last 20 views)
   const traceRequests = new Map<string, Record<string, unknown>>();
   const rememberTrace = (viewId: string, request: Record<string, unknown> | null) => {
@@ -75,7 +105,6 @@ export function registerCommands(
     traceRequests.set(viewId, request);
     if (traceRequests.size > 20) traceRequests.delete(traceRequests.keys().next().value as string);
   };
-  const workerPath = path.join(context.extensionPath, 'dist', 'worker.js');
 
   const safely = <T>(name: string, fn: (args: CommandArgs | undefined) => Promise<T>) =>
     async (...raw: unknown[]): Promise<T | undefined> => {
@@ -270,10 +299,13 @@ export function registerCommands(
       return null;
     };
     const params = await askParams(keywordSet, args, dryRun);
-    const result = runOperation({
+    const task: OperationInput = {
       kind, input: input.tensor, kernel: kernel?.tensor, params: params.values, paramsText: params.text || formatKwargs(params.values),
       flipByDefault, precision: settings.numberPrecision, canInsert: input.uri !== undefined, limits: { maxElements: settings.maxElements },
-    });
+    };
+    const result = isHeavy(input.tensor, kernel?.tensor)
+      ? await inWorker<OperationResult>('Conv Lens: computing', { kind: 'operation', operation: task })
+      : runOperation(task);
     if (result.output && input.uri) insertTargets.set(result.view.id, { output: result.output, source: input });
     rememberTrace(result.view.id, result.traceRequest);
     panel.show(result.view);
@@ -385,21 +417,7 @@ export function registerCommands(
       userGradient: userGradient && of ? { of, tensor: userGradient.tensor } : undefined, gradOutput: gradOutput?.tensor, precision: settings.numberPrecision,
     };
     const { request, notes } = gradientCheckRequest(g);
-    const answer = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'Conv Lens: checking gradients', cancellable: true },
-      (progress, token) => {
-        let reported = 0;
-        return runInWorker(workerPath, request, {
-          limits: { maxElements: settings.maxElements },
-          onProgress: (fraction) => {
-            progress.report({ increment: (fraction - reported) * 100, message: `${Math.round(fraction * 100)}%` });
-            reported = fraction;
-          },
-          onCancel: (cancel) => token.onCancellationRequested(cancel),
-        });
-      },
-    );
-    if (!answer.ok && answer.rule === 'cancelled') throw new UserCancelled();
+    const answer = await inWorker<Answer>('Conv Lens: checking gradients', { kind: 'request', request, limits: { maxElements: settings.maxElements } });
     const view = gradientCheckView(g, notes, answer);
     panel.show(view);
     if (answer.ok) {
@@ -425,11 +443,14 @@ export function registerCommands(
       if (args?.gradOutput !== undefined) gradOutput = await resolveArg(args.gradOutput, 'grad_output');
     }
     const params = await askParams('conv', args);
-    const result = runBackward({
+    const task = {
       input: (ops.get('input') as StoredOperand).tensor, kernel: (ops.get('kernel') as StoredOperand).tensor, gradOutput: gradOutput?.tensor,
       params: params.values, paramsText: params.text, flipByDefault: settings.defaultMode === 'convolution', precision: settings.numberPrecision,
       canInsert: false, limits: { maxElements: settings.maxElements },
-    });
+    };
+    const result = isHeavy(task.input, task.kernel)
+      ? await inWorker<OperationResult>('Conv Lens: computing the backward pass', { kind: 'backward', operation: task })
+      : runBackward(task);
     rememberTrace(result.view.id, result.traceRequest);
     panel.show(result.view);
     if (!result.answer.ok) void vscode.window.showWarningMessage(`Conv Lens: ${result.answer.why ? `${result.answer.why}: ${result.answer.fix}` : result.answer.error}`);

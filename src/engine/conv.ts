@@ -18,6 +18,10 @@ export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
 export interface ConvOptions {
   readonly flip?: boolean;
   readonly algorithm?: ConvAlgorithm;
+  /** backward only: compute just this gradient (the other comes back empty) */
+  readonly only?: 'input' | 'weight';
+  /** backward only: grad_output is mostly zeros (a gradient check's unit vectors): run the direct loops and skip them */
+  readonly sparseGradOutput?: boolean;
 }
 
 export interface ConvGradients {
@@ -101,11 +105,12 @@ export function convBackward(g: ConvGeometry, input: Tensor, weight: Tensor, gra
   // ∂/∂W is the correlation of X with dY. Big problems take both from one column matrix and two GEMMs.
   let gradBig: Float64Array;
   let gradW: Float64Array;
-  if (chooseAlgorithm(g.window) === 'direct') {
-    gradBig = scatter(g.window, gradOutput.data, w.data);
-    gradW = weightGrad(g.window, big, gradOutput.data);
+  if (options.sparseGradOutput || chooseAlgorithm(g.window) === 'direct') {
+    const skip = options.sparseGradOutput === true;
+    gradBig = scatter(g.window, gradOutput.data, w.data, skip);
+    gradW = weightGrad(g.window, big, gradOutput.data, skip);
   } else {
-    ({ gradBig, gradWeight: gradW } = im2colBackward(g.window, big, w.data, gradOutput.data));
+    ({ gradBig, gradWeight: gradW } = im2colBackward(g.window, big, w.data, gradOutput.data, options.only));
   }
   const gradInput = explicit ? padInputBackward(g, gradBig) : gradBig;
   let gradWeight: Tensor = { shape: g.weightShape, data: gradW };

@@ -18,7 +18,8 @@ export function convFunction(g: ConvGeometry, input: Tensor, weight: Tensor, bia
     outputShape: g.outputShape,
     forward: ([x, w, b]) => conv(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), b ? asTensor([g.outChannels], b) : null, options).data,
     backward: ([x, w], gy) => {
-      const r = convBackward(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), asTensor(g.outputShape, gy), options);
+      // gradcheck asks for one Jacobian row at a time (a unit grad_output): only one window is non-zero
+      const r = convBackward(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), asTensor(g.outputShape, gy), { ...options, sparseGradOutput: isUnit(gy) });
       return r.gradBias ? [r.gradInput.data, r.gradWeight.data, r.gradBias.data] : [r.gradInput.data, r.gradWeight.data];
     },
   };
@@ -56,4 +57,11 @@ export function avgPoolFunction(g: PoolGeometry, input: Tensor, options: AvgPool
     forward: ([x]) => avgPool(g, asTensor(g.inputShape, x), options).data,
     backward: (_values, gy) => [avgPoolBackward(g, asTensor(g.outputShape, gy), options).data],
   };
+}
+
+/** Whether a grad_output has a single non-zero (a gradient check's Jacobian row). */
+function isUnit(v: Float64Array): boolean {
+  let nonZero = 0;
+  for (let i = 0; i < v.length && nonZero < 2; i++) if (v[i] !== 0) nonZero++;
+  return nonZero === 1;
 }

@@ -11,6 +11,27 @@ export type Nested = number | string | Nested[];
 
 export const DEFAULT_MAX_ELEMENTS = 1 << 24;
 
+/**
+ * A zeroed Float64Array of n elements. Small arrays are views into a shared slab: V8 gives every new
+ * ArrayBuffer an off-heap backing store, which costs more than a 5×5 convolution itself, while a view on an
+ * existing buffer is cheap. Views are never handed out twice, so each one starts zeroed; a slab is freed
+ * when no view of it is left.
+ */
+const SLAB_BYTES = 1 << 16;
+const SMALL = 128;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+export function allocate(n: number): Float64Array {
+  if (n > SMALL) return new Float64Array(n);
+  if (slabUsed + n * 8 > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const view = new Float64Array(slab, slabUsed, n);
+  slabUsed += n * 8;
+  return view;
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

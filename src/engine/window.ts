@@ -11,6 +11,7 @@
  * adjoint to each other by construction, which the property tests check.
  */
 import type { WindowGeometry } from './geometry';
+import { allocate } from './tensor';
 
 /**
  * For one spatial dim: the valid taps of each output position, as [first, last] with
@@ -72,13 +73,14 @@ function computePrepared(w: WindowGeometry): Prepared {
 /** Conv forward by direct loops. `bias` (one per small channel) may be null. */
 export function gather(w: WindowGeometry, big: Float64Array, weight: Float64Array, bias: Float64Array | null): Float64Array {
   const P = prepare(w);
-  const [, BH, BW] = w.big;
-  const [OD, OH, OW] = w.small;
-  const [, KH, KW] = w.kernel;
-  const [sd, sh, sw] = w.stride;
-  const [pd, ph, pw] = w.padBefore;
-  const [dd, dh, dw] = w.dilation;
-  const out = new Float64Array(w.batch * w.smallChannels * P.smallPlane);
+  // indexed reads rather than destructuring: this runs per call on tiny problems, where it shows
+  const BH = w.big[1], BW = w.big[2];
+  const OD = w.small[0], OH = w.small[1], OW = w.small[2];
+  const KH = w.kernel[1], KW = w.kernel[2];
+  const sd = w.stride[0], sh = w.stride[1], sw = w.stride[2];
+  const pd = w.padBefore[0], ph = w.padBefore[1], pw = w.padBefore[2];
+  const dd = w.dilation[0], dh = w.dilation[1], dw = w.dilation[2];
+  const out = allocate(w.batch * w.smallChannels * P.smallPlane);
   for (let n = 0; n < w.batch; n++) {
     for (let c = 0; c < w.smallChannels; c++) {
       const g = Math.floor(c / P.smallPerGroup);
@@ -114,7 +116,12 @@ export function gather(w: WindowGeometry, big: Float64Array, weight: Float64Arra
 }
 
 /** Transposed conv / input gradient: spreads each small-side value over its window. */
-export function scatter(w: WindowGeometry, small: Float64Array, weight: Float64Array): Float64Array {
+/**
+ * `skipZeros`: a zero on the small side contributes nothing, except that 0 · ∞ and 0 · NaN are NaN; PyTorch
+ * keeps those NaNs, so the default keeps them too. A gradient check's unit vectors (finite weights, one
+ * non-zero) skip the zeros and cost one window instead of the whole output.
+ */
+export function scatter(w: WindowGeometry, small: Float64Array, weight: Float64Array, skipZeros = false): Float64Array {
   const P = prepare(w);
   const [, BH, BW] = w.big;
   const [OD, OH, OW] = w.small;
@@ -134,6 +141,7 @@ export function scatter(w: WindowGeometry, small: Float64Array, weight: Float64A
           for (let ow = 0; ow < OW; ow++) {
             const w0 = P.rw[2 * ow], w1 = P.rw[2 * ow + 1];
             const v = small[smallBase + (od * OH + oh) * OW + ow];
+            if (skipZeros && v === 0) continue;
             for (let ci = 0; ci < P.bigPerGroup; ci++) {
               const bigBase = (n * w.bigChannels + g * P.bigPerGroup + ci) * P.bigPlane;
               const wBase = (c * P.bigPerGroup + ci) * P.taps;
@@ -156,7 +164,7 @@ export function scatter(w: WindowGeometry, small: Float64Array, weight: Float64A
 }
 
 /** Weight gradient: correlates the big side with the small side over every window position. */
-export function weightGrad(w: WindowGeometry, big: Float64Array, small: Float64Array): Float64Array {
+export function weightGrad(w: WindowGeometry, big: Float64Array, small: Float64Array, skipZeros = false): Float64Array {
   const P = prepare(w);
   const [, BH, BW] = w.big;
   const [OD, OH, OW] = w.small;
@@ -176,6 +184,7 @@ export function weightGrad(w: WindowGeometry, big: Float64Array, small: Float64A
           for (let ow = 0; ow < OW; ow++) {
             const w0 = P.rw[2 * ow], w1 = P.rw[2 * ow + 1];
             const v = small[smallBase + (od * OH + oh) * OW + ow];
+            if (skipZeros && v === 0) continue;
             for (let ci = 0; ci < P.bigPerGroup; ci++) {
               const bigBase = (n * w.bigChannels + g * P.bigPerGroup + ci) * P.bigPlane;
               const wBase = (c * P.bigPerGroup + ci) * P.taps;

@@ -108,7 +108,9 @@ function transpose(src: Float64Array, offset: number, rows: number, cols: number
  *   ∂col (K × L)  = W_gᵀ (K × Og) · ∂Y_g (Og × L), scattered back by col2im into ∂X
  * Each costs one GEMM the size of the forward one.
  */
-export function im2colBackward(w: WindowGeometry, big: Float64Array, weight: Float64Array, gradSmall: Float64Array): { gradBig: Float64Array; gradWeight: Float64Array } {
+export function im2colBackward(
+  w: WindowGeometry, big: Float64Array, weight: Float64Array, gradSmall: Float64Array, only?: 'input' | 'weight',
+): { gradBig: Float64Array; gradWeight: Float64Array } {
   const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
   const L = w.small[0] * w.small[1] * w.small[2];
   const bigPerGroup = w.bigChannels / w.groups;
@@ -116,7 +118,8 @@ export function im2colBackward(w: WindowGeometry, big: Float64Array, weight: Flo
   const K = bigPerGroup * taps;
   const bigPlane = w.big[0] * w.big[1] * w.big[2];
   const col = new Float64Array(K * L);
-  const colT = new Float64Array(L * K);
+  const dyT = new Float64Array(L * smallPerGroup);
+  const gradWT = new Float64Array(K * smallPerGroup);
   const weightT = new Float64Array(K * smallPerGroup);
   const gradCol = new Float64Array(K * L);
   const gradWeight = new Float64Array(w.smallChannels * K);
@@ -125,12 +128,22 @@ export function im2colBackward(w: WindowGeometry, big: Float64Array, weight: Flo
     transpose(weight, g * smallPerGroup * K, smallPerGroup, K, weightT);
     for (let n = 0; n < w.batch; n++) {
       const dyOffset = (n * w.smallChannels + g * smallPerGroup) * L;
-      transferColumns(w, big, n, g * bigPerGroup, bigPerGroup, col, 'im2col');
-      transpose(col, 0, K, L, colT);
-      gemm(gradSmall, dyOffset, colT, smallPerGroup, L, K, gradWeight, g * smallPerGroup * K);
-      gradCol.fill(0);
-      gemm(weightT, 0, gradSmall, K, smallPerGroup, L, gradCol, 0, dyOffset);
-      transferColumns(w, gradBig, n, g * bigPerGroup, bigPerGroup, gradCol, 'col2im');
+      if (only !== 'input') {
+        // ∂Wᵀ (K × Og) = col (K × L) · ∂Yᵀ (L × Og): the big column matrix is read as it is and only the
+        // small ∂Y and the result are transposed
+        transferColumns(w, big, n, g * bigPerGroup, bigPerGroup, col, 'im2col');
+        transpose(gradSmall, dyOffset, smallPerGroup, L, dyT);
+        gradWT.fill(0);
+        gemm(col, 0, dyT, K, L, smallPerGroup, gradWT, 0);
+        for (let kk = 0; kk < K; kk++) {
+          for (let c = 0; c < smallPerGroup; c++) gradWeight[(g * smallPerGroup + c) * K + kk] += gradWT[kk * smallPerGroup + c];
+        }
+      }
+      if (only !== 'weight') {
+        gradCol.fill(0);
+        gemm(weightT, 0, gradSmall, K, smallPerGroup, L, gradCol, 0, dyOffset);
+        transferColumns(w, gradBig, n, g * bigPerGroup, bigPerGroup, gradCol, 'col2im');
+      }
     }
   }
   return { gradBig, gradWeight };
