@@ -1,7 +1,12 @@
 // One build for every bundle: the extension host, its engine worker, the CLI and the panel's webview.
 // Usage: node scripts/build.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// the WebAssembly kernels first: the bundles embed them (src/engine/fast/convWasm.generated.ts)
+execFileSync(process.execPath, [fileURLToPath(new URL('./build-wasm.mjs', import.meta.url))], { stdio: 'inherit' });
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');

@@ -11,8 +11,10 @@ import { channelSums, gather, scatter, weightGrad } from './window';
 import { im2colBackward, im2colConv } from './algorithms/im2col';
 import { winogradApplies, winogradConv } from './algorithms/winograd';
 import { fftConv } from './algorithms/fft';
+import { convWasmF32, wasmSimdAvailable } from './fast/wasmConv';
 
-export const CONV_ALGORITHMS = ['auto', 'direct', 'im2col', 'winograd', 'fft'] as const;
+/** 'wasm_f32' is the WebAssembly SIMD fast path: float32 arithmetic, so its answers are labelled float32. */
+export const CONV_ALGORITHMS = ['auto', 'direct', 'im2col', 'winograd', 'fft', 'wasm_f32'] as const;
 export type ConvAlgorithm = (typeof CONV_ALGORITHMS)[number];
 
 export interface ConvOptions {
@@ -55,7 +57,7 @@ function checkOperand(t: Tensor, expected: readonly number[], name: string): voi
  * a GEMM degenerates to a dot product); Winograd F(2×2, 3×3) for 3×3 stride-1 layers with enough channels
  * to fill its 16 GEMMs; otherwise im2col + the blocked GEMM.
  */
-export function chooseAlgorithm(w: WindowGeometry): Exclude<ConvAlgorithm, 'auto'> {
+export function chooseAlgorithm(w: WindowGeometry): Exclude<ConvAlgorithm, 'auto' | 'wasm_f32'> {
   const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
   const positions = w.small[0] * w.small[1] * w.small[2];
   const perGroup = w.bigChannels / w.groups;
@@ -80,6 +82,11 @@ export function runWindowConv(w: WindowGeometry, big: Float64Array, weight: Floa
       return winogradConv(w, big, weight, bias);
     case 'fft':
       return fftConv(w, big, weight, bias);
+    case 'wasm_f32': {
+      if (!wasmSimdAvailable()) fail('algorithm', 'not_applicable', "algorithm 'wasm_f32' needs WebAssembly SIMD, which this runtime lacks: use 'auto'");
+      const out = convWasmF32(w, Float32Array.from(big), Float32Array.from(weight), bias ? Float32Array.from(bias) : null);
+      return Float64Array.from(out);
+    }
   }
 }
 

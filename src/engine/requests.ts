@@ -258,8 +258,9 @@ function forward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
       const g = convGeom(req, f.rank, input.shape, (weight as Tensor).shape, bias ? bias.shape : null);
       checkOutputSize(g.outputShape, limits);
       checkWork(sizeOf(g.outputShape) * sizeOf(g.weightShape) / g.outChannels, limits);
-      const y = conv(g, input, weight as Tensor, bias, { flip: bool(req, 'flip', false), algorithm: algorithm(req) });
-      return { ok: true, output: out(y), shape: y.shape };
+      const alg = algorithm(req);
+      const y = conv(g, input, weight as Tensor, bias, { flip: bool(req, 'flip', false), algorithm: alg });
+      return { ok: true, output: out(y), shape: y.shape, dtype: alg === 'wasm_f32' ? 'float32' : 'float64' };
     }
     case 'conv_transpose': {
       const g = convTGeom(req, f.rank, input.shape, (weight as Tensor).shape, bias ? bias.shape : null);

@@ -78,6 +78,13 @@ describe('conv-lens run (JSON Lines)', () => {
     expect(answers[6]).toMatchObject({ ok: false, rule: 'type' });
     expect(answers[7]).toMatchObject({ ok: true, id: 'last' });
   });
+  it('labels the float32 fast path as float32 and the exact path as float64', () => {
+    const lines = [{ ...valid, algorithm: 'wasm_f32' }, valid].map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const [fast, exact] = conv(['run'], lines).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(fast).toMatchObject({ ok: true, dtype: 'float32', shape: [1, 4, 4] });
+    expect(exact).toMatchObject({ ok: true, dtype: 'float64' });
+    expect(fast.output).toEqual(exact.output);
+  });
   it('refuses a tensor over the size limit', () => {
     const big = { op: 'max_pool1d', input: [[new Array(2000).fill(1)]], kernel_size: 2 };
     const r = conv(['run', '--max-elements', '1000'], JSON.stringify(big) + '\n');

@@ -40,6 +40,17 @@ describe('every conv algorithm agrees with the direct loops', () => {
       );
     });
   }
+  it('wasm_f32, the float32 WebAssembly SIMD path, within float32 rounding (1e-4 relative)', () => {
+    fc.assert(
+      fc.property(convProblem(), (p) => {
+        const { g, input, weight, bias } = geometryOf(p);
+        const direct = conv(g, input, weight, bias, { flip: p.flip, algorithm: 'direct' });
+        const fast = conv(g, input, weight, bias, { flip: p.flip, algorithm: 'wasm_f32' });
+        expect(maxAbsDiff(fast.data, direct.data)).toBeLessThanOrEqual(1e-4 * (1 + maxAbs(direct.data)));
+      }),
+      { numRuns: RUNS },
+    );
+  });
   it('winograd, on the 3x3 stride-1 problems it applies to', () => {
     fc.assert(
       fc.property(convProblem(), (raw) => {
