@@ -40,7 +40,8 @@ for (let r = 0; r < rounds; r++) {
     const t = Date.now();
     const p = spawnSync(process.execPath, [...f.cmd, skip], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
     if (p.status !== 0) throw new Error(`${f.id} failed: ${p.stderr}`);
-    perRound[f.id].push(JSON.parse(p.stdout));
+    // the last line: tfjs prints a banner about tfjs-node to stdout first
+    perRound[f.id].push(JSON.parse(p.stdout.trim().split('\n').at(-1)));
     console.log(`round ${r + 1}/${rounds}: ${f.id} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
   }
 }

@@ -1,7 +1,6 @@
 // One benchmark round of TensorFlow.js: `node tfjs.mjs cpu|wasm` prints {measurement id: ms} as JSON.
 // float32, NHWC (its native layout), single thread; every call is forced with dataSync().
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
