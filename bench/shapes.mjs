@@ -30,17 +30,32 @@ export function fill(n, seed) {
 export const size = (shape) => shape.reduce((a, b) => a * b, 1);
 
 /**
- * Times `fn` and returns the median milliseconds per call: calls are batched so that one sample lasts at
- * least ~5 ms (so S1's microseconds are measured over thousands of calls), after a warm-up.
+ * Times `fn` and returns the median milliseconds per call. After a warm-up (so the JIT has settled), the
+ * per-call cost is estimated and calls are batched so that one sample lasts ~5 ms: S1's microseconds are
+ * measured over thousands of calls, and a garbage collection lands in one sample, not in the median.
  */
 export function measure(fn, { samples = 15, maxMs = 4000 } = {}) {
   const t0 = performance.now();
   fn();
   const first = performance.now() - t0;
-  let batch = Math.max(1, Math.ceil(5 / Math.max(first, 1e-4)));
-  // warm-up: let the JIT settle
+  if (first > 1000) {
+    // seconds per call (tfjs cpu's S3 gradients): the first call was the warm-up; two more samples
+    const slow = [0, 1].map(() => {
+      const t = performance.now();
+      fn();
+      return performance.now() - t;
+    });
+    return Math.min(...slow);
+  }
   const warmUntil = performance.now() + Math.min(300, Math.max(first * 3, 20));
-  while (performance.now() < warmUntil) fn();
+  let warmCalls = 0;
+  const warmStart = performance.now();
+  while (performance.now() < warmUntil) {
+    fn();
+    warmCalls++;
+  }
+  const perCall = warmCalls > 0 ? (performance.now() - warmStart) / warmCalls : first;
+  const batch = Math.max(1, Math.ceil(5 / Math.max(perCall, 1e-4)));
   const times = [];
   const deadline = performance.now() + maxMs;
   for (let s = 0; s < samples; s++) {
@@ -50,7 +65,5 @@ export function measure(fn, { samples = 15, maxMs = 4000 } = {}) {
     if (performance.now() > deadline && times.length >= 3) break;
   }
   times.sort((a, b) => a - b);
-  void batch;
-  batch = 0;
   return times[Math.floor(times.length / 2)];
 }

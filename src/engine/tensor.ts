@@ -17,7 +17,7 @@ export const DEFAULT_MAX_ELEMENTS = 1 << 24;
  * existing buffer is cheap. Views are never handed out twice, so each one starts zeroed; a slab is freed
  * when no view of it is left.
  */
-const SLAB_BYTES = 1 << 16;
+const SLAB_BYTES = 1 << 20;
 const SMALL = 128;
 let slab = new ArrayBuffer(SLAB_BYTES);
 let slabUsed = 0;
