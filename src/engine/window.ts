@@ -115,21 +115,25 @@ export function gather(w: WindowGeometry, big: Float64Array, weight: Float64Arra
   return out;
 }
 
-/** Transposed conv / input gradient: spreads each small-side value over its window. */
 /**
+ * The loop nest behind both scatter and weightGrad: for every (output position, tap) pair it spreads the
+ * small-side value v, either onto the big side (v · weight, the transposed conv / input gradient) or onto
+ * the weight gradient (v · big).
+ *
  * `skipZeros`: a zero on the small side contributes nothing, except that 0 · ∞ and 0 · NaN are NaN; PyTorch
  * keeps those NaNs, so the default keeps them too. A gradient check's unit vectors (finite weights, one
  * non-zero) skip the zeros and cost one window instead of the whole output.
  */
-export function scatter(w: WindowGeometry, small: Float64Array, weight: Float64Array, skipZeros = false): Float64Array {
+function spread(w: WindowGeometry, small: Float64Array, operand: Float64Array, target: 'big' | 'weight', skipZeros: boolean): Float64Array {
   const P = prepare(w);
-  const [, BH, BW] = w.big;
-  const [OD, OH, OW] = w.small;
-  const [, KH, KW] = w.kernel;
-  const [sd, sh, sw] = w.stride;
-  const [pd, ph, pw] = w.padBefore;
-  const [dd, dh, dw] = w.dilation;
-  const big = new Float64Array(w.batch * w.bigChannels * P.bigPlane);
+  const BH = w.big[1], BW = w.big[2];
+  const OD = w.small[0], OH = w.small[1], OW = w.small[2];
+  const KH = w.kernel[1], KW = w.kernel[2];
+  const sd = w.stride[0], sh = w.stride[1], sw = w.stride[2];
+  const pd = w.padBefore[0], ph = w.padBefore[1], pw = w.padBefore[2];
+  const dd = w.dilation[0], dh = w.dilation[1], dw = w.dilation[2];
+  const toBig = target === 'big';
+  const out = new Float64Array(toBig ? w.batch * w.bigChannels * P.bigPlane : w.smallChannels * P.bigPerGroup * P.taps);
   for (let n = 0; n < w.batch; n++) {
     for (let c = 0; c < w.smallChannels; c++) {
       const g = Math.floor(c / P.smallPerGroup);
@@ -151,7 +155,8 @@ export function scatter(w: WindowGeometry, small: Float64Array, weight: Float64A
                   const ih = oh * sh - ph + kh * dh;
                   const bigRow = bigBase + (id * BH + ih) * BW + ow * sw - pw;
                   const wRow = wBase + (kd * KH + kh) * KW;
-                  for (let kw = w0; kw <= w1; kw++) big[bigRow + kw * dw] += v * weight[wRow + kw];
+                  if (toBig) for (let kw = w0; kw <= w1; kw++) out[bigRow + kw * dw] += v * operand[wRow + kw];
+                  else for (let kw = w0; kw <= w1; kw++) out[wRow + kw] += v * operand[bigRow + kw * dw];
                 }
               }
             }
@@ -160,50 +165,17 @@ export function scatter(w: WindowGeometry, small: Float64Array, weight: Float64A
       }
     }
   }
-  return big;
+  return out;
+}
+
+/** Transposed conv / input gradient: spreads each small-side value over its window. */
+export function scatter(w: WindowGeometry, small: Float64Array, weight: Float64Array, skipZeros = false): Float64Array {
+  return spread(w, small, weight, 'big', skipZeros);
 }
 
 /** Weight gradient: correlates the big side with the small side over every window position. */
 export function weightGrad(w: WindowGeometry, big: Float64Array, small: Float64Array, skipZeros = false): Float64Array {
-  const P = prepare(w);
-  const [, BH, BW] = w.big;
-  const [OD, OH, OW] = w.small;
-  const [, KH, KW] = w.kernel;
-  const [sd, sh, sw] = w.stride;
-  const [pd, ph, pw] = w.padBefore;
-  const [dd, dh, dw] = w.dilation;
-  const grad = new Float64Array(w.smallChannels * P.bigPerGroup * P.taps);
-  for (let n = 0; n < w.batch; n++) {
-    for (let c = 0; c < w.smallChannels; c++) {
-      const g = Math.floor(c / P.smallPerGroup);
-      const smallBase = (n * w.smallChannels + c) * P.smallPlane;
-      for (let od = 0; od < OD; od++) {
-        const d0 = P.rd[2 * od], d1 = P.rd[2 * od + 1];
-        for (let oh = 0; oh < OH; oh++) {
-          const h0 = P.rh[2 * oh], h1 = P.rh[2 * oh + 1];
-          for (let ow = 0; ow < OW; ow++) {
-            const w0 = P.rw[2 * ow], w1 = P.rw[2 * ow + 1];
-            const v = small[smallBase + (od * OH + oh) * OW + ow];
-            if (skipZeros && v === 0) continue;
-            for (let ci = 0; ci < P.bigPerGroup; ci++) {
-              const bigBase = (n * w.bigChannels + g * P.bigPerGroup + ci) * P.bigPlane;
-              const wBase = (c * P.bigPerGroup + ci) * P.taps;
-              for (let kd = d0; kd <= d1; kd++) {
-                const id = od * sd - pd + kd * dd;
-                for (let kh = h0; kh <= h1; kh++) {
-                  const ih = oh * sh - ph + kh * dh;
-                  const bigRow = bigBase + (id * BH + ih) * BW + ow * sw - pw;
-                  const wRow = wBase + (kd * KH + kh) * KW;
-                  for (let kw = w0; kw <= w1; kw++) grad[wRow + kw] += v * big[bigRow + kw * dw];
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  return grad;
+  return spread(w, small, big, 'weight', skipZeros);
 }
 
 /** Sum of the small side over batch and positions, per channel: the bias gradient. */
