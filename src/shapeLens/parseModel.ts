@@ -1,0 +1,676 @@
+/**
+ * Finds layer chains in the text of a Python file, without running Python: `nn.Sequential(...)` calls
+ * (also `torch.nn.Sequential`) and `nn.Module` classes whose `__init__` assigns `self.name = nn.Layer(...)`
+ * and whose `forward` is a plain chain (`x = self.a(x)`, `x = F.relu(x)`, `x = torch.flatten(x, 1)`,
+ * `x = x.view(x.size(0), -1)`, `return self.c(x)`, nested calls such as `F.relu(self.bn(self.conv(x)))`).
+ *
+ * Nothing is guessed: a layer built in a loop or a branch, a constructor argument that is not a literal
+ * (int, float, string, tuple/list of those, True/False/None), an unrecognised layer or an unrecognised
+ * statement in `forward` becomes an `unknown` step with the reason.
+ *
+ * Pure TypeScript: no `vscode`, no Node APIs.
+ */
+
+/** Offsets into the source text (end exclusive) and the 0-based line of `start`. */
+export interface SourceRange {
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+}
+
+export type Literal = number | string | boolean | null | readonly Literal[];
+
+export interface Arg {
+  /** keyword name, or undefined for a positional argument */
+  readonly name?: string;
+  /** false when the value is not a literal (a variable, an expression, a starred argument…) */
+  readonly known: boolean;
+  readonly value?: Literal;
+  /** the value's source text */
+  readonly text: string;
+  /** the range of the value (not of `name=`), the part a fix replaces */
+  readonly range: SourceRange;
+}
+
+export interface Step {
+  /** PyTorch class name (`Conv2d`, `ReLU`, `Flatten`…); a functional call is mapped to its module (F.relu → ReLU) */
+  readonly op: string;
+  /** false when the shape cannot be known from the text; `reason` says why */
+  readonly known: boolean;
+  readonly reason?: string;
+  readonly args: readonly Arg[];
+  readonly kwargs: readonly Arg[];
+  /** the constructor (or functional) call in the source */
+  readonly range: SourceRange;
+  /** `self.<attr>` for layers of a class, e.g. `conv1` or `features.3` */
+  readonly attr?: string;
+  /** the source text of the call */
+  readonly text: string;
+}
+
+export interface ParsedModel {
+  /** the class name, or the Sequential's assignment target (`model`, `self.features`) */
+  readonly name: string;
+  readonly kind: 'sequential' | 'module';
+  readonly range: SourceRange;
+  /** from a `# conv-lens: input 1x3x224x224` comment just above the model */
+  readonly inputShape?: readonly number[];
+  readonly steps: readonly Step[];
+}
+
+export const KNOWN_LAYERS: ReadonlySet<string> = new Set([
+  'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d',
+  'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d',
+  'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d',
+  'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'Sigmoid', 'Tanh', 'Identity', 'Dropout', 'Dropout2d',
+  'Flatten', 'Linear', 'Upsample',
+]);
+
+/** Layers whose output shape is their input shape whatever their arguments. */
+export const SHAPE_PRESERVING: ReadonlySet<string> = new Set([
+  'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'Sigmoid', 'Tanh', 'Identity', 'Dropout', 'Dropout2d',
+]);
+
+/** Functional forms in `forward` that preserve the shape, by their last name part. */
+const FUNCTIONAL: Record<string, string> = {
+  relu: 'ReLU', relu6: 'ReLU6', leaky_relu: 'LeakyReLU', gelu: 'GELU', silu: 'SiLU', sigmoid: 'Sigmoid',
+  tanh: 'Tanh', dropout: 'Dropout', dropout2d: 'Dropout2d',
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Tokens and logical lines
+
+type TokKind = 'name' | 'number' | 'string' | 'op';
+
+interface Tok {
+  readonly kind: TokKind;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+}
+
+interface LogicalLine {
+  readonly tokens: Tok[];
+  /** for each bracket token, the index of its partner in `tokens` */
+  readonly match: Int32Array;
+  readonly indent: number;
+  readonly line: number;
+  readonly lastLine: number;
+}
+
+interface Comment {
+  readonly text: string;
+  readonly line: number;
+}
+
+const OPS3 = ['**=', '//=', '>>=', '<<=', '...'];
+const OPS2 = ['**', '//', '->', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@=', '<<', '>>'];
+
+function isIdentStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128;
+}
+function isIdentPart(c: number): boolean {
+  return isIdentStart(c) || (c >= 48 && c <= 57);
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+function tokenize(src: string): { lines: LogicalLine[]; comments: Comment[] } {
+  const lines: LogicalLine[] = [];
+  const comments: Comment[] = [];
+  let line = 0;
+  let lineStart = 0;
+  let depth = 0;
+  let current: Tok[] = [];
+  let indent = 0;
+  const n = src.length;
+  let i = 0;
+
+  const flush = (): void => {
+    if (current.length === 0) return;
+    const match = new Int32Array(current.length).fill(-1);
+    const stack: number[] = [];
+    for (let k = 0; k < current.length; k++) {
+      const t = current[k];
+      if (t.kind !== 'op') continue;
+      if (t.text === '(' || t.text === '[' || t.text === '{') stack.push(k);
+      else if (t.text === ')' || t.text === ']' || t.text === '}') {
+        const open = stack.pop();
+        if (open !== undefined) {
+          match[open] = k;
+          match[k] = open;
+        }
+      }
+    }
+    lines.push({ tokens: current, match, indent, line: current[0].line, lastLine: current[current.length - 1].line });
+    current = [];
+    depth = 0;
+  };
+  const push = (kind: TokKind, start: number, end: number, startLine: number): void => {
+    if (current.length === 0) indent = start - lineStart;
+    current.push({ kind, text: src.slice(start, end), start, end, line: startLine });
+  };
+
+  while (i < n) {
+    const c = src.charCodeAt(i);
+    if (c === 10) {
+      // newline
+      i++;
+      line++;
+      lineStart = i;
+      if (depth === 0) flush();
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 13 || c === 12) {
+      i++;
+      continue;
+    }
+    if (c === 35) {
+      // # comment
+      let j = src.indexOf('\n', i);
+      if (j < 0) j = n;
+      comments.push({ text: src.slice(i, j), line });
+      i = j;
+      continue;
+    }
+    if (c === 92 && src.charCodeAt(i + 1) === 10) {
+      // backslash continuation
+      i += 2;
+      line++;
+      lineStart = i;
+      continue;
+    }
+    // string, with an optional prefix (r, b, f, u and pairs)
+    let q = i;
+    if (isIdentStart(c)) {
+      let k = i;
+      while (k < n && k - i < 2 && /[rRbBfFuU]/.test(src[k])) k++;
+      if (k < n && (src[k] === '"' || src[k] === "'") && k > i) q = k;
+    }
+    const qc = src.charCodeAt(q);
+    if (qc === 34 || qc === 39) {
+      const startLine = line;
+      if (current.length === 0) indent = i - lineStart;
+      const quote = src[q];
+      const triple = src.startsWith(quote.repeat(3), q);
+      let j = q + (triple ? 3 : 1);
+      for (;;) {
+        if (j >= n) break;
+        const d = src[j];
+        if (d === '\\') {
+          if (src[j + 1] === '\n') {
+            line++;
+            lineStart = j + 2;
+          }
+          j += 2;
+          continue;
+        }
+        if (d === '\n') {
+          if (!triple) break; // unterminated: stop at the end of the line
+          line++;
+          lineStart = j + 1;
+        }
+        if (triple ? src.startsWith(quote.repeat(3), j) : d === quote) {
+          j += triple ? 3 : 1;
+          break;
+        }
+        j++;
+      }
+      current.push({ kind: 'string', text: src.slice(i, j), start: i, end: j, line: startLine });
+      i = j;
+      continue;
+    }
+    if (isIdentStart(c)) {
+      let j = i + 1;
+      while (j < n && isIdentPart(src.charCodeAt(j))) j++;
+      push('name', i, j, line);
+      i = j;
+      continue;
+    }
+    if (isDigit(c) || (c === 46 && isDigit(src.charCodeAt(i + 1)))) {
+      let j = i + 1;
+      while (j < n) {
+        const d = src.charCodeAt(j);
+        if (isIdentPart(d) || d === 46) j++;
+        else if ((d === 43 || d === 45) && /[eE]/.test(src[j - 1]) && !/^0[xX]/.test(src.slice(i, j))) j++;
+        else break;
+      }
+      push('number', i, j, line);
+      i = j;
+      continue;
+    }
+    let len = 1;
+    if (OPS3.includes(src.substr(i, 3))) len = 3;
+    else if (OPS2.includes(src.substr(i, 2))) len = 2;
+    const text = src.substr(i, len);
+    if (text === '(' || text === '[' || text === '{') depth++;
+    else if ((text === ')' || text === ']' || text === '}') && depth > 0) depth--;
+    push('op', i, i + len, line);
+    i += len;
+  }
+  flush();
+  return { lines, comments };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Expressions
+
+type Expr =
+  | { readonly t: 'lit'; readonly value: Literal; readonly start: number; readonly end: number; readonly line: number }
+  | { readonly t: 'name'; readonly parts: readonly string[]; readonly start: number; readonly end: number; readonly line: number }
+  | {
+      readonly t: 'call';
+      /** dotted callee (`nn.Conv2d`, `self.conv1`, `x.view`), or undefined when it is not a dotted name */
+      readonly callee?: readonly string[];
+      readonly args: readonly ExprArg[];
+      readonly start: number;
+      readonly end: number;
+      readonly line: number;
+    }
+  | { readonly t: 'other'; readonly start: number; readonly end: number; readonly line: number };
+
+interface ExprArg {
+  readonly name?: string;
+  readonly star: boolean;
+  readonly expr: Expr;
+}
+
+class ExprReader {
+  constructor(readonly src: string, readonly ln: LogicalLine) {}
+
+  /** Splits tokens [from, to) at top-level commas. */
+  split(from: number, to: number): Array<[number, number]> {
+    const parts: Array<[number, number]> = [];
+    let s = from;
+    const { tokens, match } = this.ln;
+    for (let k = from; k < to; k++) {
+      const t = tokens[k];
+      if (t.kind === 'op' && (t.text === '(' || t.text === '[' || t.text === '{') && match[k] > k) k = match[k];
+      else if (t.kind === 'op' && t.text === ',') {
+        parts.push([s, k]);
+        s = k + 1;
+      }
+    }
+    if (s < to) parts.push([s, to]);
+    return parts;
+  }
+
+  expr(from: number, to: number): Expr {
+    const { tokens, match } = this.ln;
+    const start = tokens[from]?.start ?? 0;
+    const end = tokens[to - 1]?.end ?? start;
+    const line = tokens[from]?.line ?? 0;
+    const other: Expr = { t: 'other', start, end, line };
+    if (to <= from) return other;
+    const first = tokens[from];
+    if (to - from === 1) {
+      if (first.kind === 'number') {
+        const v = parseNumber(first.text);
+        return v === undefined ? other : { t: 'lit', value: v, start, end, line };
+      }
+      if (first.kind === 'string') {
+        const v = parseString(first.text);
+        return v === undefined ? other : { t: 'lit', value: v, start, end, line };
+      }
+      if (first.kind === 'name') {
+        if (first.text === 'True') return { t: 'lit', value: true, start, end, line };
+        if (first.text === 'False') return { t: 'lit', value: false, start, end, line };
+        if (first.text === 'None') return { t: 'lit', value: null, start, end, line };
+        return { t: 'name', parts: [first.text], start, end, line };
+      }
+      return other;
+    }
+    if (to - from === 2 && first.kind === 'op' && (first.text === '-' || first.text === '+') && tokens[from + 1].kind === 'number') {
+      const v = parseNumber(tokens[from + 1].text);
+      return v === undefined ? other : { t: 'lit', value: first.text === '-' ? -v : v, start, end, line };
+    }
+    if (first.kind === 'op' && (first.text === '(' || first.text === '[') && match[from] === to - 1) {
+      const parts = this.split(from + 1, to - 1);
+      const isTuple = first.text === '[' || parts.length !== 1 || tokens[to - 2]?.text === ',';
+      if (!isTuple) return this.expr(from + 1, to - 1);
+      const items: Literal[] = [];
+      for (const [a, b] of parts) {
+        const e = this.expr(a, b);
+        if (e.t !== 'lit') return other;
+        items.push(e.value);
+      }
+      return { t: 'lit', value: items, start, end, line };
+    }
+    // dotted name, optionally called: a.b.c or a.b.c(...)
+    if (first.kind === 'name') {
+      const parts = [first.text];
+      let k = from + 1;
+      while (k + 1 < to && tokens[k].text === '.' && tokens[k + 1].kind === 'name') {
+        parts.push(tokens[k + 1].text);
+        k += 2;
+      }
+      if (k === to) return { t: 'name', parts, start, end, line };
+      if (tokens[k].text === '(' && match[k] === to - 1) {
+        return { t: 'call', callee: parts, args: this.args(k + 1, to - 1), start, end, line };
+      }
+    }
+    return other;
+  }
+
+  args(from: number, to: number): ExprArg[] {
+    const out: ExprArg[] = [];
+    const { tokens } = this.ln;
+    for (const [a, b] of this.split(from, to)) {
+      if (tokens[a].kind === 'op' && (tokens[a].text === '*' || tokens[a].text === '**')) {
+        out.push({ star: true, expr: { t: 'other', start: tokens[a].start, end: tokens[b - 1].end, line: tokens[a].line } });
+      } else if (b - a >= 2 && tokens[a].kind === 'name' && tokens[a + 1].text === '=') {
+        out.push({ name: tokens[a].text, star: false, expr: this.expr(a + 2, b) });
+      } else {
+        out.push({ star: false, expr: this.expr(a, b) });
+      }
+    }
+    return out;
+  }
+}
+
+function parseNumber(text: string): number | undefined {
+  const t = text.replace(/_/g, '');
+  if (/[jJ]$/.test(t)) return undefined;
+  if (/^0[xX][0-9a-fA-F]+$/.test(t)) return parseInt(t.slice(2), 16);
+  if (/^0[oO][0-7]+$/.test(t)) return parseInt(t.slice(2), 8);
+  if (/^0[bB][01]+$/.test(t)) return parseInt(t.slice(2), 2);
+  const v = Number(t);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+function parseString(text: string): string | undefined {
+  const m = /^([rRuU]?)('''|"""|'|")([\s\S]*)\2$/.exec(text);
+  if (!m) return undefined; // bytes, f-strings: not a literal we use
+  if (m[1] === '' || m[1] === 'u' || m[1] === 'U') {
+    if (m[3].includes('\\')) return undefined;
+  }
+  return m[3];
+}
+
+function calleeLayer(callee: readonly string[] | undefined): string | undefined {
+  if (!callee) return undefined;
+  const last = callee[callee.length - 1];
+  if (callee.length === 2 && callee[0] === 'nn') return last;
+  if (callee.length === 3 && callee[0] === 'torch' && callee[1] === 'nn') return last;
+  if (callee.length === 1 && (KNOWN_LAYERS.has(last) || last === 'Sequential')) return last;
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Steps from expressions
+
+function rangeOf(e: { start: number; end: number; line: number }): SourceRange {
+  return { start: e.start, end: e.end, line: e.line };
+}
+
+function toArg(src: string, a: ExprArg): Arg {
+  const e = a.expr;
+  const base = { text: src.slice(e.start, e.end), range: rangeOf(e), ...(a.name !== undefined ? { name: a.name } : {}) };
+  return e.t === 'lit' && !a.star ? { ...base, known: true, value: e.value } : { ...base, known: false };
+}
+
+function unknownStep(src: string, e: { start: number; end: number; line: number }, reason: string, op = '?', attr?: string): Step {
+  return { op, known: false, reason, args: [], kwargs: [], range: rangeOf(e), text: src.slice(e.start, e.end), ...(attr ? { attr } : {}) };
+}
+
+/** The steps of one module expression: a layer call, or a Sequential (flattened), or one unknown step. */
+function stepsOfModuleExpr(src: string, e: Expr, attr?: string): Step[] {
+  if (e.t !== 'call') return [unknownStep(src, e, 'not a layer constructor', '?', attr)];
+  const op = calleeLayer(e.callee);
+  const text = src.slice(e.start, e.end);
+  if (op === 'Sequential') {
+    const out: Step[] = [];
+    let index = 0;
+    for (const a of e.args) {
+      const sub = attr !== undefined ? `${attr}.${index}` : undefined;
+      if (a.star || a.name !== undefined) {
+        out.push(unknownStep(src, a.expr, 'layers built by an expression (a loop, a list or *args) are not followed', '?', sub));
+      } else {
+        out.push(...stepsOfModuleExpr(src, a.expr, sub));
+      }
+      index++;
+    }
+    return out;
+  }
+  if (op === undefined || !KNOWN_LAYERS.has(op)) {
+    const name = e.callee ? e.callee[e.callee.length - 1] : '?';
+    return [unknownStep(src, e, `${e.callee ? e.callee.join('.') : 'this call'} is not a layer Conv Lens knows`, name, attr)];
+  }
+  const args: Arg[] = [];
+  const kwargs: Arg[] = [];
+  let starred = false;
+  for (const a of e.args) {
+    if (a.star) starred = true;
+    (a.name !== undefined ? kwargs : args).push(toArg(src, a));
+  }
+  const bad = [...args, ...kwargs].find((a) => !a.known);
+  let reason: string | undefined;
+  if (starred) reason = `${op} is built from *args/**kwargs`;
+  else if (bad && !SHAPE_PRESERVING.has(op)) reason = `${bad.name ?? 'an argument'} is \`${bad.text}\`, not a literal`;
+  return [{
+    op, known: reason === undefined, ...(reason ? { reason } : {}), args, kwargs, range: rangeOf(e), text,
+    ...(attr !== undefined ? { attr } : {}),
+  }];
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Models
+
+const INPUT_COMMENT = /#\s*conv-lens\s*:\s*input\s+(\d+(?:\s*[x×,*]\s*\d+)*)/i;
+
+export function parseInputComment(text: string): number[] | undefined {
+  const m = INPUT_COMMENT.exec(text);
+  return m ? m[1].split(/\s*[x×,*]\s*/).map(Number) : undefined;
+}
+
+function isName(t: Tok | undefined, text?: string): boolean {
+  return t !== undefined && t.kind === 'name' && (text === undefined || t.text === text);
+}
+function isOp(t: Tok | undefined, text: string): boolean {
+  return t !== undefined && t.kind === 'op' && t.text === text;
+}
+
+/** The index one past the last line of the block that starts after `lines[at]` (lines indented deeper). */
+function blockEnd(lines: readonly LogicalLine[], at: number): number {
+  const base = lines[at].indent;
+  let k = at + 1;
+  while (k < lines.length && lines[k].indent > base) k++;
+  return k;
+}
+
+export function parseModels(src: string): ParsedModel[] {
+  const { lines, comments } = tokenize(src);
+  const models: ParsedModel[] = [];
+
+  // the input comment that belongs to a line: between the previous code line and this one
+  let ci = 0;
+  const inputFor: Array<number[] | undefined> = new Array(lines.length);
+  for (let k = 0; k < lines.length; k++) {
+    const prevLast = k > 0 ? lines[k - 1].lastLine : -1;
+    let shape: number[] | undefined;
+    while (ci < comments.length && comments[ci].line < lines[k].line) {
+      if (comments[ci].line > prevLast) shape = parseInputComment(comments[ci].text) ?? shape;
+      ci++;
+    }
+    inputFor[k] = shape;
+  }
+  const withInput = (m: Omit<ParsedModel, 'inputShape'>, k: number): ParsedModel =>
+    inputFor[k] ? { ...m, inputShape: inputFor[k] } : m;
+
+  // 1. every Sequential call that is not inside another Sequential
+  for (let k = 0; k < lines.length; k++) {
+    const ln = lines[k];
+    const toks = ln.tokens;
+    const reader = new ExprReader(src, ln);
+    for (let j = 0; j < toks.length; j++) {
+      if (!isName(toks[j], 'Sequential') || !isOp(toks[j + 1], '(') || ln.match[j + 1] < 0) continue;
+      let s = j;
+      while (s >= 2 && isOp(toks[s - 1], '.') && isName(toks[s - 2])) s -= 2;
+      if (s > 0 && isOp(toks[s - 1], '.')) continue;
+      const e = reader.expr(s, ln.match[j + 1] + 1);
+      if (e.t !== 'call' || calleeLayer(e.callee) !== 'Sequential') continue;
+      const eq = toks.findIndex((t) => isOp(t, '='));
+      const name = eq > 0 && eq < s ? src.slice(toks[0].start, toks[eq - 1].end) : `Sequential@${e.line + 1}`;
+      models.push(withInput({ name, kind: 'sequential', range: rangeOf(e), steps: stepsOfModuleExpr(src, e) }, k));
+      j = ln.match[j + 1];
+    }
+  }
+
+  // 2. classes with __init__ and a forward chain
+  for (let k = 0; k < lines.length; k++) {
+    const ln = lines[k];
+    if (!isName(ln.tokens[0], 'class') || !isName(ln.tokens[1])) continue;
+    const end = blockEnd(lines, k);
+    let init: [number, number] | undefined;
+    let forward: [number, number] | undefined;
+    for (let m = k + 1; m < end; m = blockEnd(lines, m)) {
+      const t = lines[m].tokens;
+      if (isName(t[0], 'def') && isName(t[1], '__init__')) init = [m, blockEnd(lines, m)];
+      if (isName(t[0], 'def') && isName(t[1], 'forward')) forward = [m, blockEnd(lines, m)];
+    }
+    if (!init || !forward) continue;
+    const attrs = readInit(src, lines, init[0], init[1]);
+    const steps = readForward(src, lines, forward[0], forward[1], attrs);
+    if (steps === undefined) continue;
+    const cls = ln.tokens[1];
+    models.push(withInput({ name: cls.text, kind: 'module', range: { start: ln.tokens[0].start, end: lines[end - 1].tokens.at(-1)!.end, line: ln.line }, steps }, k));
+  }
+  models.sort((a, b) => a.range.start - b.range.start);
+  return models;
+}
+
+/** `self.name = <module expr>` in `__init__`; an assignment inside a nested block (loop, branch) is unknown. */
+function readInit(src: string, lines: readonly LogicalLine[], def: number, end: number): Map<string, Step[]> {
+  const attrs = new Map<string, Step[]>();
+  const base = def + 1 < end ? lines[def + 1].indent : 0;
+  for (let m = def + 1; m < end; m++) {
+    const ln = lines[m];
+    const t = ln.tokens;
+    if (!(isName(t[0], 'self') && isOp(t[1], '.') && isName(t[2]) && isOp(t[3], '='))) continue;
+    const attr = t[2].text;
+    const reader = new ExprReader(src, ln);
+    const e = reader.expr(4, t.length);
+    if (ln.indent > base) {
+      attrs.set(attr, [unknownStep(src, e, `self.${attr} is assigned inside a loop or a branch`, calleeLayer(e.t === 'call' ? e.callee : undefined) ?? '?', attr)]);
+    } else if (attrs.has(attr)) {
+      attrs.set(attr, [unknownStep(src, e, `self.${attr} is assigned more than once`, '?', attr)]);
+    } else {
+      attrs.set(attr, stepsOfModuleExpr(src, e, attr));
+    }
+  }
+  return attrs;
+}
+
+/**
+ * The steps of a plain forward chain. Statements that assign another name (`identity = x`) are skipped;
+ * anything else that touches the chain variable becomes an unknown step. Returns undefined when forward
+ * has no input parameter.
+ */
+function readForward(src: string, lines: readonly LogicalLine[], def: number, end: number, attrs: Map<string, Step[]>): Step[] | undefined {
+  const head = lines[def].tokens;
+  // def forward(self, x, ...):
+  const params = head.findIndex((t) => isOp(t, '('));
+  if (params < 0 || !isName(head[params + 1], 'self') || !isOp(head[params + 2], ',') || !isName(head[params + 3])) return undefined;
+  let v = head[params + 3].text;
+  const steps: Step[] = [];
+  const base = def + 1 < end ? lines[def + 1].indent : 0;
+
+  const chain = (e: Expr): Step[] | undefined => {
+    // the steps that turn `v` into the value of e, or undefined when e is not such a chain
+    if (e.t === 'name') return e.parts.length === 1 && e.parts[0] === v ? [] : undefined;
+    if (e.t !== 'call' || !e.callee) return undefined;
+    const c = e.callee;
+    const pos = e.args.filter((a) => a.name === undefined);
+    // self.layer(<chain>)
+    if (c.length === 2 && c[0] === 'self' && pos.length === 1 && e.args.length === 1) {
+      const inner = chain(pos[0].expr);
+      if (!inner) return undefined;
+      const layer = attrs.get(c[1]) ?? [unknownStep(src, e, `self.${c[1]} is not assigned a layer in __init__`, '?', c[1])];
+      return [...inner, ...layer];
+    }
+    const last = c[c.length - 1];
+    // F.relu(<chain>), torch.relu(<chain>)
+    if (c.length === 2 && (c[0] === 'F' || c[0] === 'torch' || c[0] === 'functional') && FUNCTIONAL[last] && pos.length >= 1) {
+      const inner = chain(pos[0].expr);
+      if (!inner) return undefined;
+      return [...inner, { op: FUNCTIONAL[last], known: true, args: [], kwargs: [], range: rangeOf(e), text: src.slice(e.start, e.end) }];
+    }
+    // torch.flatten(<chain>, start_dim)
+    if (c.length === 2 && c[0] === 'torch' && last === 'flatten' && pos.length >= 1) {
+      const inner = chain(pos[0].expr);
+      if (!inner) return undefined;
+      const rest = e.args.slice(1).map((a) => toArg(src, a));
+      const flat = flattenStep(src, e, rest, 0);
+      return [...inner, flat];
+    }
+    // <chain>.flatten(start_dim), <chain>.view(<chain var>.size(0), -1), .reshape(...)
+    if (c.length === 2 && c[0] === v && (last === 'flatten' || last === 'view' || last === 'reshape')) {
+      if (last === 'flatten') return [flattenStep(src, e, e.args.map((a) => toArg(src, a)), 0)];
+      const a0 = e.args[0]?.expr;
+      const a1 = e.args[1]?.expr;
+      const keepsBatch = e.args.length === 2 && a0?.t === 'call' && a0.callee?.length === 2 && a0.callee[0] === v
+        && a0.callee[1] === 'size' && a0.args.length === 1 && a0.args[0].expr.t === 'lit' && a0.args[0].expr.value === 0
+        && a1?.t === 'lit' && a1.value === -1;
+      if (keepsBatch) return [{ op: 'Flatten', known: true, args: [], kwargs: [], range: rangeOf(e), text: src.slice(e.start, e.end) }];
+      return [unknownStep(src, e, `${src.slice(e.start, e.end)} is not a flatten that Conv Lens can follow`, last)];
+    }
+    return undefined;
+  };
+
+  for (let m = def + 1; m < end; m++) {
+    const ln = lines[m];
+    const t = ln.tokens;
+    const reader = new ExprReader(src, ln);
+    const text = src.slice(t[0].start, t[t.length - 1].end);
+    const isReturn = isName(t[0], 'return');
+    const assigns = isName(t[0]) && isOp(t[1], '=');
+    const nested = ln.indent > base;
+    const mentions = t.some((tok) => isName(tok, v));
+    if (!isReturn && !assigns) {
+      if (mentions && !isName(t[0], 'print') && !isName(t[0], 'assert')) {
+        steps.push(unknownStep(src, { start: t[0].start, end: t[t.length - 1].end, line: ln.line }, `\`${text}\` is not a plain chain step`));
+        break;
+      }
+      continue;
+    }
+    const e = reader.expr(isReturn ? 1 : 2, t.length);
+    if (assigns && t[0].text !== v) {
+      // `out = self.conv(x)` moves the chain to `out`; `identity = x` or anything else leaves it on `v`
+      const moved = nested ? undefined : chain(e);
+      if (moved && moved.length > 0) {
+        steps.push(...moved);
+        v = t[0].text;
+      }
+      continue;
+    }
+    const s = nested ? undefined : chain(e);
+    if (!s) {
+      steps.push(unknownStep(src, e, nested ? `\`${text}\` is inside a loop or a branch` : `\`${src.slice(e.start, e.end)}\` is not a plain chain step`));
+      break;
+    }
+    steps.push(...s);
+    if (isReturn) break;
+    if (assigns) v = t[0].text;
+  }
+  return steps;
+}
+
+function flattenStep(src: string, e: { start: number; end: number; line: number }, args: Arg[], defaultStart: number): Step {
+  const pos = args.filter((a) => a.name === undefined);
+  const kw = args.filter((a) => a.name !== undefined);
+  const bad = args.find((a) => !a.known);
+  const startArg = pos[0] ?? kw.find((a) => a.name === 'start_dim');
+  const endArg = pos[1] ?? kw.find((a) => a.name === 'end_dim');
+  const range = rangeOf(e);
+  const text = src.slice(e.start, e.end);
+  if (bad) return { op: 'Flatten', known: false, reason: `${bad.text} is not a literal`, args: [], kwargs: [], range, text };
+  // torch.flatten defaults start_dim to 0 (nn.Flatten to 1): record it explicitly as keywords
+  const mk = (name: string, value: number): Arg => ({ name, known: true, value, text: String(value), range });
+  const kwargs: Arg[] = [
+    startArg ? { ...startArg, name: 'start_dim' } : mk('start_dim', defaultStart),
+    endArg ? { ...endArg, name: 'end_dim' } : mk('end_dim', -1),
+  ];
+  return { op: 'Flatten', known: true, args: [], kwargs, range, text };
+}

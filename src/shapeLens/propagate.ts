@@ -1,0 +1,409 @@
+/**
+ * Runs an input shape through a parsed layer chain: each layer's output shape (PyTorch-exact: every conv,
+ * transposed conv and pool shape comes from the engine's geometry), the formula, the parameter count, the
+ * FLOPs and the receptive field so far. At the first layer PyTorch would refuse, it stops with a diagnostic:
+ * PyTorch's words, the plain fix and, for a channel/feature mismatch, a text edit that makes the fix.
+ *
+ * Pure TypeScript: no `vscode`, no Node APIs.
+ */
+import { EngineError } from '../engine/errors';
+import {
+  convGeometry, convTransposeGeometry, poolGeometry, tupleParam, type SpatialRank,
+} from '../engine/geometry';
+import type { Arg, Literal, SourceRange, Step } from './parseModel';
+import { SHAPE_PRESERVING } from './parseModel';
+
+export interface ReceptiveField {
+  /** per spatial dim, in input pixels */
+  readonly size: readonly number[];
+  /** distance in input pixels between neighbouring output positions */
+  readonly jump: readonly number[];
+}
+
+export interface LayerShape {
+  readonly index: number;
+  readonly step: Step;
+  /** null when unknown */
+  readonly input: readonly number[] | null;
+  readonly output: readonly number[] | null;
+  /** one line per spatial dim, with the numbers filled in (empty for layers without a window) */
+  readonly formula: readonly string[];
+  readonly params: number;
+  /** multiply-adds × 2 for conv, transposed conv and linear; 0 for every other layer */
+  readonly flops: number;
+  /** after this layer; null once it cannot be tracked (unknown layer, Flatten, Linear, uneven adaptive pool) */
+  readonly receptiveField: ReceptiveField | null;
+  /** why the output is unknown */
+  readonly unknown?: string;
+}
+
+export interface TextEdit {
+  readonly range: SourceRange;
+  readonly newText: string;
+}
+
+export interface ShapeDiagnostic {
+  readonly index: number;
+  readonly step: Step;
+  /** PyTorch's error text for this layer and input */
+  readonly torch: string;
+  readonly why: string;
+  /** the plain fix, e.g. "in_channels=3 but the previous layer gives 64 channels: set in_channels=64" */
+  readonly fix: string;
+  /** an edit of the source that makes the fix, when there is one */
+  readonly edit?: TextEdit;
+}
+
+export interface Propagation {
+  /** one entry per step up to and including the failing one */
+  readonly layers: readonly LayerShape[];
+  /** the chain's output shape, null when unknown or refused */
+  readonly output: readonly number[] | null;
+  readonly diagnostic?: ShapeDiagnostic;
+}
+
+const PARAM_NAMES: Record<string, readonly string[]> = {
+  Conv: ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'groups', 'bias', 'padding_mode', 'device', 'dtype'],
+  ConvTranspose: ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'],
+  MaxPool: ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'],
+  AvgPool: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'],
+  AdaptiveAvgPool: ['output_size'],
+  BatchNorm: ['num_features', 'eps', 'momentum', 'affine', 'track_running_stats', 'device', 'dtype'],
+  Flatten: ['start_dim', 'end_dim'],
+  Linear: ['in_features', 'out_features', 'bias', 'device', 'dtype'],
+  Upsample: ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor'],
+};
+
+/** `Conv2d` → ['Conv', 2]; `ReLU` → ['ReLU', 0]. */
+function family(op: string): [string, number] {
+  const m = /^(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|BatchNorm)([123])d$/.exec(op);
+  return m ? [m[1], Number(m[2])] : [op, 0];
+}
+
+class Unknown extends Error {}
+
+/** Arguments by parameter name, positional ones matched to the constructor's order. */
+function bind(step: Step, names: readonly string[]): Map<string, Arg> {
+  const out = new Map<string, Arg>();
+  if (step.args.length > names.length) throw new Unknown(`${step.op} takes at most ${names.length} positional arguments`);
+  step.args.forEach((a, i) => out.set(names[i], a));
+  for (const a of step.kwargs) {
+    if (!names.includes(a.name!)) throw new Unknown(`${step.op} has no argument ${a.name}`);
+    if (out.has(a.name!)) throw new Unknown(`${step.op} got ${a.name} twice`);
+    out.set(a.name!, a);
+  }
+  return out;
+}
+
+function value(args: Map<string, Arg>, name: string): Literal | undefined {
+  const a = args.get(name);
+  if (!a) return undefined;
+  if (!a.known) throw new Unknown(`${name} is \`${a.text}\`, not a literal`);
+  return a.value;
+}
+
+function intValue(args: Map<string, Arg>, name: string, op: string): number {
+  const v = value(args, name);
+  if (v === undefined) throw new Unknown(`${op} needs ${name}`);
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Unknown(`${name}=${JSON.stringify(v)} is not an integer`);
+  return v;
+}
+
+const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
+const x = (xs: readonly number[]): string => xs.join('x');
+
+interface Outcome {
+  output: number[];
+  formula?: string[];
+  params?: number;
+  flops?: number;
+  /** how the receptive field changes: a window (kernel span, stride per spatial dim), a rescale, or lost */
+  rf?: { kind: 'window'; span: number[]; stride: number[] } | { kind: 'scale'; factor: number[] } | { kind: 'lost' } | { kind: 'same' };
+}
+
+class Refusal extends Error {
+  constructor(readonly torch: string, readonly why: string, readonly fix: string, readonly edit?: TextEdit) {
+    super(torch);
+  }
+}
+
+function mismatchFix(param: string, declared: number, actual: number, index: number, what: string, arg: Arg | undefined): { fix: string; edit?: TextEdit } {
+  const from = index === 0 ? 'the input gives' : 'the previous layer gives';
+  return {
+    fix: `${param}=${declared} but ${from} ${actual} ${what}: set ${param}=${actual}`,
+    ...(arg ? { edit: { range: arg.range, newText: String(actual) } } : {}),
+  };
+}
+
+function layer(step: Step, input: number[], index: number): Outcome {
+  const [fam, rank] = family(step.op);
+  if (SHAPE_PRESERVING.has(step.op)) return { output: input, rf: { kind: 'same' } };
+  const names = PARAM_NAMES[fam];
+  if (!names) throw new Unknown(`${step.op} is not a layer Conv Lens knows`);
+  const a = bind(step, names);
+  const r = rank as SpatialRank;
+
+  switch (fam) {
+    case 'Conv':
+    case 'ConvTranspose': {
+      const inC = intValue(a, 'in_channels', step.op);
+      const outC = intValue(a, 'out_channels', step.op);
+      const kernel = tupleParam(value(a, 'kernel_size'), r, 'kernel_size', 1);
+      const groups = a.has('groups') ? intValue(a, 'groups', step.op) : 1;
+      if (groups >= 1 && inC % groups !== 0) {
+        throw new Refusal('in_channels must be divisible by groups', `in_channels=${inC} does not split into ${groups} groups`, `use groups that divide ${inC}, or in_channels divisible by ${groups}`);
+      }
+      if (groups >= 1 && outC % groups !== 0) {
+        throw new Refusal('out_channels must be divisible by groups', `out_channels=${outC} does not split into ${groups} groups`, `use groups that divide ${outC}, or out_channels divisible by ${groups}`);
+      }
+      const bias = value(a, 'bias') !== false;
+      const channels = input.length === r + 2 ? input[1] : input[0];
+      try {
+        if (fam === 'Conv') {
+          const g = convGeometry({
+            rank: r, inputShape: input, weightShape: [outC, inC / groups, ...kernel], biasShape: bias ? [outC] : null,
+            stride: value(a, 'stride'), padding: value(a, 'padding'), dilation: value(a, 'dilation'), groups,
+            paddingMode: value(a, 'padding_mode'),
+          });
+          return {
+            output: [...g.outputShape], formula: g.formula.map((f) => f.text),
+            params: outC * (inC / groups) * prod(kernel) + (bias ? outC : 0),
+            flops: 2 * prod(g.outputShape) * (inC / groups) * prod(kernel),
+            rf: { kind: 'window', span: g.formula.map((f) => f.effectiveKernel), stride: [...g.stride] },
+          };
+        }
+        const g = convTransposeGeometry({
+          rank: r, inputShape: input, weightShape: [inC, outC / groups, ...kernel], biasShape: bias ? [outC] : null,
+          stride: value(a, 'stride'), padding: value(a, 'padding'), outputPadding: value(a, 'output_padding'),
+          dilation: value(a, 'dilation'), groups,
+        });
+        return {
+          output: [...g.outputShape], formula: g.formula.map((f) => f.text),
+          params: inC * (outC / groups) * prod(kernel) + (bias ? outC : 0),
+          flops: 2 * prod(input) * (outC / groups) * prod(kernel),
+          rf: { kind: 'scale', factor: [...g.stride] },
+        };
+      } catch (e) {
+        if (e instanceof EngineError && e.param === 'input' && (e.rule === 'channels_mismatch' || e.rule === 'groups_divisible')
+          && e.explanation && channels % groups === 0) {
+          const f = mismatchFix('in_channels', inC, channels, index, 'channels', a.get('in_channels'));
+          throw new Refusal(e.explanation.torch, e.explanation.why, f.fix, f.edit);
+        }
+        throw e;
+      }
+    }
+    case 'MaxPool':
+    case 'AvgPool': {
+      const kind = fam === 'MaxPool' ? 'max' : 'avg';
+      const g = poolGeometry({
+        kind, rank: r, inputShape: input, kernelSize: value(a, 'kernel_size'), stride: value(a, 'stride'),
+        padding: value(a, 'padding'), dilation: kind === 'max' ? value(a, 'dilation') : undefined, ceilMode: value(a, 'ceil_mode'),
+      });
+      return {
+        output: [...g.outputShape], formula: g.formula.map((f) => f.text),
+        rf: { kind: 'window', span: g.formula.map((f) => f.effectiveKernel), stride: [...g.stride] },
+      };
+    }
+    case 'AdaptiveAvgPool': {
+      if (input.length !== r + 1 && input.length !== r + 2) {
+        throw new Refusal(
+          `adaptive_avg_pool${r}d(): Expected ${r + 1}D or ${r + 2}D tensor, but got ${JSON.stringify(input).replace(/,/g, ', ')}`,
+          `${step.op} pools over ${r} spatial dim${r > 1 ? 's' : ''}, so its input has ${r + 1} or ${r + 2} dims, but this one has ${input.length}`,
+          `use AdaptiveAvgPool${Math.min(3, Math.max(1, input.length - 2))}d, or reshape the input`,
+        );
+      }
+      const spatial = input.slice(input.length - r);
+      const raw = value(a, 'output_size');
+      const list = Array.isArray(raw) ? raw : new Array(r).fill(raw);
+      if (list.length !== r || !list.every((v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0))) {
+        throw new Unknown(`output_size=${JSON.stringify(raw)} is not ${r} sizes`);
+      }
+      const out = list.map((v, i) => (v === null ? spatial[i] : (v as number)));
+      const even = out.every((o, i) => o > 0 && spatial[i] % o === 0);
+      return {
+        output: [...input.slice(0, input.length - r), ...out],
+        formula: out.map((o, i) => `adaptive: ${spatial[i]} → ${o}`),
+        rf: even ? { kind: 'window', span: out.map((o, i) => spatial[i] / o), stride: out.map((o, i) => spatial[i] / o) } : { kind: 'lost' },
+      };
+    }
+    case 'BatchNorm': {
+      const nf = intValue(a, 'num_features', step.op);
+      const allowed = r === 1 ? [2, 3] : [r + 2];
+      if (!allowed.includes(input.length)) {
+        throw new Refusal(
+          `expected ${allowed.map((d) => `${d}D`).join(' or ')} input (got ${input.length}D input)`,
+          `${step.op} normalises (N, C${r === 1 ? '[, L]' : r === 2 ? ', H, W' : ', D, H, W'}) tensors, but this input has ${input.length} dims`,
+          `use BatchNorm${input.length === 4 ? 2 : input.length === 5 ? 3 : 1}d for a ${input.length}-D input`,
+        );
+      }
+      const channels = input[1];
+      if (channels !== nf) {
+        const f = mismatchFix('num_features', nf, channels, index, 'channels', a.get('num_features'));
+        throw new Refusal(
+          `running_mean should contain ${channels} elements not ${nf}`,
+          `${step.op}(${nf}) keeps one mean and variance per channel, but the input has ${channels} channels`,
+          f.fix, f.edit,
+        );
+      }
+      return { output: input, params: value(a, 'affine') === false ? 0 : 2 * nf, rf: { kind: 'same' } };
+    }
+    case 'Flatten': {
+      const n = input.length;
+      const norm = (name: string, dflt: number): number => {
+        const v = a.has(name) ? intValue(a, name, step.op) : dflt;
+        const lo = -Math.max(n, 1);
+        const hi = Math.max(n, 1) - 1;
+        if (v < lo || v > hi) {
+          throw new Refusal(
+            `Dimension out of range (expected to be in range of [${lo}, ${hi}], but got ${v})`,
+            `${name}=${v} but the input has ${n} dims`,
+            `use ${name} between ${lo} and ${hi}`,
+          );
+        }
+        return v < 0 ? v + Math.max(n, 1) : v;
+      };
+      const s = norm('start_dim', 1);
+      const e = norm('end_dim', -1);
+      if (n === 0) return { output: [1], rf: { kind: 'lost' } };
+      if (s > e) {
+        throw new Refusal('flatten() has invalid args: start_dim cannot come after end_dim', `start_dim is ${s} and end_dim ${e}`, 'use start_dim ≤ end_dim');
+      }
+      return { output: [...input.slice(0, s), prod(input.slice(s, e + 1)), ...input.slice(e + 1)], rf: { kind: 'lost' } };
+    }
+    case 'Linear': {
+      const inF = intValue(a, 'in_features', step.op);
+      const outF = intValue(a, 'out_features', step.op);
+      const last = input[input.length - 1];
+      const rows = input.length <= 1 ? 1 : prod(input.slice(0, -1));
+      if (last !== inF) {
+        const f = mismatchFix('in_features', inF, last, index, 'features', a.get('in_features'));
+        throw new Refusal(
+          `mat1 and mat2 shapes cannot be multiplied (${rows}x${last} and ${inF}x${outF})`,
+          `Linear(${inF}, ${outF}) multiplies the last dim by a ${inF}x${outF} matrix, but the input's last dim is ${last}`,
+          f.fix, f.edit,
+        );
+      }
+      const bias = value(a, 'bias') !== false;
+      return {
+        output: [...input.slice(0, -1), outF], params: inF * outF + (bias ? outF : 0), flops: 2 * rows * inF * outF,
+        rf: { kind: 'lost' },
+      };
+    }
+    case 'Upsample': {
+      const size = value(a, 'size');
+      const scale = value(a, 'scale_factor');
+      const n = input.length - 2;
+      if (n < 1 || n > 3) {
+        throw new Refusal(
+          `Input Error: Only 3D, 4D and 5D input Tensors supported (got ${input.length}D)`,
+          'Upsample works on (N, C, L), (N, C, H, W) or (N, C, D, H, W) tensors',
+          'add a batch dim, or reshape the input',
+        );
+      }
+      const spatial = input.slice(2);
+      const has = (v: Literal | undefined): boolean => v !== undefined && v !== null;
+      if (has(size) === has(scale)) {
+        throw new Refusal(
+          has(size) ? 'only one of size or scale_factor should be defined' : 'either size or scale_factor should be defined',
+          'Upsample takes its output either as a size or as a scale factor',
+          'give exactly one of size= and scale_factor=',
+        );
+      }
+      const perDim = (v: Literal | undefined, name: string): number[] => {
+        const list = Array.isArray(v) ? v : new Array(n).fill(v);
+        if (list.length !== n || !list.every((u) => typeof u === 'number' && u > 0)) {
+          throw new Unknown(`${name}=${JSON.stringify(v)} is not ${n} positive numbers`);
+        }
+        return list as number[];
+      };
+      if (has(size)) {
+        const out = perDim(size, 'size');
+        if (!out.every(Number.isInteger)) throw new Unknown(`size=${JSON.stringify(size)} is not integers`);
+        return {
+          output: [input[0], input[1], ...out], formula: out.map((o, i) => `size: ${spatial[i]} → ${o}`),
+          rf: { kind: 'scale', factor: out.map((o, i) => o / spatial[i]) },
+        };
+      }
+      const f = perDim(scale, 'scale_factor');
+      const out = spatial.map((s, i) => Math.floor(s * f[i]));
+      return {
+        output: [input[0], input[1], ...out], formula: out.map((o, i) => `floor(${spatial[i]} × ${f[i]}) = ${o}`),
+        rf: { kind: 'scale', factor: f },
+      };
+    }
+    default:
+      throw new Unknown(`${step.op} is not a layer Conv Lens knows`);
+  }
+}
+
+function nextField(rf: ReceptiveField | null | undefined, outcome: Outcome, input: readonly number[]): ReceptiveField | null {
+  const change = outcome.rf ?? { kind: 'same' };
+  if (rf === null || change.kind === 'lost') return null;
+  const dims = change.kind === 'window' ? change.span.length : change.kind === 'scale' ? change.factor.length : Math.max(input.length - 2, 0);
+  const start: ReceptiveField = rf ?? { size: new Array(dims).fill(1), jump: new Array(dims).fill(1) };
+  if (change.kind === 'same') return start;
+  if (start.size.length !== dims) return null;
+  if (change.kind === 'window') {
+    return {
+      size: start.size.map((s, i) => s + (change.span[i] - 1) * start.jump[i]),
+      jump: start.jump.map((j, i) => j * change.stride[i]),
+    };
+  }
+  // transposed conv and upsampling: output positions get closer together (in input pixels)
+  return { size: start.size, jump: start.jump.map((j, i) => j / change.factor[i]) };
+}
+
+/** Runs `input` through `steps`, stopping at the first layer PyTorch would refuse. */
+export function propagate(steps: readonly Step[], input: readonly number[] | null): Propagation {
+  const layers: LayerShape[] = [];
+  let shape: number[] | null = input ? [...input] : null;
+  let rf: ReceptiveField | null | undefined = undefined;
+  let unknown: string | undefined = input ? undefined : 'no input shape (add a `# conv-lens: input 1x3x224x224` comment)';
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index];
+    const base = { index, step, input: shape, formula: [] as string[], params: 0, flops: 0 };
+    if (shape === null || unknown !== undefined || !step.known) {
+      const why = unknown ?? step.reason ?? `${step.op} is unknown`;
+      layers.push({ ...base, output: null, receptiveField: null, unknown: why });
+      if (unknown === undefined) unknown = `follows ${step.attr ?? step.op}, whose output is unknown: ${why}`;
+      shape = null;
+      continue;
+    }
+    try {
+      const o = layer(step, shape, index);
+      const field = nextField(rf, o, shape);
+      rf = field;
+      layers.push({ ...base, output: o.output, formula: o.formula ?? [], params: o.params ?? 0, flops: o.flops ?? 0, receptiveField: field });
+      shape = o.output;
+    } catch (e) {
+      if (e instanceof Unknown) {
+        layers.push({ ...base, output: null, receptiveField: null, unknown: e.message });
+        unknown = `follows ${step.attr ?? step.op}, whose output is unknown: ${e.message}`;
+        shape = null;
+        continue;
+      }
+      let diagnostic: ShapeDiagnostic;
+      if (e instanceof Refusal) {
+        diagnostic = { index, step, torch: e.torch, why: e.why, fix: e.fix, ...(e.edit ? { edit: e.edit } : {}) };
+      } else if (e instanceof EngineError) {
+        diagnostic = e.explanation
+          ? { index, step, torch: e.explanation.torch, why: e.explanation.why, fix: e.explanation.fix }
+          : { index, step, torch: e.message, why: e.message, fix: `check ${e.param}` };
+      } else {
+        throw e;
+      }
+      layers.push({ ...base, output: null, receptiveField: null });
+      return { layers, output: null, diagnostic };
+    }
+  }
+  return { layers, output: unknown === undefined ? shape : null };
+}
+
+/** Applies one edit to the source text. */
+export function applyEdit(src: string, edit: TextEdit): string {
+  return src.slice(0, edit.range.start) + edit.newText + src.slice(edit.range.end);
+}
+
+export function formatShapeX(shape: readonly number[] | null): string {
+  return shape ? x(shape) : 'unknown';
+}
