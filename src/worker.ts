@@ -4,16 +4,9 @@
  * it held, and the pool starts a fresh one when needed.
  */
 import { parentPort } from 'node:worker_threads';
-import { runBackward, runOperation, type OperationInput } from './commands/views';
-import type { Tensor } from './engine/tensor';
-import { handleRequest, type RequestLimits } from './engine/requests';
-
-export type WorkerTask =
-  | { readonly kind: 'request'; readonly request: unknown; readonly limits: Omit<RequestLimits, 'onProgress'> }
-  | { readonly kind: 'operation'; readonly operation: OperationInput }
-  | { readonly kind: 'backward'; readonly operation: Omit<OperationInput, 'kind'> & { readonly gradOutput?: Tensor } };
-
-export type WorkerReply = { readonly type: 'progress'; readonly fraction: number } | { readonly type: 'done'; readonly result: unknown };
+import { runBackward, runOperation } from './commands/views';
+import { handleRequest } from './engine/requests';
+import type { WorkerReply, WorkerTask } from './host/engineWorker';
 
 const port = parentPort;
 if (port) {

@@ -10,17 +10,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Answer } from '../engine/requests';
 import { fromNested, type Tensor } from '../engine/tensor';
-import { literalAt, literalInSelection, type DocumentLiteral, type LiteralLookup } from '../host/documentLiterals';
-import { Cancelled, EnginePool } from '../host/engineWorker';
+import { isLiteralRef, literalAt, literalInSelection, type DocumentLiteral, type LiteralLookup, type LiteralRef } from '../host/documentLiterals';
+import { Cancelled, EnginePool, type WorkerTask } from '../host/engineWorker';
 import { OperandStore, type OperandRole, type StoredOperand } from '../host/operandStore';
 import { readSettings } from '../host/settings';
-import { isLiteralRef, type LiteralRef } from '../hover/literalHover';
 import { formatLiteral, parseLiteral } from '../parse';
 import type { PanelManager } from '../panel/panelManager';
 import type { PanelView } from '../protocol';
 import { formatKwargs, KEYWORDS, parseKwargs, type KeywordSet, type KwValue } from './kwargs';
 import { readConvOperands, readPoolOperands } from './operands';
-import type { WorkerTask } from '../worker';
 import { checkShape, gradientCheckRequest, gradientCheckView, runBackward, runOperation, traceMore, type OperationInput, type OperationKind, type OperationResult, type ShapeOp } from './views';
 
 /** An operand given to a command directly: a literal's location, a nested array, or literal text. */

@@ -24,6 +24,18 @@ interface CacheEntry {
   readonly found: { start: number; end: number; lookup: LiteralLookup }[];
 }
 
+/** What a hover link passes to a command: where the literal is. */
+export interface LiteralRef {
+  readonly uri: string;
+  readonly line: number;
+  readonly character: number;
+}
+
+export function isLiteralRef(x: unknown): x is LiteralRef {
+  const r = x as LiteralRef;
+  return typeof x === 'object' && x !== null && typeof r.uri === 'string' && Number.isInteger(r.line) && Number.isInteger(r.character);
+}
+
 const cache = new Map<string, CacheEntry>();
 
 export function forgetDocument(uri: vscode.Uri): void {

@@ -4,8 +4,17 @@
  * Idle workers are kept, so a second task does not pay the start-up again.
  */
 import { Worker } from 'node:worker_threads';
-import type { Answer } from '../engine/requests';
-import type { WorkerReply, WorkerTask } from '../worker';
+import type { OperationInput } from '../commands/views';
+import type { Answer, RequestLimits } from '../engine/requests';
+import type { Tensor } from '../engine/tensor';
+
+/** What the host asks of a worker (src/worker.ts), and what the worker sends back. */
+export type WorkerTask =
+  | { readonly kind: 'request'; readonly request: unknown; readonly limits: Omit<RequestLimits, 'onProgress'> }
+  | { readonly kind: 'operation'; readonly operation: OperationInput }
+  | { readonly kind: 'backward'; readonly operation: Omit<OperationInput, 'kind'> & { readonly gradOutput?: Tensor } };
+
+export type WorkerReply = { readonly type: 'progress'; readonly fraction: number } | { readonly type: 'done'; readonly result: unknown };
 
 export interface WorkerRunOptions {
   readonly onProgress?: (fraction: number) => void;

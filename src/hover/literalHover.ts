@@ -3,23 +3,11 @@
  * commands (trusted: only these four may run from the hover's Markdown).
  */
 import * as vscode from 'vscode';
-import { literalAt, type DocumentLiteral } from '../host/documentLiterals';
+import { literalAt, type DocumentLiteral, type LiteralRef } from '../host/documentLiterals';
 import { readSettings } from '../host/settings';
 import { formatNumber } from '../format';
 
 export const HOVER_COMMANDS = ['convLens.convolve', 'convLens.showIm2col', 'convLens.setInput', 'convLens.setKernel'] as const;
-
-/** What a hover link passes to a command: where the literal is. */
-export interface LiteralRef {
-  readonly uri: string;
-  readonly line: number;
-  readonly character: number;
-}
-
-export function isLiteralRef(x: unknown): x is LiteralRef {
-  const r = x as LiteralRef;
-  return typeof x === 'object' && x !== null && typeof r.uri === 'string' && Number.isInteger(r.line) && Number.isInteger(r.character);
-}
 
 const PREVIEW_ROWS = 8;
 const PREVIEW_COLUMNS = 8;
