@@ -8,7 +8,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Answer } from '../engine/requests';
+import { parseShape, type Answer } from '../engine/requests';
 import { fromNested, type Tensor } from '../engine/tensor';
 import { isLiteralRef, literalAt, literalInSelection, type DocumentLiteral, type LiteralLookup, type LiteralRef } from '../host/documentLiterals';
 import { Cancelled, EnginePool, type WorkerTask } from '../host/engineWorker';
@@ -316,9 +316,11 @@ export function registerCommands(
 
   const parseShapeArg = (value: string | number[], what: string): number[] => {
     if (Array.isArray(value)) return value;
-    const parts = value.trim().replace(/^[[(]|[\])]$/g, '').split(/\s*[x×,*]\s*|\s+/).filter(Boolean);
-    if (parts.length === 0 || !parts.every((p) => /^\d+$/.test(p))) throw new UserFacingError(`${what} must look like 1x3x224x224, got "${value}"`);
-    return parts.map(Number);
+    try {
+      return parseShape(value, what);
+    } catch (e) {
+      throw new UserFacingError((e as Error).message);
+    }
   };
 
   const checkOutputShape = async (args: CommandArgs | undefined): Promise<CommandResult> => {

@@ -9,7 +9,9 @@
  * atol scaled by `Σu · Σv` as torch's `_adjusted_atol` does.
  */
 import { fail } from './errors';
-import { formatShape, sizeOf, type Tensor } from './tensor';
+import { formatShape, sizeOf, unravel, type Tensor } from './tensor';
+
+export { unravel };
 
 /** A function of several tensors with one tensor output, and its vector-Jacobian product. */
 export interface Differentiable {
@@ -81,15 +83,6 @@ export class CancelledError extends Error {
     super('cancelled');
     this.name = 'CancelledError';
   }
-}
-
-export function unravel(flat: number, shape: readonly number[]): number[] {
-  const idx = new Array<number>(shape.length);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    idx[d] = flat % shape[d];
-    flat = Math.floor(flat / shape[d]);
-  }
-  return idx;
 }
 
 /** A small seeded generator (mulberry32) so that fast mode is reproducible. */

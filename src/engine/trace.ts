@@ -11,7 +11,7 @@ import { fail } from './errors';
 import type { ConvGeometry, ConvTransposeGeometry, PoolGeometry, UnfoldGeometry } from './geometry';
 import { padIndexMap } from './padding';
 import { avgPool, avgPoolDivisors, maxPool, type AvgPoolOptions } from './pool';
-import { jsonNumber, stridesOf, toNested, type Nested, type Tensor } from './tensor';
+import { jsonNumber, stridesOf, toNested, unravel, type Nested, type Tensor } from './tensor';
 import { unfold } from './unfold';
 
 export const DEFAULT_TRACE_STEPS = 256;
@@ -46,10 +46,6 @@ function stepWindow(total: number, range: TraceRange): StepWindow {
   return { start: from, count, total, truncated: from > 0 || from + count < total };
 }
 
-function unravel(flat: number, sizes: readonly number[]): number[] {
-  const strides = stridesOf(sizes);
-  return sizes.map((_, i) => Math.floor(flat / strides[i]) % sizes[i]);
-}
 
 function formatNumber(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
