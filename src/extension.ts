@@ -1,11 +1,12 @@
 /**
- * activate(): wires the commands, the hover and the panel to the engine. Nothing else lives here.
+ * activate(): wires the commands, the hover, the shape lens and the panel to the engine. Nothing else lives here.
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/register';
 import { forgetDocument } from './host/documentLiterals';
 import { OperandStore } from './host/operandStore';
 import { LiteralHoverProvider } from './hover/literalHover';
+import { ShapeLens } from './lens/shapeLens';
 import { PanelManager } from './panel/panelManager';
 
 /** Documents that are not a person's text (output channels, debug consoles) get no hover. */
@@ -23,7 +24,9 @@ export function activate(context: vscode.ExtensionContext) {
   });
   commands = registerCommands(context, log, store, panel);
   const hover = new LiteralHoverProvider();
+  const shapeLens = new ShapeLens(context, log, store);
   context.subscriptions.push(
+    shapeLens,
     log,
     store,
     panel,
@@ -34,7 +37,7 @@ export function activate(context: vscode.ExtensionContext) {
   );
   log.info(`Conv Lens ${context.extension.packageJSON.version as string} activated`);
   // returned for the integration tests: the panel's current view and the stored operands
-  return { panel, store };
+  return { panel, store, shapeLens };
 }
 
 export function deactivate(): void {}

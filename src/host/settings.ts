@@ -9,6 +9,7 @@ export interface Settings {
   readonly hoverEnabled: boolean;
   readonly maxElements: number;
   readonly hoverMaxElements: number;
+  readonly shapeLens: { readonly enabled: boolean; readonly inlayHints: boolean; readonly codeLens: boolean };
 }
 
 export function readSettings(): Settings {
@@ -20,5 +21,10 @@ export function readSettings(): Settings {
     hoverEnabled: c.get<boolean>('hover.enabled') ?? true,
     maxElements: clamp(c.get<number>('limits.maxElements') ?? 1_000_000, 1, 1 << 26),
     hoverMaxElements: clamp(c.get<number>('limits.hoverMaxElements') ?? 100_000, 1, 1 << 24),
+    shapeLens: {
+      enabled: c.get<boolean>('shapeLens.enabled') ?? true,
+      inlayHints: c.get<boolean>('shapeLens.inlayHints') ?? true,
+      codeLens: c.get<boolean>('shapeLens.codeLens') ?? true,
+    },
   };
 }

@@ -75,7 +75,7 @@ const PARAM_NAMES: Record<string, readonly string[]> = {
 };
 
 /** `Conv2d` → ['Conv', 2]; `ReLU` → ['ReLU', 0]. */
-function family(op: string): [string, number] {
+export function family(op: string): [string, number] {
   const m = /^(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|BatchNorm)([123])d$/.exec(op);
   return m ? [m[1], Number(m[2])] : [op, 0];
 }
@@ -133,6 +133,27 @@ function mismatchFix(param: string, declared: number, actual: number, index: num
     fix: `${param}=${declared} but ${from} ${actual} ${what}: set ${param}=${actual}`,
     ...(arg ? { edit: { range: arg.range, newText: String(actual) } } : {}),
   };
+}
+
+/**
+ * The step's literal arguments by parameter name (positional ones matched to the constructor's order), or
+ * undefined when an argument is not a literal or the layer is not one Conv Lens knows.
+ */
+export function literalArgs(step: Step): Map<string, Literal> | undefined {
+  const names = PARAM_NAMES[family(step.op)[0]];
+  if (!names || !step.known) return undefined;
+  try {
+    const bound = bind(step, names);
+    const out = new Map<string, Literal>();
+    for (const [name, arg] of bound) {
+      if (!arg.known || arg.value === undefined) return undefined;
+      out.set(name, arg.value);
+    }
+    return out;
+  } catch (e) {
+    if (e instanceof Unknown) return undefined;
+    throw e;
+  }
 }
 
 function layer(step: Step, input: number[], index: number): Outcome {
@@ -222,7 +243,7 @@ function layer(step: Step, input: number[], index: number): Outcome {
       const even = out.every((o, i) => o > 0 && spatial[i] % o === 0);
       return {
         output: [...input.slice(0, input.length - r), ...out],
-        formula: out.map((o, i) => `adaptive: ${spatial[i]} → ${o}`),
+        formula: out.map((o, i) => `${o} (output_size; adaptive windows over ${spatial[i]})`),
         rf: even ? { kind: 'window', span: out.map((o, i) => spatial[i] / o), stride: out.map((o, i) => spatial[i] / o) } : { kind: 'lost' },
       };
     }
@@ -320,7 +341,7 @@ function layer(step: Step, input: number[], index: number): Outcome {
         const out = perDim(size, 'size');
         if (!out.every(Number.isInteger)) throw new Unknown(`size=${JSON.stringify(size)} is not integers`);
         return {
-          output: [input[0], input[1], ...out], formula: out.map((o, i) => `size: ${spatial[i]} → ${o}`),
+          output: [input[0], input[1], ...out], formula: out.map((o, i) => `${o} (size; from ${spatial[i]})`),
           rf: { kind: 'scale', factor: out.map((o, i) => o / spatial[i]) },
         };
       }

@@ -47,12 +47,19 @@ def step_name(gm, node):
     return "method", node.target, None
 
 
+def parse_shape(text):
+    return [int(v) for v in re.split(r"\s*[x×,*]\s*", text)]
+
+
 def run(path):
     src = path.read_text()
     m = INPUT.search(src)
     assert m, f"{path.name}: no conv-lens input comment"
-    shape = [int(v) for v in re.split(r"\s*[x×,*]\s*", m.group(1))]
     name, model = find_model(load(path))
+    return run_model(name, model, parse_shape(m.group(1)))
+
+
+def run_model(name, model, shape):
     model.eval()
     gm = torch.fx.symbolic_trace(model)
     env = {}
@@ -82,11 +89,41 @@ def run(path):
     return {"model": name, "input": shape, "torch": torch.__version__, "steps": steps, "error": error}
 
 
+WORKSPACE = HERE.parent / "integration" / "workspace" / "shapes.py"
+DEFINITION = re.compile(r"^(?:class (\w+)|(\w+) = nn\.Sequential)", re.M)
+
+
+def workspace():
+    """The sample file of the editor tests (integration and e2e): each model under an input comment, the
+    BuggyNet after the quick fix's edit, and the encoder at the shape the tests set with the command."""
+    src = WORKSPACE.read_text()
+    fixed = src.replace("in_channels=32", "in_channels=64", 1)
+    assert fixed != src
+    out = {}
+    for label, text, extra in (("", src, {"encoder": [1, 1, 16000]}), (" after the quick fix", fixed, {})):
+        ns = {}
+        exec(compile(text, str(WORKSPACE), "exec"), ns)  # noqa: S102 - our own sample file
+        for d in DEFINITION.finditer(text):
+            name = d.group(1) or d.group(2)
+            above = text[: d.start()].rstrip("\n").rsplit("\n", 1)[-1]
+            c = INPUT.search(above)
+            shape = parse_shape(c.group(1)) if c else extra.get(name)
+            if shape is None:
+                continue
+            obj = ns[name]
+            out[name + label] = run_model(name, obj() if isinstance(obj, type) else obj, shape)
+    return out
+
+
 def main():
     out = {p.name: run(p) for p in sorted((HERE / "models").glob("*.py"))}
     (HERE / "expected.json").write_text(json.dumps(out, indent=1) + "\n")
     for k, v in out.items():
         print(k, len(v["steps"]), "steps", "error: " + v["error"]["message"] if v["error"] else "ok")
+    ws = workspace()
+    (HERE / "workspace.json").write_text(json.dumps(ws, indent=1) + "\n")
+    for k, v in ws.items():
+        print("workspace:", k, [s["shape"] for s in v["steps"]], "error: " + v["error"]["message"] if v["error"] else "ok")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,297 @@
+/**
+ * What the editor shows for the models of one Python file, computed from its text alone: the input shape
+ * each model gets (its `# conv-lens: input` comment, or one the user set with a command), the propagated
+ * shapes, and from those the inlay hints, the layer hover, the diagnostic with its quick fix, and the plan
+ * for stepping through a layer in the panel. The VS Code adapter (src/lens/shapeLens.ts) only converts
+ * offsets to positions.
+ *
+ * Pure TypeScript: no `vscode`, no Node APIs.
+ */
+import { parseModels, SHAPE_PRESERVING, type Literal, type ParsedModel, type SourceRange, type Step } from './parseModel';
+import { family, literalArgs, propagate, type LayerShape, type Propagation, type TextEdit } from './propagate';
+
+export type InputSource = 'comment' | 'remembered' | 'none';
+
+export interface ModelShapes {
+  readonly model: ParsedModel;
+  readonly input: readonly number[] | null;
+  readonly inputSource: InputSource;
+  readonly propagation: Propagation;
+  /**
+   * a Sequential assigned inside a module class that the class's own chain already covers: it gets no code
+   * lens of its own unless it has an input shape of its own
+   */
+  readonly nested: boolean;
+}
+
+/** `1×64×56×56` */
+export function shapeText(shape: readonly number[] | null | undefined): string {
+  return shape ? shape.join('×') : 'unknown';
+}
+
+/**
+ * Parses and propagates every model in `src`. `remembered(name)` gives the input shape the user set for a
+ * model with the command; it wins over the comment, because it is the newer and more deliberate choice.
+ */
+export function analyzeModels(src: string, remembered?: (modelName: string) => readonly number[] | undefined): ModelShapes[] {
+  const models = parseModels(src);
+  const modules = models.filter((m) => m.kind === 'module');
+  return models.map((model) => {
+    const mine = remembered?.(model.name);
+    const input = mine ?? model.inputShape ?? null;
+    const inputSource: InputSource = mine ? 'remembered' : model.inputShape ? 'comment' : 'none';
+    const nested = model.kind === 'sequential' && modules.some((c) => c.range.start <= model.range.start && model.range.end <= c.range.end);
+    return { model, input, inputSource, propagation: propagate(model.steps, input), nested };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Inlay hints
+
+export interface ShapeHint {
+  /** where the hint goes: just after the layer's call */
+  readonly offset: number;
+  readonly label: string;
+  readonly tooltip: string;
+  readonly state: 'shape' | 'unknown' | 'refused';
+}
+
+/**
+ * One hint after every layer of every model with an input shape. A layer used more than once (a shared
+ * `self.pool` in forward) gets one hint listing each output in call order.
+ */
+export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
+  const byOffset = new Map<number, { labels: string[]; tips: string[]; state: ShapeHint['state'] }>();
+  for (const m of models) {
+    if (!m.input) continue;
+    const failed = m.propagation.diagnostic?.index;
+    for (const l of m.propagation.layers) {
+      const state: ShapeHint['state'] = l.index === failed ? 'refused' : l.output ? 'shape' : 'unknown';
+      // F.relu(...) inside a forward expression: its shape is its input's, and a hint mid-expression is clutter
+      if (state === 'shape' && !l.step.attr && m.model.kind === 'module' && SHAPE_PRESERVING.has(l.step.op)) continue;
+      const label = state === 'refused' ? '✗ refused' : state === 'unknown' ? 'unknown' : shapeText(l.output);
+      const tip = state === 'refused'
+        ? `${stepName(l.step)}: PyTorch refuses input ${shapeText(l.input)}: ${m.propagation.diagnostic!.torch}`
+        : state === 'unknown'
+          ? `${stepName(l.step)}: output shape unknown: ${l.unknown ?? 'not followed'}`
+          : `${stepName(l.step)} in ${m.model.name}: ${shapeText(l.input)} → ${shapeText(l.output)}`;
+      const at = byOffset.get(l.step.range.end);
+      if (!at) byOffset.set(l.step.range.end, { labels: [label], tips: [tip], state });
+      else if (!at.labels.includes(label) || !at.tips.includes(tip)) {
+        if (!at.labels.includes(label)) at.labels.push(label);
+        at.tips.push(tip);
+        if (state === 'refused' || (state === 'unknown' && at.state === 'shape')) at.state = state;
+      }
+    }
+  }
+  return [...byOffset.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([offset, h]) => ({ offset, label: `→ ${h.labels.join(' · ')}`, tooltip: h.tips.join('\n'), state: h.state }));
+}
+
+function stepName(step: Step): string {
+  return step.attr ? `self.${step.attr} (${step.op})` : step.op;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hover
+
+export interface LayerAt {
+  readonly model: ModelShapes;
+  /** every use of the layer in the chain (a shared module is called more than once) */
+  readonly layers: readonly LayerShape[];
+  readonly range: SourceRange;
+}
+
+/** The innermost layer call at `offset` that belongs to a model with an input shape. */
+export function layerAt(models: readonly ModelShapes[], offset: number): LayerAt | undefined {
+  let best: LayerAt | undefined;
+  for (const m of models) {
+    if (!m.input) continue;
+    for (const l of m.propagation.layers) {
+      const r = l.step.range;
+      if (offset < r.start || offset > r.end) continue;
+      if (best && best.model === m && best.range.start === r.start && best.range.end === r.end) {
+        best = { ...best, layers: [...best.layers, l] };
+      } else if (!best || r.end - r.start < best.range.end - best.range.start) {
+        best = { model: m, layers: [l], range: r };
+      }
+    }
+  }
+  return best;
+}
+
+const DIM_NAMES: Record<number, readonly string[]> = { 1: ['L'], 2: ['H', 'W'], 3: ['D', 'H', 'W'] };
+
+const GROUPED = new Intl.NumberFormat('en-US');
+
+/** 37,748,736 → "37.7 M" */
+function magnitude(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e4) return `${(n / 1e3).toFixed(1)} k`;
+  return GROUPED.format(n);
+}
+
+/** Markdown for the hover on a layer: shapes, the formula with the numbers in, parameters, FLOPs, receptive field. */
+export function describeLayer(at: LayerAt): string {
+  const { model, layers } = at;
+  const step = layers[0].step;
+  const total = model.model.steps.length;
+  const out: string[] = [];
+  out.push(`**${step.op}**${step.attr ? ` \`self.${step.attr}\`` : ''} — layer ${layers.map((l) => l.index + 1).join(', ')} of ${total} in \`${model.model.name}\``);
+  const diag = model.propagation.diagnostic;
+  for (const l of layers) {
+    out.push('');
+    const use = layers.length > 1 ? `call ${l.index + 1}: ` : '';
+    if (diag && diag.index === l.index) {
+      out.push(`${use}input \`${shapeText(l.input)}\` → **PyTorch refuses it**`, '', `> ${diag.torch}`, '', `${diag.why}. Fix: ${diag.fix}`);
+      continue;
+    }
+    if (!l.output) {
+      out.push(`${use}output shape **unknown**: ${l.unknown ?? 'not followed'}`);
+      continue;
+    }
+    out.push(`${use}input \`${shapeText(l.input)}\` → output \`${shapeText(l.output)}\``);
+    if (l.formula.length > 0) {
+      const dims = DIM_NAMES[l.formula.length] ?? [];
+      out.push('', '```text', ...l.formula.map((f, i) => `${dims[i] ?? `dim ${i}`}_out = ${f}`), '```');
+    }
+    const facts: string[] = [];
+    facts.push(`parameters ${GROUPED.format(l.params)}`);
+    if (l.flops > 0) facts.push(`FLOPs ${magnitude(l.flops)} (2 × multiply-adds)`);
+    const rf = l.receptiveField;
+    facts.push(rf && rf.size.length > 0
+      ? `receptive field so far ${rf.size.map(fmt).join('×')} input pixels, ${rf.jump.map(fmt).join('×')} apart`
+      : 'receptive field: not tracked past this layer');
+    out.push('', facts.join(' · '));
+  }
+  const totals = model.propagation.layers.slice(0, layers[layers.length - 1].index + 1);
+  const params = totals.reduce((s, l) => s + l.params, 0);
+  const flops = totals.reduce((s, l) => s + l.flops, 0);
+  out.push('', `_${model.model.name} up to here: ${GROUPED.format(params)} parameters, ${magnitude(flops)} FLOPs; input ${shapeText(model.input)} (${model.inputSource === 'comment' ? 'from the `# conv-lens: input` comment' : 'set with Conv Lens: Set Model Input Shape'})_`);
+  return out.join('\n');
+}
+
+function fmt(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toPrecision(3).replace(/\.?0+$/, '');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Diagnostics and the quick fix
+
+export interface LensDiagnostic {
+  readonly range: SourceRange;
+  /** PyTorch's error, then the fix */
+  readonly message: string;
+  /** "Set in_channels=64", when the fix is an edit */
+  readonly fixTitle?: string;
+  readonly edit?: TextEdit;
+  /** the layer whose output does not fit, for the related-information link */
+  readonly previous?: { readonly range: SourceRange; readonly message: string };
+}
+
+export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic[] {
+  const out: LensDiagnostic[] = [];
+  const seen = new Set<string>();
+  for (const m of models) {
+    const d = m.propagation.diagnostic;
+    if (!d) continue;
+    const key = `${d.step.range.start}:${d.torch}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const input = m.propagation.layers[d.index].input;
+    const fixText = d.edit ? d.fix : `${d.why}: ${d.fix}`;
+    const prev = d.index > 0 ? m.propagation.layers[d.index - 1] : undefined;
+    const action = /: (set [^:]+)$/.exec(d.fix)?.[1];
+    out.push({
+      range: d.step.range,
+      message: `${d.torch}\n${fixText} (input ${shapeText(input)}, ${m.model.name} layer ${d.index + 1})`,
+      ...(d.edit ? { edit: d.edit, fixTitle: action ? action[0].toUpperCase() + action.slice(1) : `Change to ${d.edit.newText}` } : {}),
+      ...(prev ? { previous: { range: prev.step.range, message: `${stepName(prev.step)} gives ${shapeText(prev.output)}` } } : {}),
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stepping through a layer in the panel
+
+export type StepCommand = 'convLens.convolve' | 'convLens.transposedConvolution' | 'convLens.maxPool' | 'convLens.avgPool';
+
+export interface StepPlan {
+  readonly command: StepCommand;
+  /** the layer's input with batch 1: every sample goes through the same windows */
+  readonly inputShape: readonly number[];
+  readonly weightShape: readonly number[] | null;
+  /** output channels that get a bias (conv with bias=True) */
+  readonly biasChannels: number;
+  /** the layer's arguments in the parameter box's PyTorch keyword syntax */
+  readonly params: string;
+}
+
+const STEP_PARAMS: Record<string, { command: StepCommand; keys: readonly string[] }> = {
+  Conv: { command: 'convLens.convolve', keys: ['stride', 'padding', 'dilation', 'groups', 'padding_mode'] },
+  ConvTranspose: { command: 'convLens.transposedConvolution', keys: ['stride', 'padding', 'output_padding', 'dilation', 'groups'] },
+  MaxPool: { command: 'convLens.maxPool', keys: ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode'] },
+  AvgPool: { command: 'convLens.avgPool', keys: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'] },
+};
+
+function pythonLiteral(v: Literal): string {
+  if (v === null) return 'None';
+  if (v === true) return 'True';
+  if (v === false) return 'False';
+  if (typeof v === 'string') return `'${v}'`;
+  if (Array.isArray(v)) return `(${v.map(pythonLiteral).join(', ')})`;
+  return String(v);
+}
+
+/** How to open the panel on a layer, or why it cannot be opened (not a windowed layer, unknown input). */
+export function stepPlan(layer: LayerShape): StepPlan | { readonly reason: string } {
+  const [fam, rank] = family(layer.step.op);
+  const spec = STEP_PARAMS[fam];
+  if (!spec) return { reason: `${layer.step.op} has no sliding window to step through` };
+  if (!layer.input) return { reason: `the input of ${stepName(layer.step)} is unknown` };
+  const args = literalArgs(layer.step);
+  if (!args) return { reason: `the arguments of ${stepName(layer.step)} are not all literals` };
+  const input = layer.input.length === rank + 2 ? [1, ...layer.input.slice(1)] : [1, ...layer.input];
+  const params = spec.keys.filter((k) => args.has(k)).map((k) => `${k}=${pythonLiteral(args.get(k)!)}`);
+  if (fam === 'Conv' || fam === 'ConvTranspose') {
+    const inC = args.get('in_channels') as number;
+    const outC = args.get('out_channels') as number;
+    const groups = (args.get('groups') as number | undefined) ?? 1;
+    const k = args.get('kernel_size')!;
+    const kernel = Array.isArray(k) ? (k as number[]) : new Array<number>(rank).fill(k as number);
+    const weightShape = fam === 'Conv' ? [outC, inC / groups, ...kernel] : [inC, outC / groups, ...kernel];
+    const bias = fam === 'Conv' && args.get('bias') !== false ? outC : 0;
+    return { command: spec.command, inputShape: input, weightShape, biasChannels: bias, params: params.join(', ') };
+  }
+  return { command: spec.command, inputShape: input, weightShape: null, biasChannels: 0, params: params.join(', ') };
+}
+
+export type Fill = 'integers' | 'normal';
+
+/**
+ * A seeded random tensor as nested arrays: integers in −2…2 keep every product readable in the panel;
+ * `normal` gives N(0, 1) values rounded to 3 decimals, closer to real activations.
+ */
+export function randomNested(shape: readonly number[], fill: Fill, seed: number): unknown[] {
+  let s = seed >>> 0;
+  const next = (): number => {
+    // mulberry32
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const value = (): number => {
+    if (fill === 'integers') return Math.floor(next() * 5) - 2;
+    // Box–Muller
+    const u = Math.max(next(), 1e-12);
+    const v = next();
+    return Math.round(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * 1000) / 1000;
+  };
+  const build = (d: number): unknown[] => Array.from({ length: shape[d] }, () => (d === shape.length - 1 ? value() : build(d + 1)));
+  return shape.length === 0 ? [] : build(0);
+}

@@ -1,0 +1,143 @@
+/**
+ * What the editor shows for the sample file of the editor tests (test/integration/workspace/shapes.py):
+ * hints, hover, diagnostic and quick fix, the code-lens plan for stepping through a layer. The shapes are
+ * checked against test/shapeLens/workspace.json, which generate.py writes by running the models in PyTorch.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeModels, describeLayer, layerAt, randomNested, shapeDiagnostics, shapeHints, shapeText, stepPlan, type ModelShapes } from '../../src/shapeLens/analyze';
+import { applyEdit } from '../../src/shapeLens/propagate';
+
+const SRC = readFileSync(join(__dirname, '..', 'integration', 'workspace', 'shapes.py'), 'utf8');
+interface Run { input: number[]; steps: { op: string; shape: number[] }[]; error: { index: number; message: string } | null }
+const TORCH = JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'workspace.json'), 'utf8')) as Record<string, Run>;
+
+const model = (models: readonly ModelShapes[], name: string): ModelShapes => {
+  const m = models.find((c) => c.model.name === name);
+  expect(m, name).toBeDefined();
+  return m!;
+};
+/** the hint just after the first occurrence of `text` */
+const hintAfter = (src: string, models: readonly ModelShapes[], text: string): string | undefined => {
+  const end = src.indexOf(text) + text.length;
+  return shapeHints(models).find((h) => h.offset === end)?.label;
+};
+
+describe('the shape lens on the editor sample, against PyTorch', () => {
+  const models = analyzeModels(SRC);
+
+  it('follows every model with an input comment, layer by layer, as PyTorch runs it', () => {
+    for (const name of ['BuggyNet', 'exact']) {
+      const m = model(models, name);
+      const torch = TORCH[name];
+      expect(m.input).toEqual(torch.input);
+      expect(m.inputSource).toBe('comment');
+      const known = m.propagation.layers.filter((l) => l.output);
+      expect(known.map((l) => l.output)).toEqual(torch.steps.map((s) => s.shape));
+      if (torch.error) {
+        expect(m.propagation.diagnostic?.index).toBe(torch.error.index);
+        expect(m.propagation.diagnostic?.torch).toBe(torch.error.message);
+      } else expect(m.propagation.diagnostic).toBeUndefined();
+    }
+  });
+
+  it('puts one hint after each layer, with its output shape; groups, dilation, same padding and ceil_mode exact', () => {
+    const exact = TORCH.exact.steps.map((s) => `→ ${shapeText(s.shape)}`);
+    expect(hintAfter(SRC, models, "padding='same', dilation=2, groups=4)")).toBe(exact[0]);
+    expect(hintAfter(SRC, models, 'nn.MaxPool2d(kernel_size=2, ceil_mode=True)')).toBe(exact[2]);
+    expect(hintAfter(SRC, models, 'output_padding=1)')).toBe(exact[3]);
+    // the shared pool is called twice; the second call comes after the refusal, so one shape
+    expect(hintAfter(SRC, models, 'nn.MaxPool2d(2, 2)')).toBe(`→ ${shapeText(TORCH.BuggyNet.steps[2].shape)}`);
+    expect(hintAfter(SRC, models, 'nn.Conv2d(in_channels=32, out_channels=128, kernel_size=3, padding=1)')).toBe('→ ✗ refused');
+    // F.relu inside a forward expression keeps its input's shape: no hint in the middle of the expression
+    expect(hintAfter(SRC, models, 'F.relu(self.conv1(x))')).toBeUndefined();
+    // no hints for a model without an input shape, nor after the refused layer
+    expect(hintAfter(SRC, models, 'nn.Conv1d(1, 16, kernel_size=9, stride=4)')).toBeUndefined();
+    expect(hintAfter(SRC, models, 'nn.BatchNorm2d(128)')).toBeUndefined();
+  });
+
+  it('flags the first mismatch in PyTorch’s words, and its quick fix repairs the whole chain', () => {
+    const [d, ...rest] = shapeDiagnostics(models);
+    expect(rest).toHaveLength(0);
+    expect(SRC.slice(d.range.start, d.range.end)).toBe('nn.Conv2d(in_channels=32, out_channels=128, kernel_size=3, padding=1)');
+    expect(d.message).toContain(TORCH.BuggyNet.error!.message);
+    expect(d.message).toContain('in_channels=32 but the previous layer gives 64 channels: set in_channels=64');
+    expect(d.fixTitle).toBe('Set in_channels=64');
+    expect(SRC.slice(d.previous!.range.start, d.previous!.range.end)).toBe('nn.MaxPool2d(2, 2)');
+    const fixed = applyEdit(SRC, d.edit!);
+    expect(fixed).toContain('nn.Conv2d(in_channels=64, out_channels=128');
+    const after = analyzeModels(fixed);
+    expect(shapeDiagnostics(after)).toEqual([]);
+    const buggy = model(after, 'BuggyNet');
+    expect(buggy.propagation.layers.map((l) => l.output)).toEqual(TORCH['BuggyNet after the quick fix'].steps.map((s) => s.shape));
+    expect(buggy.propagation.output).toEqual(TORCH['BuggyNet after the quick fix'].steps.at(-1)!.shape);
+  });
+
+  it('a remembered input shape wins over the comment and fills a model without one', () => {
+    const remembered = analyzeModels(SRC, (name) => (name === 'encoder' ? [1, 1, 16000] : name === 'exact' ? [1, 8, 9, 9] : undefined));
+    const encoder = model(remembered, 'encoder');
+    expect(encoder.inputSource).toBe('remembered');
+    expect(encoder.propagation.layers.map((l) => l.output)).toEqual(TORCH.encoder.steps.map((s) => s.shape));
+    expect(model(remembered, 'exact').inputSource).toBe('remembered');
+    expect(model(remembered, 'exact').input).toEqual([1, 8, 9, 9]);
+  });
+
+  it('shows what it cannot follow as unknown, with the reason, never a guess', () => {
+    const looped = analyzeModels(SRC, (name) => (name === 'Looped' ? [1, 3, 32, 32] : undefined));
+    const m = model(looped, 'Looped');
+    expect(m.propagation.layers[0].output).toBeNull();
+    expect(m.propagation.layers[0].unknown).toMatch(/width/);
+    expect(m.propagation.layers[1].unknown).toMatch(/follows stem/);
+    const hint = shapeHints(looped).find((h) => h.offset === SRC.indexOf('nn.Conv2d(3, width, 3)') + 'nn.Conv2d(3, width, 3)'.length);
+    expect(hint).toMatchObject({ label: '→ unknown', state: 'unknown' });
+    expect(hint!.tooltip).toMatch(/width/);
+  });
+
+  it('hovers a layer with the formula filled in, parameters, FLOPs and the receptive field', () => {
+    const at = layerAt(models, SRC.indexOf("padding='same', dilation=2"));
+    expect(at?.layers.map((l) => l.index)).toEqual([0]);
+    const md = describeLayer(at!);
+    expect(md).toContain('**Conv2d** — layer 1 of 4 in `exact`');
+    expect(md).toContain('input `2×8×15×15` → output `2×16×15×15`');
+    // padding='same' with dilation 2 and a 3-tap kernel pads 2 on each side
+    expect(md).toMatch(/H_out = floor\(\(15 \+ 2·2 − 2·\(3 − 1\) − 1\) \/ 1\) \+ 1 = 15/);
+    // 16 × (8/4) × 3 × 3 weights + 16 biases; 2 × (2·16·15·15 outputs) × (2·3·3 taps)
+    expect(md).toContain('parameters 304');
+    expect(md).toContain('FLOPs 259.2 k');
+    expect(md).toContain('receptive field so far 5×5 input pixels, 1×1 apart');
+    // a layer used twice lists both calls
+    const fixed = analyzeModels(SRC.replace('in_channels=32', 'in_channels=64'));
+    const pool = layerAt(fixed, SRC.indexOf('nn.MaxPool2d(2, 2)') + 3)!;
+    expect(pool.layers.map((l) => l.output)).toEqual([[1, 64, 16, 16], [1, 128, 8, 8]]);
+    expect(describeLayer(pool)).toContain('layer 3, 7 of 9');
+  });
+
+  it('plans a step-through with the layer’s own arguments in the parameter box’s syntax', () => {
+    const exact = model(models, 'exact').propagation.layers;
+    expect(stepPlan(exact[0])).toEqual({
+      command: 'convLens.convolve', inputShape: [1, 8, 15, 15], weightShape: [16, 2, 3, 3], biasChannels: 16,
+      params: "padding='same', dilation=2, groups=4",
+    });
+    expect(stepPlan(exact[1])).toEqual({ reason: 'ReLU has no sliding window to step through' });
+    expect(stepPlan(exact[2])).toMatchObject({ command: 'convLens.maxPool', weightShape: null, params: 'kernel_size=2, ceil_mode=True' });
+    expect(stepPlan(exact[3])).toMatchObject({
+      command: 'convLens.transposedConvolution', inputShape: [1, 16, 8, 8], weightShape: [16, 4, 3, 3], params: 'stride=2, padding=1, output_padding=1',
+    });
+  });
+
+  it('fills step-through operands reproducibly: integers in −2…2, or normal values', () => {
+    const a = randomNested([2, 3, 4], 'integers', 7) as number[][][];
+    expect(a).toEqual(randomNested([2, 3, 4], 'integers', 7));
+    expect(a).not.toEqual(randomNested([2, 3, 4], 'integers', 8));
+    const flat = a.flat(2);
+    expect(flat).toHaveLength(24);
+    expect(flat.every((v) => Number.isInteger(v) && v >= -2 && v <= 2)).toBe(true);
+    expect(new Set(flat).size).toBeGreaterThan(2);
+    const n = (randomNested([2000], 'normal', 1) as number[]);
+    const mean = n.reduce((s, v) => s + v, 0) / n.length;
+    const sd = Math.sqrt(n.reduce((s, v) => s + (v - mean) ** 2, 0) / n.length);
+    expect(Math.abs(mean)).toBeLessThan(0.1);
+    expect(Math.abs(sd - 1)).toBeLessThan(0.1);
+  });
+});
