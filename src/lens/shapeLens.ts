@@ -12,8 +12,8 @@ import { parseShape } from '../engine/requests';
 import { readSettings } from '../host/settings';
 import type { OperandStore } from '../host/operandStore';
 import {
-  analyzeModels, describeLayer, layerAt, randomNested, shapeDiagnostics, shapeHints, shapeText, stepPlan,
-  type Fill, type LensDiagnostic, type ModelShapes, type ShapeHint, type StepPlan,
+  describeLayer, layerAt, randomNested, shapeDiagnostics, shapeHints, shapeText, stepPlan,
+  ShapeAnalyzer, type Fill, type LensDiagnostic, type ModelShapes, type ShapeHint, type StepPlan,
 } from '../shapeLens/analyze';
 import type { SourceRange } from '../shapeLens/parseModel';
 
@@ -49,6 +49,8 @@ class UserCancelled extends Error {}
 
 export class ShapeLens implements vscode.Disposable {
   private readonly cache = new Map<string, Analysis>();
+  /** one per open document: it keeps the propagations of models an edit did not touch */
+  private readonly analyzers = new Map<string, ShapeAnalyzer>();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('conv-lens-shapes');
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly changed = new vscode.EventEmitter<void>();
@@ -104,7 +106,9 @@ export class ShapeLens implements vscode.Disposable {
     const cached = this.cache.get(key);
     if (cached && cached.version === document.version && cached.generation === this.generation) return cached;
     const remembered = this.remembered();
-    const models = analyzeModels(document.getText(), (name) => remembered[`${key}#${name}`]);
+    let analyzer = this.analyzers.get(key);
+    if (!analyzer) this.analyzers.set(key, (analyzer = new ShapeAnalyzer()));
+    const models = analyzer.analyze(document.getText(), (name) => remembered[`${key}#${name}`]);
     const analysis: Analysis = { version: document.version, generation: this.generation, models, hints: shapeHints(models), diagnostics: shapeDiagnostics(models) };
     this.cache.set(key, analysis);
     return analysis;
@@ -119,6 +123,7 @@ export class ShapeLens implements vscode.Disposable {
   private forget(uri: vscode.Uri): void {
     const key = uri.toString();
     this.cache.delete(key);
+    this.analyzers.delete(key);
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     this.diagnostics.delete(uri);

@@ -34,15 +34,47 @@ export function shapeText(shape: readonly number[] | null | undefined): string {
  * model with the command; it wins over the comment, because it is the newer and more deliberate choice.
  */
 export function analyzeModels(src: string, remembered?: (modelName: string) => readonly number[] | undefined): ModelShapes[] {
-  const models = parseModels(src);
-  const modules = models.filter((m) => m.kind === 'module');
-  return models.map((model) => {
-    const mine = remembered?.(model.name);
-    const input = mine ?? model.inputShape ?? null;
-    const inputSource: InputSource = mine ? 'remembered' : model.inputShape ? 'comment' : 'none';
-    const nested = model.kind === 'sequential' && modules.some((c) => c.range.start <= model.range.start && model.range.end <= c.range.end);
-    return { model, input, inputSource, propagation: propagate(model.steps, input), nested };
-  });
+  return new ShapeAnalyzer().analyze(src, remembered);
+}
+
+/**
+ * analyzeModels for a document that is being edited: a model whose text and input shape did not change
+ * since the last call keeps its propagation (moved to its new offsets) instead of being propagated again,
+ * so a keystroke costs one parse of the file plus the models it touched.
+ */
+export class ShapeAnalyzer {
+  private memo = new Map<string, { readonly start: number; readonly line: number; readonly propagation: Propagation }>();
+
+  analyze(src: string, remembered?: (modelName: string) => readonly number[] | undefined): ModelShapes[] {
+    const models = parseModels(src);
+    const modules = models.filter((m) => m.kind === 'module');
+    const next = new Map<string, { start: number; line: number; propagation: Propagation }>();
+    const result = models.map((model) => {
+      const mine = remembered?.(model.name);
+      const input = mine ?? model.inputShape ?? null;
+      const inputSource: InputSource = mine ? 'remembered' : model.inputShape ? 'comment' : 'none';
+      const nested = model.kind === 'sequential' && modules.some((c) => c.range.start <= model.range.start && model.range.end <= c.range.end);
+      // everything a propagation depends on: the model's own text (its layers, and forward for a class) and the input
+      const key = `${model.kind}\u0000${model.name}\u0000${input?.join('x') ?? '-'}\u0000${src.slice(model.range.start, model.range.end)}`;
+      const hit = this.memo.get(key);
+      const propagation = hit
+        ? moved(hit.propagation, model.steps, model.range.start - hit.start, model.range.line - hit.line)
+        : propagate(model.steps, input);
+      next.set(key, { start: model.range.start, line: model.range.line, propagation });
+      return { model, input, inputSource, propagation, nested };
+    });
+    this.memo = next;
+    return result;
+  }
+}
+
+/** A propagation of the same model text, moved by `delta` characters and `lines` lines: its steps are the new parse's. */
+function moved(p: Propagation, steps: readonly Step[], delta: number, lines: number): Propagation {
+  const layers = p.layers.map((l) => ({ ...l, step: steps[l.index] }));
+  const d = p.diagnostic;
+  if (!d) return { layers, output: p.output };
+  const edit = d.edit && { newText: d.edit.newText, range: { start: d.edit.range.start + delta, end: d.edit.range.end + delta, line: d.edit.range.line + lines } };
+  return { layers, output: p.output, diagnostic: { ...d, step: steps[d.index], ...(edit ? { edit } : {}) } };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -145,7 +177,8 @@ export function describeLayer(at: LayerAt): string {
     out.push('');
     const use = layers.length > 1 ? `call ${l.index + 1}: ` : '';
     if (diag && diag.index === l.index) {
-      out.push(`${use}input \`${shapeText(l.input)}\` → **PyTorch refuses it**`, '', `> ${diag.torch}`, '', `${diag.why}. Fix: ${diag.fix}`);
+      // a mismatch's fix already says what is wrong ("in_channels=32 but the previous layer gives 64 …")
+      out.push(`${use}input \`${shapeText(l.input)}\` → **PyTorch refuses it**`, '', `> ${diag.torch}`, '', diag.edit ? `**Fix:** ${diag.fix}` : `${diag.why}. **Fix:** ${diag.fix}`);
       continue;
     }
     if (!l.output) {

@@ -106,6 +106,15 @@ interface Comment {
 
 const OPS3 = ['**=', '//=', '>>=', '<<=', '...'];
 const OPS2 = ['**', '//', '->', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@=', '<<', '>>'];
+const KINDS: readonly TokKind[] = ['name', 'number', 'string', 'op'];
+const NAME = 0;
+const NUMBER = 1;
+const STRING = 2;
+const OP = 3;
+const EMPTY_TOKENS: Tok[] = [];
+const EMPTY_MATCH = new Int32Array(0);
+/** only comments that mention the lens are kept (the input-shape comment) */
+const LENS_COMMENT = /conv-lens/i;
 
 function isIdentStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c >= 128;
@@ -116,41 +125,98 @@ function isIdentPart(c: number): boolean {
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
+/** r, b, f, u in either case: string prefixes */
+function isStringPrefix(c: number): boolean {
+  const l = c | 32;
+  return l === 114 || l === 98 || l === 102 || l === 117;
+}
+/** the length of the operator at i: 3, 2 or 1 characters */
+function opLength(src: string, i: number): number {
+  const c1 = src.charCodeAt(i + 1);
+  // every 2- and 3-character operator has one of = * / > < . as its second character
+  if (c1 !== 61 && c1 !== 42 && c1 !== 47 && c1 !== 62 && c1 !== 60 && c1 !== 46) return 1;
+  if (OPS3.includes(src.substr(i, 3))) return 3;
+  return OPS2.includes(src.substr(i, 2)) ? 2 : 1;
+}
 
+/**
+ * Splits the source into logical lines (brackets, strings and backslashes join physical lines). Typing
+ * speed matters here (the lens re-reads the file on each edit), so tokens are first recorded as numbers,
+ * and only the logical lines the parser reads become token objects: lines inside a class body or a
+ * `class` line, and lines that mention `Sequential`. Every other line keeps its indent and line numbers
+ * (for blocks and input comments) with no tokens.
+ */
 function tokenize(src: string): { lines: LogicalLine[]; comments: Comment[] } {
   const lines: LogicalLine[] = [];
   const comments: Comment[] = [];
   let line = 0;
   let lineStart = 0;
   let depth = 0;
-  let current: Tok[] = [];
   let indent = 0;
   const n = src.length;
   let i = 0;
+  // the current logical line's tokens, as parallel arrays
+  let cap = 256;
+  let count = 0;
+  let tStart = new Int32Array(cap);
+  let tEnd = new Int32Array(cap);
+  let tLine = new Int32Array(cap);
+  let tKind = new Uint8Array(cap);
+  /** indent of the open class body's `class` line, or -1 outside any class */
+  let classIndent = -1;
+
+  const push = (kind: number, start: number, end: number, startLine: number): void => {
+    if (count === 0) indent = start - lineStart;
+    if (count === cap) {
+      cap *= 2;
+      const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(cap);
+        b.set(a);
+        return b;
+      };
+      tStart = grow(tStart, (k) => new Int32Array(k));
+      tEnd = grow(tEnd, (k) => new Int32Array(k));
+      tLine = grow(tLine, (k) => new Int32Array(k));
+      tKind = grow(tKind, (k) => new Uint8Array(k));
+    }
+    tStart[count] = start;
+    tEnd[count] = end;
+    tLine[count] = startLine;
+    tKind[count] = kind;
+    count++;
+  };
+  const isWord = (k: number, word: string): boolean =>
+    tKind[k] === NAME && tEnd[k] - tStart[k] === word.length && src.startsWith(word, tStart[k]);
 
   const flush = (): void => {
-    if (current.length === 0) return;
-    const match = new Int32Array(current.length).fill(-1);
-    const stack: number[] = [];
-    for (let k = 0; k < current.length; k++) {
-      const t = current[k];
-      if (t.kind !== 'op') continue;
-      if (t.text === '(' || t.text === '[' || t.text === '{') stack.push(k);
-      else if (t.text === ')' || t.text === ']' || t.text === '}') {
-        const open = stack.pop();
-        if (open !== undefined) {
-          match[open] = k;
-          match[k] = open;
+    if (count === 0) return;
+    if (classIndent >= 0 && indent <= classIndent) classIndent = -1;
+    if (classIndent < 0 && isWord(0, 'class')) classIndent = indent;
+    let wanted = classIndent >= 0;
+    for (let k = 0; k < count && !wanted; k++) wanted = isWord(k, 'Sequential');
+    let tokens = EMPTY_TOKENS;
+    let match = EMPTY_MATCH;
+    if (wanted) {
+      tokens = new Array<Tok>(count);
+      for (let k = 0; k < count; k++) tokens[k] = { kind: KINDS[tKind[k]], text: src.slice(tStart[k], tEnd[k]), start: tStart[k], end: tEnd[k], line: tLine[k] };
+      match = new Int32Array(count).fill(-1);
+      const stack: number[] = [];
+      for (let k = 0; k < count; k++) {
+        if (tKind[k] !== OP) continue;
+        const c = src.charCodeAt(tStart[k]);
+        if (c === 40 || c === 91 || c === 123) stack.push(k);
+        else if (c === 41 || c === 93 || c === 125) {
+          const open = stack.pop();
+          if (open !== undefined) {
+            match[open] = k;
+            match[k] = open;
+          }
         }
       }
     }
-    lines.push({ tokens: current, match, indent, line: current[0].line, lastLine: current[current.length - 1].line });
-    current = [];
+    lines.push({ tokens, match, indent, line: tLine[0], lastLine: tLine[count - 1] });
+    count = 0;
     depth = 0;
-  };
-  const push = (kind: TokKind, start: number, end: number, startLine: number): void => {
-    if (current.length === 0) indent = start - lineStart;
-    current.push({ kind, text: src.slice(start, end), start, end, line: startLine });
   };
 
   while (i < n) {
@@ -171,7 +237,8 @@ function tokenize(src: string): { lines: LogicalLine[]; comments: Comment[] } {
       // # comment
       let j = src.indexOf('\n', i);
       if (j < 0) j = n;
-      comments.push({ text: src.slice(i, j), line });
+      const text = src.slice(i, j);
+      if (LENS_COMMENT.test(text)) comments.push({ text, line });
       i = j;
       continue;
     }
@@ -184,48 +251,48 @@ function tokenize(src: string): { lines: LogicalLine[]; comments: Comment[] } {
     }
     // string, with an optional prefix (r, b, f, u and pairs)
     let q = i;
-    if (isIdentStart(c)) {
+    if (isStringPrefix(c)) {
       let k = i;
-      while (k < n && k - i < 2 && /[rRbBfFuU]/.test(src[k])) k++;
-      if (k < n && (src[k] === '"' || src[k] === "'") && k > i) q = k;
+      while (k < n && k - i < 2 && isStringPrefix(src.charCodeAt(k))) k++;
+      const kc = src.charCodeAt(k);
+      if (k > i && (kc === 34 || kc === 39)) q = k;
     }
     const qc = src.charCodeAt(q);
     if (qc === 34 || qc === 39) {
       const startLine = line;
-      if (current.length === 0) indent = i - lineStart;
-      const quote = src[q];
-      const triple = src.startsWith(quote.repeat(3), q);
+      if (count === 0) indent = i - lineStart;
+      const triple = src.charCodeAt(q + 1) === qc && src.charCodeAt(q + 2) === qc;
       let j = q + (triple ? 3 : 1);
       for (;;) {
         if (j >= n) break;
-        const d = src[j];
-        if (d === '\\') {
-          if (src[j + 1] === '\n') {
+        const d = src.charCodeAt(j);
+        if (d === 92) {
+          if (src.charCodeAt(j + 1) === 10) {
             line++;
             lineStart = j + 2;
           }
           j += 2;
           continue;
         }
-        if (d === '\n') {
+        if (d === 10) {
           if (!triple) break; // unterminated: stop at the end of the line
           line++;
           lineStart = j + 1;
         }
-        if (triple ? src.startsWith(quote.repeat(3), j) : d === quote) {
+        if (d === qc && (!triple || (src.charCodeAt(j + 1) === qc && src.charCodeAt(j + 2) === qc))) {
           j += triple ? 3 : 1;
           break;
         }
         j++;
       }
-      current.push({ kind: 'string', text: src.slice(i, j), start: i, end: j, line: startLine });
+      push(STRING, i, j, startLine);
       i = j;
       continue;
     }
     if (isIdentStart(c)) {
       let j = i + 1;
       while (j < n && isIdentPart(src.charCodeAt(j))) j++;
-      push('name', i, j, line);
+      push(NAME, i, j, line);
       i = j;
       continue;
     }
@@ -237,17 +304,14 @@ function tokenize(src: string): { lines: LogicalLine[]; comments: Comment[] } {
         else if ((d === 43 || d === 45) && /[eE]/.test(src[j - 1]) && !/^0[xX]/.test(src.slice(i, j))) j++;
         else break;
       }
-      push('number', i, j, line);
+      push(NUMBER, i, j, line);
       i = j;
       continue;
     }
-    let len = 1;
-    if (OPS3.includes(src.substr(i, 3))) len = 3;
-    else if (OPS2.includes(src.substr(i, 2))) len = 2;
-    const text = src.substr(i, len);
-    if (text === '(' || text === '[' || text === '{') depth++;
-    else if ((text === ')' || text === ']' || text === '}') && depth > 0) depth--;
-    push('op', i, i + len, line);
+    const len = opLength(src, i);
+    if (c === 40 || c === 91 || c === 123) depth++;
+    else if ((c === 41 || c === 93 || c === 125) && depth > 0) depth--;
+    push(OP, i, i + len, line);
     i += len;
   }
   flush();
@@ -407,8 +471,11 @@ function rangeOf(e: { start: number; end: number; line: number }): SourceRange {
 
 function toArg(src: string, a: ExprArg): Arg {
   const e = a.expr;
-  const base = { text: src.slice(e.start, e.end), range: rangeOf(e), ...(a.name !== undefined ? { name: a.name } : {}) };
-  return e.t === 'lit' && !a.star ? { ...base, known: true, value: e.value } : { ...base, known: false };
+  const known = e.t === 'lit' && !a.star;
+  const arg: { name?: string; known: boolean; value?: Literal; text: string; range: SourceRange } = { known, text: src.slice(e.start, e.end), range: rangeOf(e) };
+  if (a.name !== undefined) arg.name = a.name;
+  if (known) arg.value = (e as { value: Literal }).value;
+  return arg;
 }
 
 function unknownStep(src: string, e: { start: number; end: number; line: number }, reason: string, op = '?', attr?: string): Step {
@@ -503,9 +570,10 @@ export function parseModels(src: string): ParsedModel[] {
   for (let k = 0; k < lines.length; k++) {
     const ln = lines[k];
     const toks = ln.tokens;
-    const reader = new ExprReader(src, ln);
+    let reader: ExprReader | undefined;
     for (let j = 0; j < toks.length; j++) {
       if (!isName(toks[j], 'Sequential') || !isOp(toks[j + 1], '(') || ln.match[j + 1] < 0) continue;
+      reader ??= new ExprReader(src, ln);
       let s = j;
       while (s >= 2 && isOp(toks[s - 1], '.') && isName(toks[s - 2])) s -= 2;
       if (s > 0 && isOp(toks[s - 1], '.')) continue;

@@ -80,7 +80,13 @@ export function family(op: string): [string, number] {
   return m ? [m[1], Number(m[2])] : [op, 0];
 }
 
-class Unknown extends Error {}
+/**
+ * Thrown (and caught in propagate) when a layer's output cannot be known. Not an Error: the lens re-reads
+ * the file on each edit, and capturing a stack trace per unknown layer would cost more than the layer.
+ */
+class Unknown {
+  constructor(readonly message: string) {}
+}
 
 /** Arguments by parameter name, positional ones matched to the constructor's order. */
 function bind(step: Step, names: readonly string[]): Map<string, Arg> {
@@ -121,10 +127,9 @@ interface Outcome {
   rf?: { kind: 'window'; span: number[]; stride: number[] } | { kind: 'scale'; factor: number[] } | { kind: 'lost' } | { kind: 'same' };
 }
 
-class Refusal extends Error {
-  constructor(readonly torch: string, readonly why: string, readonly fix: string, readonly edit?: TextEdit) {
-    super(torch);
-  }
+/** PyTorch would refuse the layer's input (not an Error, for the same reason as Unknown). */
+class Refusal {
+  constructor(readonly torch: string, readonly why: string, readonly fix: string, readonly edit?: TextEdit) {}
 }
 
 function mismatchFix(param: string, declared: number, actual: number, index: number, what: string, arg: Arg | undefined): { fix: string; edit?: TextEdit } {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeModels, describeLayer, layerAt, randomNested, shapeDiagnostics, shapeHints, shapeText, stepPlan, type ModelShapes } from '../../src/shapeLens/analyze';
+import { analyzeModels, describeLayer, layerAt, randomNested, ShapeAnalyzer, shapeDiagnostics, shapeHints, shapeText, stepPlan, type ModelShapes } from '../../src/shapeLens/analyze';
 import { applyEdit } from '../../src/shapeLens/propagate';
 
 const SRC = readFileSync(join(__dirname, '..', 'integration', 'workspace', 'shapes.py'), 'utf8');
@@ -111,6 +111,11 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
     const pool = layerAt(fixed, SRC.indexOf('nn.MaxPool2d(2, 2)') + 3)!;
     expect(pool.layers.map((l) => l.output)).toEqual([[1, 64, 16, 16], [1, 128, 8, 8]]);
     expect(describeLayer(pool)).toContain('layer 3, 7 of 9');
+    // the refused layer: PyTorch's words and the fix, once
+    const refused = describeLayer(layerAt(models, SRC.indexOf('in_channels=32'))!);
+    expect(refused).toContain('input `1×64×16×16` → **PyTorch refuses it**');
+    expect(refused).toContain(`> ${TORCH.BuggyNet.error!.message}`);
+    expect(refused).toContain('**Fix:** in_channels=32 but the previous layer gives 64 channels: set in_channels=64');
   });
 
   it('plans a step-through with the layer’s own arguments in the parameter box’s syntax', () => {
@@ -139,5 +144,30 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
     const sd = Math.sqrt(n.reduce((s, v) => s + (v - mean) ** 2, 0) / n.length);
     expect(Math.abs(mean)).toBeLessThan(0.1);
     expect(Math.abs(sd - 1)).toBeLessThan(0.1);
+  });
+});
+
+describe('the shape analyzer of a document being edited', () => {
+  it('gives what a fresh analysis gives after edits above, inside and below the models', () => {
+    const analyzer = new ShapeAnalyzer();
+    let src = SRC;
+    const strip = (ms: readonly ModelShapes[]) => JSON.parse(JSON.stringify(ms)) as unknown;
+    expect(strip(analyzer.analyze(src))).toEqual(strip(analyzeModels(src)));
+    const edits: [string, string][] = [
+      ['import torch\n', 'import torch\nimport math  # two lines\n\n'],
+      ['super().__init__()', 'super().__init__()  # edited'],
+      ['nn.AvgPool1d(4)', 'nn.AvgPool1d(2)'],
+      ['in_channels=32', 'in_channels=16'],
+      ['"""Models', '"""Some models'],
+    ];
+    for (const [from, to] of edits) {
+      src = src.replace(from, to);
+      const remembered = (name: string) => (name === 'encoder' ? [1, 1, 400] : undefined);
+      const incremental = analyzer.analyze(src, remembered);
+      expect(strip(incremental)).toEqual(strip(analyzeModels(src, remembered)));
+      // the quick fix still lands on the argument it names
+      const d = shapeDiagnostics(incremental)[0];
+      expect(src.slice(d.edit!.range.start, d.edit!.range.end)).toMatch(/^(32|16)$/);
+    }
   });
 });
