@@ -7,7 +7,8 @@
  * version and shared by every provider. Python files only.
  */
 import * as vscode from 'vscode';
-import { toNested } from '../engine/tensor';
+import { toNested, type Tensor } from '../engine/tensor';
+import { parseLiteral } from '../parse';
 import { parseShape } from '../engine/requests';
 import { readSettings } from '../host/settings';
 import type { OperandStore } from '../host/operandStore';
@@ -33,8 +34,14 @@ export interface ModelArgs {
   readonly shape?: string;
   /** stepThroughLayer: the 0-based index of the layer in the model's chain */
   readonly layer?: number;
-  /** stepThroughLayer: how to fill the input and weights; 'stored' uses the input set with Set Selection as Input */
-  readonly fill?: Fill | 'stored';
+  /**
+   * stepThroughLayer: how to fill the input and weights. 'stored' takes the input set with Set Selection as
+   * Input, 'typed' asks for a literal; both are reshaped to the layer's input shape when the element counts
+   * match. The weights are random integers or normal values.
+   */
+  readonly fill?: Fill | 'stored' | 'typed';
+  /** stepThroughLayer with fill 'typed': the literal (else a prompt asks for it) */
+  readonly literal?: string;
 }
 
 interface Analysis {
@@ -360,23 +367,32 @@ export class ShapeLens implements vscode.Disposable {
       if (!picked) throw new UserCancelled();
       chosen = picked.candidate;
     }
+    const { plan } = chosen;
+    const needed = plan.inputShape.reduce((a, b) => a * b, 1);
+    const layerName = `layer ${chosen.layer.index + 1} (${chosen.layer.step.attr ?? chosen.layer.step.op})`;
+    /** a chosen tensor, read in the layer's input shape: only the element count has to match */
+    const reshaped = (tensor: Tensor, what: string): unknown[] => {
+      if (tensor.data.length !== needed) {
+        throw new Error(`${what} has ${tensor.data.length} elements (${shapeText(tensor.shape)}), but ${layerName} takes ${shapeText(plan.inputShape)} = ${needed}: give it ${needed} numbers, or pick random input`);
+      }
+      return toNested({ shape: plan.inputShape, data: tensor.data }) as unknown[];
+    };
     let fill = args?.fill;
     if (fill === undefined) {
       const stored = this.store.get('input');
-      const items: (vscode.QuickPickItem & { fill: Fill | 'stored' })[] = [
+      const items: (vscode.QuickPickItem & { fill: Fill | 'stored' | 'typed' })[] = [
         { label: 'Random integers −2…2', description: 'every product readable in the panel', fill: 'integers' },
         { label: 'Random normal N(0, 1)', description: 'three decimals, closer to real activations', fill: 'normal' },
+        { label: '$(edit) Type or paste the input…', description: `a matrix literal with ${needed} numbers`, fill: 'typed' },
       ];
-      if (stored) items.push({ label: `The input you set: ${stored.label}`, description: `${shapeText(stored.tensor.shape)}; the layer takes ${shapeText(chosen.plan.inputShape)}`, fill: 'stored' });
-      const picked = await vscode.window.showQuickPick(items, { title: `Conv Lens: input of shape ${shapeText(chosen.plan.inputShape)} for layer ${chosen.layer.index + 1}`, ignoreFocusOut: true });
+      if (stored) items.push({ label: `The input you set: ${stored.label}`, description: `${shapeText(stored.tensor.shape)}; the layer takes ${shapeText(plan.inputShape)}`, fill: 'stored' });
+      const picked = await vscode.window.showQuickPick(items, { title: `Conv Lens: input of shape ${shapeText(plan.inputShape)} for ${layerName}`, ignoreFocusOut: true });
       if (!picked) throw new UserCancelled();
       fill = picked.fill;
     }
-    const { plan } = chosen;
     const max = readSettings().maxElements;
-    const elements = plan.inputShape.reduce((a, b) => a * b, 1);
-    if (elements > max) {
-      throw new Error(`layer ${chosen.layer.index + 1} takes ${shapeText(plan.inputShape)} = ${elements.toLocaleString('en-US')} elements, more than convLens.limits.maxElements (${max.toLocaleString('en-US')}): raise the setting, or give the model a smaller input shape`);
+    if (needed > max) {
+      throw new Error(`${layerName} takes ${shapeText(plan.inputShape)} = ${needed.toLocaleString('en-US')} elements, more than convLens.limits.maxElements (${max.toLocaleString('en-US')}): raise the setting, or give the model a smaller input shape`);
     }
     const seed = chosen.layer.index + 1;
     const valueFill: Fill = fill === 'normal' ? 'normal' : 'integers';
@@ -384,7 +400,26 @@ export class ShapeLens implements vscode.Disposable {
     if (fill === 'stored') {
       const stored = this.store.get('input');
       if (!stored) throw new Error('no input is set: use Conv Lens: Set Selection as Input first, or pick random input');
-      input = toNested(stored.tensor) as unknown[];
+      input = reshaped(stored.tensor, `the input you set (${stored.label})`);
+    } else if (fill === 'typed') {
+      let text = args?.literal;
+      if (text === undefined) {
+        text = await vscode.window.showInputBox({
+          title: `Conv Lens: input for ${layerName}`, ignoreFocusOut: true,
+          prompt: `${needed} numbers as a matrix literal; they are read in the layer's input shape ${shapeText(plan.inputShape)}`,
+          validateInput: (value) => {
+            if (value.trim() === '') return null;
+            const r = parseLiteral(value, { maxElements: max });
+            if (!r.ok) return { message: r.error.message, severity: vscode.InputBoxValidationSeverity.Error };
+            const n = r.literal.tensor.data.length;
+            return n === needed ? null : { message: `${n} numbers; ${layerName} takes ${needed} (${shapeText(plan.inputShape)})`, severity: vscode.InputBoxValidationSeverity.Error };
+          },
+        });
+        if (text === undefined || text.trim() === '') throw new UserCancelled();
+      }
+      const r = parseLiteral(text, { maxElements: max });
+      if (!r.ok) throw new Error(`the input is not a valid matrix literal: ${r.error.message}`);
+      input = reshaped(r.literal.tensor, 'the typed input');
     } else input = randomNested(plan.inputShape, valueFill, seed);
     let params = plan.params;
     if (plan.command === 'convLens.convolve') {

@@ -12,7 +12,8 @@ import { activateExtension, hoverTexts, openWorkspaceFile, positionOf, waitFor, 
 
 interface Run { input: number[]; steps: { shape: number[] }[]; error: { message: string } | null }
 interface Exports {
-  panel: { view?: { kind: string; title: string; summary: { label: string; value: string }[] } };
+  panel: { view?: { kind: string; summary: { label: string; value: string }[]; tensors: { name: string; shape: number[]; values: unknown }[] } };
+  store: { clear(): void };
 }
 
 const shape = (s: readonly number[]) => s.join('×');
@@ -150,6 +151,32 @@ suite('Shape lens on a PyTorch model file', () => {
     // a layer without a window is refused with the reason, never a crash
     const none = await vscode.commands.executeCommand('convLens.stepThroughLayer', { uri: doc.uri.toString(), model: 'exact', layer: 1, fill: 'integers' });
     assert.equal(none, undefined);
+  });
+
+  test('Step Through Model Layer with chosen input: a typed literal or the stored input, read in the layer’s shape', async () => {
+    const { document: doc } = await openWorkspaceFile('shapes.py');
+    const uri = doc.uri.toString();
+    const typed = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+      'convLens.stepThroughLayer', { uri, model: 'tiny', layer: 0, fill: 'typed', literal: '[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]' },
+    );
+    assert.deepEqual(typed?.answer.shape, torch.tiny.steps[0].shape);
+    assert.equal(api.panel.view?.summary.find((r) => r.label === 'input')?.value, shape(torch.tiny.input));
+    // the pool after it takes 1×1×2×2: the typed numbers reach the engine, read in that shape
+    const numbers = [3, 9, -1, 4];
+    const pooled = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+      'convLens.stepThroughLayer', { uri, model: 'tiny', layer: 1, fill: 'typed', literal: JSON.stringify(numbers) },
+    );
+    assert.deepEqual(pooled?.answer.shape, torch.tiny.steps[1].shape);
+    assert.deepEqual(api.panel.view?.tensors.find((t) => t.name === 'output')?.values, [[[[Math.max(...numbers)]]]]);
+    // the wrong number of elements: a message naming the layer's shape, no panel change
+    assert.equal(await vscode.commands.executeCommand('convLens.stepThroughLayer', { uri, model: 'tiny', layer: 0, fill: 'typed', literal: '[1, 2, 3]' }), undefined);
+    await vscode.commands.executeCommand('convLens.setInput', { input: [[4, 3], [2, 1], [0, -1], [-2, -3], [5, 5], [5, 5], [5, 5], [5, 5]] });
+    try {
+      const stored = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>('convLens.stepThroughLayer', { uri, model: 'tiny', layer: 0, fill: 'stored' });
+      assert.deepEqual(stored?.answer.shape, torch.tiny.steps[0].shape);
+    } finally {
+      api.store.clear();
+    }
   });
 
   test('the lens follows the setting, and bad command input becomes a message', async () => {
