@@ -55,6 +55,7 @@ test('shape hints after each layer, the refused layer flagged, and the quick fix
   // the squiggle under the refused layer, and the code lens above its model
   await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 15_000 });
   await page.locator('.codelens-decoration', { hasText: 'refused at layer 4 (conv2)' }).first().waitFor({ timeout: 15_000 });
+  await screenshot(page, 'shape-lens-hints-dark');
 
   const hover = await hoverText(page, 'in_channels=32');
   assert.match(hover, /expected input\[1, 64, 16, 16\] to have 32 channels, but got 64 channels instead/);

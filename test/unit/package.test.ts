@@ -12,7 +12,7 @@ describe('the VSIX file list', () => {
     const files = r.stdout.trim().split('\n').map((f) => f.trim()).filter(Boolean).sort();
     expect(files).toEqual([
       'CHANGELOG.md', 'LICENSE', 'README.md', 'dist/cli.js', 'dist/extension.js', 'dist/webview/codicon.css', 'dist/webview/codicon.ttf',
-      'dist/webview/main.js', 'dist/worker.js', 'media/icon.png', 'media/panel.css', 'media/screenshot-hover.png', 'media/screenshot-panel.png', 'package.json',
+      'dist/webview/main.js', 'dist/worker.js', 'media/icon.png', 'media/panel.css', 'media/screenshot-hover.png', 'media/screenshot-panel.png', 'media/screenshot-shape-lens.png', 'package.json',
     ]);
   });
 });

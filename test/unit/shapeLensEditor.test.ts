@@ -3,7 +3,8 @@
  * hints, hover, diagnostic and quick fix, the code-lens plan for stepping through a layer. The shapes are
  * checked against test/shapeLens/workspace.json, which generate.py writes by running the models in PyTorch.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeModels, describeLayer, layerAt, randomNested, ShapeAnalyzer, shapeDiagnostics, shapeHints, shapeText, stepPlan, type ModelShapes } from '../../src/shapeLens/analyze';
@@ -169,5 +170,41 @@ describe('the shape analyzer of a document being edited', () => {
       const d = shapeDiagnostics(incremental)[0];
       expect(src.slice(d.edit!.range.start, d.edit!.range.end)).toMatch(/^(32|16)$/);
     }
+  });
+});
+
+describe('the shape lens never throws, whatever the file says', () => {
+  const sources = [SRC, ...readdirSync(join(__dirname, '..', 'shapeLens', 'models')).map((f) => readFileSync(join(__dirname, '..', 'shapeLens', 'models', f), 'utf8'))];
+  const pieces = ['(', ')', '[', ']', ',', '=', '\n', '    ', '"""', "'", '#', '\\\n', 'nn.Conv2d(', 'nn.Sequential(', 'class M(nn.Module):\n', 'def forward(self, x):\n',
+    'x = self.c(x)\n', 'return ', 'padding=', "'same'", 'groups=0', '-1', '1e9', 'None', 'True', '(3, 3)', '# conv-lens: input 1x3x8x8\n', '# conv-lens: input 0x0\n', 'self.c = '];
+  it('parses, propagates, hints, hovers, diagnoses and plans on mutated model files with any input shape', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: sources.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat({ max: 40 }), fc.constantFrom(...pieces)), { maxLength: 6 }),
+        fc.option(fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 6 })),
+        (which, edits, shape) => {
+          let src = sources[which];
+          for (const [at, cut, insert] of edits) {
+            const i = at % (src.length + 1);
+            src = src.slice(0, i) + insert + src.slice(i + cut);
+          }
+          const models = analyzeModels(src, () => shape ?? undefined);
+          for (const h of shapeHints(models)) expect(h.offset >= 0 && h.offset <= src.length).toBe(true);
+          for (const d of shapeDiagnostics(models)) {
+            expect(d.range.start >= 0 && d.range.end <= src.length && d.range.start <= d.range.end).toBe(true);
+            if (d.edit) expect(d.edit.range.end <= src.length).toBe(true);
+          }
+          for (const m of models) {
+            for (const l of m.propagation.layers) {
+              const at = layerAt(models, l.step.range.start);
+              if (at) expect(typeof describeLayer(at)).toBe('string');
+              stepPlan(l);
+            }
+          }
+        },
+      ),
+      { numRuns: 400, seed: 20261125 },
+    );
   });
 });
