@@ -206,11 +206,14 @@ export class ShapeLens implements vscode.Disposable {
       const at = layerAt(this.analysis(document).models, document.offsetAt(position));
       if (!at) return undefined;
       const md = new vscode.MarkdownString(describeLayer(at), true);
-      const steppable = at.layers.find((l) => !('reason' in stepPlan(l)));
-      if (steppable) {
+      const steppable = at.layers.filter((l) => !('reason' in stepPlan(l)));
+      if (steppable.length > 0) {
         md.isTrusted = { enabledCommands: ['convLens.stepThroughLayer'] };
-        const args: ModelArgs = { uri: document.uri.toString(), model: at.model.model.name, layer: steppable.index };
-        md.appendMarkdown(`\n\n[$(debug-step-into) Step through this layer in the panel](command:convLens.stepThroughLayer?${encodeURIComponent(JSON.stringify([args]))} "Open the panel on this layer with random input of its shape")`);
+        // one layer: straight to it; a block of several (a Sequential called in forward): pick one
+        const block = new Set(steppable.map((l) => l.step.range.start)).size > 1;
+        const args: ModelArgs = { uri: document.uri.toString(), model: at.model.model.name, ...(block ? {} : { layer: steppable[0].index }) };
+        const label = block ? 'Step through a layer of this block…' : 'Step through this layer in the panel';
+        md.appendMarkdown(`\n\n[$(debug-step-into) ${label}](command:convLens.stepThroughLayer?${encodeURIComponent(JSON.stringify([args]))} "Open the panel on the layer with input of the shape it receives")`);
       }
       return new vscode.Hover(md, this.range(document, at.range));
     });

@@ -94,9 +94,19 @@ export interface ShapeHint {
  */
 export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
   const byOffset = new Map<number, { labels: string[]; tips: string[]; state: ShapeHint['state'] }>();
+  const add = (offset: number, label: string, tip: string, state: ShapeHint['state']) => {
+    const at = byOffset.get(offset);
+    if (!at) byOffset.set(offset, { labels: [label], tips: [tip], state });
+    else if (!at.labels.includes(label) || !at.tips.includes(tip)) {
+      if (!at.labels.includes(label)) at.labels.push(label);
+      at.tips.push(tip);
+      if (state === 'refused' || (state === 'unknown' && at.state === 'shape')) at.state = state;
+    }
+  };
   for (const m of models) {
     if (!m.input) continue;
     const failed = m.propagation.diagnostic?.index;
+    // after each layer's constructor
     for (const l of m.propagation.layers) {
       const state: ShapeHint['state'] = l.index === failed ? 'refused' : l.output ? 'shape' : 'unknown';
       // F.relu(...) inside a forward expression: its shape is its input's, and a hint mid-expression is clutter
@@ -107,18 +117,38 @@ export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
         : state === 'unknown'
           ? `${stepName(l.step)}: output shape unknown: ${l.unknown ?? 'not followed'}`
           : `${stepName(l.step)} in ${m.model.name}: ${shapeText(l.input)} → ${shapeText(l.output)}`;
-      const at = byOffset.get(l.step.range.end);
-      if (!at) byOffset.set(l.step.range.end, { labels: [label], tips: [tip], state });
-      else if (!at.labels.includes(label) || !at.tips.includes(tip)) {
-        if (!at.labels.includes(label)) at.labels.push(label);
-        at.tips.push(tip);
-        if (state === 'refused' || (state === 'unknown' && at.state === 'shape')) at.state = state;
-      }
+      add(l.step.range.end, label, tip, state);
+    }
+    // after each `self.x(...)` call in forward: the value it returns (a Sequential's last layer's output)
+    for (const group of callGroups(m)) {
+      const first = group[0];
+      const last = group[group.length - 1];
+      const refused = group.some((l) => l.index === failed);
+      const state: ShapeHint['state'] = refused ? 'refused' : last.output ? 'shape' : 'unknown';
+      const call = first.step.call!;
+      const what = `self.${first.step.attr?.split('.')[0] ?? '?'}(…)${group.length > 1 ? ` (${group.length} layers)` : ''}`;
+      const tip = state === 'refused'
+        ? `${what}: PyTorch refuses it: ${m.propagation.diagnostic!.torch}`
+        : state === 'unknown' ? `${what}: output shape unknown: ${last.unknown ?? 'not followed'}` : `${what}: ${shapeText(first.input)} → ${shapeText(last.output)}`;
+      add(call.end, state === 'refused' ? '✗ refused' : state === 'unknown' ? 'unknown' : shapeText(last.output), tip, state);
     }
   }
   return [...byOffset.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([offset, h]) => ({ offset, label: `→ ${h.labels.join(' · ')}`, tooltip: h.tips.join('\n'), state: h.state }));
+}
+
+/** The model's layers grouped by the forward call that runs them, in call order. */
+function callGroups(m: ModelShapes): LayerShape[][] {
+  const groups: LayerShape[][] = [];
+  for (const l of m.propagation.layers) {
+    const c = l.step.call;
+    if (!c) continue;
+    const prev = groups[groups.length - 1]?.[0].step.call;
+    if (prev && prev.start === c.start && prev.end === c.end) groups[groups.length - 1].push(l);
+    else groups.push([l]);
+  }
+  return groups;
 }
 
 function stepName(step: Step): string {
@@ -130,25 +160,30 @@ function stepName(step: Step): string {
 
 export interface LayerAt {
   readonly model: ModelShapes;
-  /** every use of the layer in the chain (a shared module is called more than once) */
+  /**
+   * at a constructor: every use of the layer in the chain (a shared module is called more than once);
+   * at a `self.x(...)` call in forward: the layers that call runs (several for a Sequential)
+   */
   readonly layers: readonly LayerShape[];
   readonly range: SourceRange;
+  readonly at: 'constructor' | 'call';
 }
 
-/** The innermost layer call at `offset` that belongs to a model with an input shape. */
+/** The innermost layer constructor or forward call at `offset` in a model with an input shape. */
 export function layerAt(models: readonly ModelShapes[], offset: number): LayerAt | undefined {
   let best: LayerAt | undefined;
+  const consider = (m: ModelShapes, r: SourceRange, layers: LayerShape[], at: LayerAt['at']) => {
+    if (offset < r.start || offset > r.end) return;
+    if (best && best.model === m && best.at === at && best.range.start === r.start && best.range.end === r.end) {
+      best = { ...best, layers: [...best.layers, ...layers] };
+    } else if (!best || r.end - r.start < best.range.end - best.range.start) {
+      best = { model: m, layers, range: r, at };
+    }
+  };
   for (const m of models) {
     if (!m.input) continue;
-    for (const l of m.propagation.layers) {
-      const r = l.step.range;
-      if (offset < r.start || offset > r.end) continue;
-      if (best && best.model === m && best.range.start === r.start && best.range.end === r.end) {
-        best = { ...best, layers: [...best.layers, l] };
-      } else if (!best || r.end - r.start < best.range.end - best.range.start) {
-        best = { model: m, layers: [l], range: r };
-      }
-    }
+    for (const l of m.propagation.layers) consider(m, l.step.range, [l], 'constructor');
+    for (const group of callGroups(m)) consider(m, group[0].step.call!, group, 'call');
   }
   return best;
 }
@@ -167,6 +202,7 @@ function magnitude(n: number): string {
 
 /** Markdown for the hover on a layer: shapes, the formula with the numbers in, parameters, FLOPs, receptive field. */
 export function describeLayer(at: LayerAt): string {
+  if (at.at === 'call' && at.layers.length > 1) return describeBlock(at);
   const { model, layers } = at;
   const step = layers[0].step;
   const total = model.model.steps.length;
@@ -203,6 +239,30 @@ export function describeLayer(at: LayerAt): string {
   const params = totals.reduce((s, l) => s + l.params, 0);
   const flops = totals.reduce((s, l) => s + l.flops, 0);
   out.push('', `_${model.model.name} up to here: ${GROUPED.format(params)} parameters, ${magnitude(flops)} FLOPs; input ${shapeText(model.input)} (${model.inputSource === 'comment' ? 'from the `# conv-lens: input` comment' : 'set with Conv Lens: Set Model Input Shape'})_`);
+  return out.join('\n');
+}
+
+/** Markdown for the hover on a forward call that runs several layers (`self.features(x)`): a table of them. */
+function describeBlock(at: LayerAt): string {
+  const { model, layers } = at;
+  const first = layers[0];
+  const last = layers[layers.length - 1];
+  const name = first.step.attr?.split('.')[0] ?? '?';
+  const diag = model.propagation.diagnostic;
+  const out: string[] = [];
+  out.push(`**\`self.${name}\`** — ${layers.length} layers (${first.index + 1}–${last.index + 1} of ${model.model.steps.length} in \`${model.model.name}\`)`, '');
+  const refused = layers.find((l) => diag && diag.index === l.index);
+  if (refused && diag) out.push(`input \`${shapeText(first.input)}\` → **PyTorch refuses layer ${refused.index + 1}**`, '', `> ${diag.torch}`, '', `**Fix:** ${diag.fix}`, '');
+  else out.push(`input \`${shapeText(first.input)}\` → output \`${last.output ? shapeText(last.output) : 'unknown'}\``, '');
+  out.push('| # | layer | output |', '|---:|---|---|');
+  for (const l of layers) {
+    const shown = diag && diag.index === l.index ? '✗ refused' : l.output ? `\`${shapeText(l.output)}\`` : 'unknown';
+    out.push(`| ${l.index + 1} | \`${l.step.text.replace(/\s+/g, ' ').replace(/\|/g, '\\|')}\` | ${shown} |`);
+  }
+  const params = layers.reduce((s, l) => s + l.params, 0);
+  const flops = layers.reduce((s, l) => s + l.flops, 0);
+  const rf = last.receptiveField;
+  out.push('', `parameters ${GROUPED.format(params)} · FLOPs ${magnitude(flops)}${rf && rf.size.length > 0 ? ` · receptive field after it ${rf.size.map(fmt).join('×')} input pixels` : ''}`);
   return out.join('\n');
 }
 

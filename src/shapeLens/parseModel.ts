@@ -46,6 +46,11 @@ export interface Step {
   readonly attr?: string;
   /** the source text of the call */
   readonly text: string;
+  /**
+   * the `self.<attr>(...)` call in `forward` that runs this step (on every step of an attribute that holds
+   * several layers, such as a Sequential); each call of a shared layer gets its own step
+   */
+  readonly call?: SourceRange;
 }
 
 export interface ParsedModel {
@@ -655,7 +660,8 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
     if (c.length === 2 && c[0] === 'self' && pos.length === 1 && e.args.length === 1) {
       const inner = chain(pos[0].expr);
       if (!inner) return undefined;
-      const layer = attrs.get(c[1]) ?? [unknownStep(src, e, `self.${c[1]} is not assigned a layer in __init__`, '?', c[1])];
+      const call = rangeOf(e);
+      const layer = attrs.get(c[1])?.map((st) => ({ ...st, call })) ?? [{ ...unknownStep(src, e, `self.${c[1]} is not assigned a layer in __init__`, '?', c[1]), call }];
       return [...inner, ...layer];
     }
     const last = c[c.length - 1];

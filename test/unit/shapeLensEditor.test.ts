@@ -208,3 +208,42 @@ describe('the shape lens never throws, whatever the file says', () => {
     );
   });
 });
+
+describe('the shape lens at the calls in forward', () => {
+  it('puts the value of each self.x(...) call after it, as PyTorch computes it', () => {
+    const fixed = SRC.replace('in_channels=32', 'in_channels=64');
+    const models = analyzeModels(fixed);
+    const after = TORCH['BuggyNet after the quick fix'].steps.map((s) => `→ ${shapeText(s.shape)}`);
+    // x = self.pool(F.relu(self.conv1(x)))
+    expect(hintAfter(fixed, models, 'self.conv1(x)')).toBe(after[0]);
+    expect(hintAfter(fixed, models, 'self.pool(F.relu(self.conv1(x)))')).toBe(after[2]);
+    // x = self.pool(F.relu(self.bn2(self.conv2(x))))
+    expect(hintAfter(fixed, models, 'self.conv2(x)')).toBe(after[3]);
+    expect(hintAfter(fixed, models, 'self.bn2(self.conv2(x))')).toBe(after[4]);
+    expect(hintAfter(fixed, models, 'self.pool(F.relu(self.bn2(self.conv2(x))))')).toBe(after[6]);
+    expect(hintAfter(fixed, models, 'self.fc(x)')).toBe(after[8]);
+    // before the fix: the refused call is flagged, and nothing after it is guessed
+    const buggy = analyzeModels(SRC);
+    expect(hintAfter(SRC, buggy, 'self.conv2(x)')).toBe('→ ✗ refused');
+    expect(hintAfter(SRC, buggy, 'self.bn2(self.conv2(x))')).toBeUndefined();
+    expect(hintAfter(SRC, buggy, 'self.fc(x)')).toBeUndefined();
+    // hovering the call describes the layer it runs
+    const at = layerAt(models, fixed.indexOf('self.conv2(x)') + 2)!;
+    expect(at.at).toBe('call');
+    expect(describeLayer(at)).toContain(`input \`${shapeText(TORCH['BuggyNet after the quick fix'].steps[2].shape)}\` → output \`${shapeText(TORCH['BuggyNet after the quick fix'].steps[3].shape)}\``);
+  });
+
+  it('a Sequential attribute called in forward: one hint with its output, a hover with a table of its layers', () => {
+    const src = readFileSync(join(__dirname, '..', 'shapeLens', 'models', 'vgg_block.py'), 'utf8');
+    const vgg = (JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'expected.json'), 'utf8')) as Record<string, Run>)['vgg_block.py'];
+    const models = analyzeModels(src);
+    expect(hintAfter(src, models, 'self.features(x)')).toBe(`→ ${shapeText(vgg.steps[10].shape)}`);
+    expect(hintAfter(src, models, 'self.classifier(x)')).toBe(`→ ${shapeText(vgg.steps.at(-1)!.shape)}`);
+    const at = layerAt(models, src.indexOf('self.features(x)') + 1)!;
+    expect(at.layers).toHaveLength(11);
+    const md = describeLayer(at);
+    expect(md).toContain('**`self.features`** — 11 layers (1–11 of 17 in `VGGSmall`)');
+    expect(md).toContain(`input \`${shapeText(vgg.input)}\` → output \`${shapeText(vgg.steps[10].shape)}\``);
+    expect(md).toContain(`| 6 | \`nn.MaxPool2d(kernel_size=2, stride=2)\` | \`${shapeText(vgg.steps[5].shape)}\` |`);
+  });
+});

@@ -63,6 +63,10 @@ suite('Shape lens on a PyTorch model file', () => {
     assert.deepEqual(hints.get(lineOf(doc, 'output_padding=1')), [exact[3]]);
     assert.deepEqual(hints.get(lineOf(doc, 'self.conv1 = ')), [`→ ${shape(torch.BuggyNet.steps[0].shape)}`]);
     assert.deepEqual(hints.get(lineOf(doc, 'self.conv2 = ')), ['→ ✗ refused']);
+    // in forward, after each self.x(...) call: the value it returns
+    const steps = torch.BuggyNet.steps.map((st) => `→ ${shape(st.shape)}`);
+    assert.deepEqual(hints.get(lineOf(doc, 'x = self.pool(F.relu(self.conv1(x)))')), [steps[0], steps[2]]);
+    assert.deepEqual(hints.get(lineOf(doc, 'x = self.pool(F.relu(self.bn2(self.conv2(x))))')), ['→ ✗ refused']);
     // the encoder has no input shape yet: no hints, and a code lens asking for one
     assert.equal(hints.get(lineOf(doc, 'nn.Conv1d(1, 16')), undefined);
   });
