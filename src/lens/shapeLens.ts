@@ -157,9 +157,7 @@ export class ShapeLens implements vscode.Disposable {
         const diagnostic = new vscode.Diagnostic(this.range(document, d.range), d.message, vscode.DiagnosticSeverity.Error);
         diagnostic.source = DIAGNOSTIC_SOURCE;
         diagnostic.code = DIAGNOSTIC_CODE;
-        if (d.previous) {
-          diagnostic.relatedInformation = [new vscode.DiagnosticRelatedInformation(new vscode.Location(document.uri, this.range(document, d.previous.range)), d.previous.message)];
-        }
+        diagnostic.relatedInformation = d.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(document.uri, this.range(document, r.range)), r.message));
         return diagnostic;
       });
       this.diagnostics.set(document.uri, found);

@@ -221,8 +221,10 @@ export function describeLayer(at: LayerAt): string {
       out.push(`${use}output shape **unknown**: ${l.unknown ?? 'not followed'}`);
       continue;
     }
-    out.push(`${use}input \`${shapeText(l.input)}\` → output \`${shapeText(l.output)}\``);
-    if (l.formula.length > 0) {
+    const given = l.inputs ? `inputs ${l.inputs.map((i) => `\`${shapeText(i)}\``).join(step.op === 'Add' ? ' + ' : ', ')}` : `input \`${shapeText(l.input)}\``;
+    out.push(`${use}${given} → output \`${shapeText(l.output)}\``);
+    if (l.formula.length > 0 && step.op === 'Cat') out.push('', '```text', `${l.formula[0]}`, '```');
+    else if (l.formula.length > 0) {
       const dims = DIM_NAMES[l.formula.length] ?? [];
       out.push('', '```text', ...l.formula.map((f, i) => `${dims[i] ?? `dim ${i}`}_out = ${f}`), '```');
     }
@@ -280,8 +282,8 @@ export interface LensDiagnostic {
   /** "Set in_channels=64", when the fix is an edit */
   readonly fixTitle?: string;
   readonly edit?: TextEdit;
-  /** the layer whose output does not fit, for the related-information link */
-  readonly previous?: { readonly range: SourceRange; readonly message: string };
+  /** the layers whose outputs do not fit (the previous one, or both sides of a sum), for related-information links */
+  readonly related: readonly { readonly range: SourceRange; readonly message: string }[];
 }
 
 export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic[] {
@@ -295,13 +297,13 @@ export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic
     seen.add(key);
     const input = m.propagation.layers[d.index].input;
     const fixText = d.edit ? d.fix : `${d.why}: ${d.fix}`;
-    const prev = d.index > 0 ? m.propagation.layers[d.index - 1] : undefined;
+    const sources = (d.step.inputs ?? [d.index - 1]).filter((j) => j >= 0).map((j) => m.propagation.layers[j]);
     const action = /: (set [^:]+)$/.exec(d.fix)?.[1];
     out.push({
       range: d.step.range,
       message: `${d.torch}\n${fixText} (input ${shapeText(input)}, ${m.model.name} layer ${d.index + 1})`,
       ...(d.edit ? { edit: d.edit, fixTitle: action ? action[0].toUpperCase() + action.slice(1) : `Change to ${d.edit.newText}` } : {}),
-      ...(prev ? { previous: { range: prev.step.range, message: `${stepName(prev.step)} gives ${shapeText(prev.output)}` } } : {}),
+      related: sources.map((l) => ({ range: l.step.call ?? l.step.range, message: `${stepName(l.step)} gives ${shapeText(l.output)}` })),
     });
   }
   return out;

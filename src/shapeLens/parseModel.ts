@@ -1,8 +1,11 @@
 /**
  * Finds layer chains in the text of a Python file, without running Python: `nn.Sequential(...)` calls
  * (also `torch.nn.Sequential`) and `nn.Module` classes whose `__init__` assigns `self.name = nn.Layer(...)`
- * and whose `forward` is a plain chain (`x = self.a(x)`, `x = F.relu(x)`, `x = torch.flatten(x, 1)`,
- * `x = x.view(x.size(0), -1)`, `return self.c(x)`, nested calls such as `F.relu(self.bn(self.conv(x)))`).
+ * and whose `forward` is straight-line code over those layers: `x = self.a(x)`, `F.relu(self.bn(self.conv(x)))`,
+ * `torch.flatten(x, 1)`, `x.view(x.size(0), -1)`, and the places where values meet — a residual
+ * `out += identity` / `out = out + self.shortcut(x)`, a skip connection `torch.cat([up, skip], dim=1)`.
+ * The steps come out in the order forward runs them; a step that does not take the previous step's output
+ * says which ones it takes (`Step.inputs`).
  *
  * Nothing is guessed: a layer built in a loop or a branch, a constructor argument that is not a literal
  * (int, float, string, tuple/list of those, True/False/None), an unrecognised layer or an unrecognised
@@ -51,6 +54,12 @@ export interface Step {
    * several layers, such as a Sequential); each call of a shared layer gets its own step
    */
   readonly call?: SourceRange;
+  /**
+   * the steps whose outputs this step takes, by index (-1: the model's input); absent: the previous step's
+   * output. Set in `forward` where the data does not flow in a straight line: a residual `out += identity`
+   * (op `Add`), a skip connection `torch.cat([up, skip], dim=1)` (op `Cat`), a layer applied to a saved value.
+   */
+  readonly inputs?: readonly number[];
 }
 
 export interface ParsedModel {
@@ -338,6 +347,10 @@ type Expr =
       readonly end: number;
       readonly line: number;
     }
+  /** a tuple or list with an item that is not a literal: `(up, skip)` */
+  | { readonly t: 'seq'; readonly items: readonly Expr[]; readonly start: number; readonly end: number; readonly line: number }
+  /** `a + b` (the residual sum) */
+  | { readonly t: 'add'; readonly left: Expr; readonly right: Expr; readonly start: number; readonly end: number; readonly line: number }
   | { readonly t: 'other'; readonly start: number; readonly end: number; readonly line: number };
 
 interface ExprArg {
@@ -391,6 +404,19 @@ class ExprReader {
       }
       return other;
     }
+    // a + b at the top level (outside brackets), split at the last `+` so that a + b + c is (a + b) + c
+    for (let k = to - 1; k > from; k--) {
+      const t = tokens[k];
+      if (t.kind === 'op' && (t.text === ')' || t.text === ']' || t.text === '}') && match[k] >= from && match[k] < k) {
+        k = match[k];
+        continue;
+      }
+      const before = tokens[k - 1];
+      // binary, not unary: what comes before is an operand (a name, a number, a closing bracket)
+      if (t.kind === 'op' && t.text === '+' && (before.kind !== 'op' || before.text === ')' || before.text === ']')) {
+        return { t: 'add', left: this.expr(from, k), right: this.expr(k + 1, to), start, end, line };
+      }
+    }
     if (to - from === 2 && first.kind === 'op' && (first.text === '-' || first.text === '+') && tokens[from + 1].kind === 'number') {
       const v = parseNumber(tokens[from + 1].text);
       return v === undefined ? other : { t: 'lit', value: first.text === '-' ? -v : v, start, end, line };
@@ -399,13 +425,9 @@ class ExprReader {
       const parts = this.split(from + 1, to - 1);
       const isTuple = first.text === '[' || parts.length !== 1 || tokens[to - 2]?.text === ',';
       if (!isTuple) return this.expr(from + 1, to - 1);
-      const items: Literal[] = [];
-      for (const [a, b] of parts) {
-        const e = this.expr(a, b);
-        if (e.t !== 'lit') return other;
-        items.push(e.value);
-      }
-      return { t: 'lit', value: items, start, end, line };
+      const exprs = parts.map(([a, b]) => this.expr(a, b));
+      if (exprs.every((e) => e.t === 'lit')) return { t: 'lit', value: exprs.map((e) => (e as { value: Literal }).value), start, end, line };
+      return { t: 'seq', items: exprs, start, end, line };
     }
     // dotted name, optionally called: a.b.c or a.b.c(...)
     if (first.kind === 'name') {
@@ -637,58 +659,102 @@ function readInit(src: string, lines: readonly LogicalLine[], def: number, end: 
 }
 
 /**
- * The steps of a plain forward chain. Statements that assign another name (`identity = x`) are skipped;
- * anything else that touches the chain variable becomes an unknown step. Returns undefined when forward
- * has no input parameter.
+ * The steps of `forward`, read as dataflow: each variable holds the output of a step (or the model's
+ * input), and each statement appends the steps its expression runs, with `inputs` where the data does not
+ * come from the step just before (a saved `identity`, a skip connection). Understood: `v = <expr>`,
+ * `v += <expr>`, `return <expr>`, where <expr> is a variable, `self.layer(<expr>)`, `F.relu(<expr>)`,
+ * `<expr> + <expr>`, `torch.add`, `torch.cat([<expr>, ...], dim)`, `torch.flatten`, `.flatten/.view/.reshape`.
+ * An assignment of something else to a name the lens does not track (`n = x.size(0)`) is skipped; any
+ * other statement that touches a tracked value, or one inside a loop or a branch, becomes an unknown step
+ * and ends the reading. Returns undefined when forward has no input parameter.
  */
 function readForward(src: string, lines: readonly LogicalLine[], def: number, end: number, attrs: Map<string, Step[]>): Step[] | undefined {
   const head = lines[def].tokens;
   // def forward(self, x, ...):
   const params = head.findIndex((t) => isOp(t, '('));
   if (params < 0 || !isName(head[params + 1], 'self') || !isOp(head[params + 2], ',') || !isName(head[params + 3])) return undefined;
-  let v = head[params + 3].text;
   const steps: Step[] = [];
+  /** variable → index of the step whose output it holds (-1: the model's input) */
+  const env = new Map<string, number>([[head[params + 3].text, -1]]);
   const base = def + 1 < end ? lines[def + 1].indent : 0;
+  const plain = (op: string, e: { start: number; end: number; line: number }, extra: Partial<Step> = {}): Step =>
+    ({ op, known: true, args: [], kwargs: [], range: rangeOf(e), text: src.slice(e.start, e.end), ...extra });
 
-  const chain = (e: Expr): Step[] | undefined => {
-    // the steps that turn `v` into the value of e, or undefined when e is not such a chain
-    if (e.t === 'name') return e.parts.length === 1 && e.parts[0] === v ? [] : undefined;
+  /**
+   * Appends to `out` the steps that compute `e` and returns the index of its value (in steps ++ out), or
+   * undefined when `e` is not something the lens follows (then `out` may hold partial steps: drop them).
+   */
+  const evaluate = (e: Expr, out: Step[]): number | undefined => {
+    const next = () => steps.length + out.length;
+    // a step takes the previous step's output unless told otherwise
+    const fed = (step: Step, input: number): Step => (input === next() - 1 ? step : { ...step, inputs: [input] });
+    if (e.t === 'name') return e.parts.length === 1 ? env.get(e.parts[0]) : undefined;
+    if (e.t === 'add') {
+      const a = evaluate(e.left, out);
+      const b = a === undefined ? undefined : evaluate(e.right, out);
+      if (a === undefined || b === undefined) return undefined;
+      out.push(plain('Add', e, { inputs: [a, b] }));
+      return next() - 1;
+    }
     if (e.t !== 'call' || !e.callee) return undefined;
     const c = e.callee;
     const pos = e.args.filter((a) => a.name === undefined);
-    // self.layer(<chain>)
-    if (c.length === 2 && c[0] === 'self' && pos.length === 1 && e.args.length === 1) {
-      const inner = chain(pos[0].expr);
-      if (!inner) return undefined;
-      const call = rangeOf(e);
-      const layer = attrs.get(c[1])?.map((st) => ({ ...st, call })) ?? [{ ...unknownStep(src, e, `self.${c[1]} is not assigned a layer in __init__`, '?', c[1]), call }];
-      return [...inner, ...layer];
-    }
     const last = c[c.length - 1];
-    // F.relu(<chain>), torch.relu(<chain>)
+    // self.layer(<expr>)
+    if (c.length === 2 && c[0] === 'self' && pos.length === 1 && e.args.length === 1) {
+      const v = evaluate(pos[0].expr, out);
+      if (v === undefined) return undefined;
+      const call = rangeOf(e);
+      const layer = attrs.get(c[1]) ?? [unknownStep(src, e, `self.${c[1]} is not assigned a layer in __init__`, '?', c[1])];
+      // an empty nn.Sequential() passes its input through
+      if (layer.length === 0) return v;
+      layer.forEach((st, i) => out.push(i === 0 ? fed({ ...st, call }, v) : { ...st, call }));
+      return next() - 1;
+    }
+    // F.relu(<expr>), torch.relu(<expr>)
     if (c.length === 2 && (c[0] === 'F' || c[0] === 'torch' || c[0] === 'functional') && FUNCTIONAL[last] && pos.length >= 1) {
-      const inner = chain(pos[0].expr);
-      if (!inner) return undefined;
-      return [...inner, { op: FUNCTIONAL[last], known: true, args: [], kwargs: [], range: rangeOf(e), text: src.slice(e.start, e.end) }];
+      const v = evaluate(pos[0].expr, out);
+      if (v === undefined) return undefined;
+      out.push(fed(plain(FUNCTIONAL[last], e), v));
+      return next() - 1;
     }
-    // torch.flatten(<chain>, start_dim)
+    // torch.add(a, b)
+    if (c.length === 2 && c[0] === 'torch' && last === 'add' && pos.length === 2 && e.args.length === 2) {
+      return evaluate({ t: 'add', left: pos[0].expr, right: pos[1].expr, start: e.start, end: e.end, line: e.line }, out);
+    }
+    // torch.cat([a, b], dim=1)
+    if (c.length === 2 && c[0] === 'torch' && (last === 'cat' || last === 'concat' || last === 'concatenate') && pos.length >= 1 && pos[0].expr.t === 'seq') {
+      const inputs: number[] = [];
+      for (const item of pos[0].expr.items) {
+        const v = evaluate(item, out);
+        if (v === undefined) return undefined;
+        inputs.push(v);
+      }
+      const dim = pos[1] ?? e.args.find((a) => a.name === 'dim');
+      out.push(plain('Cat', e, { inputs, ...(dim ? { kwargs: [{ ...toArg(src, dim), name: 'dim' }] } : {}) }));
+      return next() - 1;
+    }
+    // torch.flatten(<expr>, start_dim)
     if (c.length === 2 && c[0] === 'torch' && last === 'flatten' && pos.length >= 1) {
-      const inner = chain(pos[0].expr);
-      if (!inner) return undefined;
-      const rest = e.args.slice(1).map((a) => toArg(src, a));
-      const flat = flattenStep(src, e, rest, 0);
-      return [...inner, flat];
+      const v = evaluate(pos[0].expr, out);
+      if (v === undefined) return undefined;
+      out.push(fed(flattenStep(src, e, e.args.slice(1).map((a) => toArg(src, a)), 0), v));
+      return next() - 1;
     }
-    // <chain>.flatten(start_dim), <chain>.view(<chain var>.size(0), -1), .reshape(...)
-    if (c.length === 2 && c[0] === v && (last === 'flatten' || last === 'view' || last === 'reshape')) {
-      if (last === 'flatten') return [flattenStep(src, e, e.args.map((a) => toArg(src, a)), 0)];
+    // <var>.flatten(start_dim), <var>.view(<var>.size(0), -1), <var>.reshape(...)
+    const v = c.length === 2 ? env.get(c[0]) : undefined;
+    if (v !== undefined && (last === 'flatten' || last === 'view' || last === 'reshape')) {
+      if (last === 'flatten') {
+        out.push(fed(flattenStep(src, e, e.args.map((a) => toArg(src, a)), 0), v));
+        return next() - 1;
+      }
       const a0 = e.args[0]?.expr;
       const a1 = e.args[1]?.expr;
-      const keepsBatch = e.args.length === 2 && a0?.t === 'call' && a0.callee?.length === 2 && a0.callee[0] === v
+      const keepsBatch = e.args.length === 2 && a0?.t === 'call' && a0.callee?.length === 2 && a0.callee[0] === c[0]
         && a0.callee[1] === 'size' && a0.args.length === 1 && a0.args[0].expr.t === 'lit' && a0.args[0].expr.value === 0
         && a1?.t === 'lit' && a1.value === -1;
-      if (keepsBatch) return [{ op: 'Flatten', known: true, args: [], kwargs: [], range: rangeOf(e), text: src.slice(e.start, e.end) }];
-      return [unknownStep(src, e, `${src.slice(e.start, e.end)} is not a flatten that Conv Lens can follow`, last)];
+      out.push(fed(keepsBatch ? plain('Flatten', e) : unknownStep(src, e, `${src.slice(e.start, e.end)} is not a flatten that Conv Lens can follow`, last), v));
+      return next() - 1;
     }
     return undefined;
   };
@@ -699,34 +765,42 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
     const reader = new ExprReader(src, ln);
     const text = src.slice(t[0].start, t[t.length - 1].end);
     const isReturn = isName(t[0], 'return');
-    const assigns = isName(t[0]) && isOp(t[1], '=');
+    const assigns = isName(t[0]) && (isOp(t[1], '=') || isOp(t[1], '+='));
     const nested = ln.indent > base;
-    const mentions = t.some((tok) => isName(tok, v));
+    const mentions = t.some((tok) => tok.kind === 'name' && env.has(tok.text));
     if (!isReturn && !assigns) {
       if (mentions && !isName(t[0], 'print') && !isName(t[0], 'assert')) {
-        steps.push(unknownStep(src, { start: t[0].start, end: t[t.length - 1].end, line: ln.line }, `\`${text}\` is not a plain chain step`));
+        steps.push(unknownStep(src, { start: t[0].start, end: t[t.length - 1].end, line: ln.line }, `\`${text}\` is not a step Conv Lens can follow`));
         break;
       }
       continue;
     }
-    const e = reader.expr(isReturn ? 1 : 2, t.length);
-    if (assigns && t[0].text !== v) {
-      // `out = self.conv(x)` moves the chain to `out`; `identity = x` or anything else leaves it on `v`
-      const moved = nested ? undefined : chain(e);
-      if (moved && moved.length > 0) {
-        steps.push(...moved);
-        v = t[0].text;
+    const target = isReturn ? undefined : t[0].text;
+    let e = reader.expr(isReturn ? 1 : 2, t.length);
+    // v += <expr> is v = v + <expr>
+    if (isOp(t[1], '+=')) e = { t: 'add', left: { t: 'name', parts: [t[0].text], start: t[0].start, end: t[0].end, line: ln.line }, right: e, start: t[0].start, end: e.end, line: ln.line };
+    if (nested) {
+      if (mentions || (target !== undefined && env.has(target))) {
+        steps.push(unknownStep(src, e, `\`${text}\` is inside a loop or a branch`));
+        break;
       }
       continue;
     }
-    const s = nested ? undefined : chain(e);
-    if (!s) {
-      steps.push(unknownStep(src, e, nested ? `\`${text}\` is inside a loop or a branch` : `\`${src.slice(e.start, e.end)}\` is not a plain chain step`));
+    const out: Step[] = [];
+    const value = evaluate(e, out);
+    if (value === undefined) {
+      // `n = x.size(0)` and the like: a value the lens does not track
+      if (target !== undefined && !env.has(target)) continue;
+      steps.push(unknownStep(src, e, `\`${src.slice(e.start, e.end)}\` is not a step Conv Lens can follow`));
       break;
     }
-    steps.push(...s);
-    if (isReturn) break;
-    if (assigns) v = t[0].text;
+    steps.push(...out);
+    if (isReturn) {
+      // `return identity`, `return e1`: the model's output is that value, not the last step's
+      if (value !== steps.length - 1) steps.push(plain('Identity', e, { inputs: [value] }));
+      break;
+    }
+    env.set(target!, value);
   }
   return steps;
 }

@@ -35,6 +35,8 @@ export interface LayerShape {
   readonly receptiveField: ReceptiveField | null;
   /** why the output is unknown */
   readonly unknown?: string;
+  /** every input's shape, for a step that takes several (`Add`, `Cat`); `input` is the first */
+  readonly inputs?: readonly (readonly number[] | null)[];
 }
 
 export interface TextEdit {
@@ -161,7 +163,10 @@ export function literalArgs(step: Step): Map<string, Literal> | undefined {
   }
 }
 
-function layer(step: Step, input: number[], index: number): Outcome {
+function layer(step: Step, inputs: number[][], index: number): Outcome {
+  const input = inputs[0];
+  if (step.op === 'Add') return { output: broadcastSum(step, inputs[0], inputs[1]) };
+  if (step.op === 'Cat') return concatenate(step, inputs);
   const [fam, rank] = family(step.op);
   if (SHAPE_PRESERVING.has(step.op)) return { output: input, rf: { kind: 'same' } };
   const names = PARAM_NAMES[fam];
@@ -362,6 +367,73 @@ function layer(step: Step, input: number[], index: number): Outcome {
   }
 }
 
+/** `a + b` with PyTorch's broadcasting; its error names the last dim that does not fit (PyTorch checks from the right). */
+function broadcastSum(step: Step, a: number[], b: number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = n - 1; i >= 0; i--) {
+    const da = a[i - (n - a.length)] ?? 1;
+    const db = b[i - (n - b.length)] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new Refusal(
+        `The size of tensor a (${da}) must match the size of tensor b (${db}) at non-singleton dimension ${i}`,
+        `\`${step.text}\` adds ${x(a)} and ${x(b)}: every dim must be equal, or 1 on one side`,
+        shortcutFix(a, b),
+      );
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** The usual cause: a residual shortcut that skips a layer which changes channels or size. */
+function shortcutFix(main: number[], shortcut: number[]): string {
+  const rank = main.length - 2;
+  if (main.length !== shortcut.length || rank < 1 || rank > 3) return `give both sides the same shape (${x(main)})`;
+  const strides = main.slice(2).map((m, i) => shortcut[2 + i] / m);
+  const stride = strides.every((s) => Number.isInteger(s) && s === strides[0]) ? strides[0] : undefined;
+  if (stride === undefined) return `give the right-hand side the left's shape ${x(main)}`;
+  return `project the right-hand side (the shortcut) from ${x(shortcut)} to ${x(main)}: nn.Conv${rank}d(${shortcut[1]}, ${main[1]}, kernel_size=1${stride !== 1 ? `, stride=${stride}` : ''}, bias=False) and a BatchNorm${rank}d(${main[1]}), the usual downsample`;
+}
+
+/** torch.cat(tensors, dim): PyTorch's checks in its order (dim range, ranks, then sizes tensor by tensor). */
+function concatenate(step: Step, inputs: number[][]): Outcome {
+  const dimArg = step.kwargs.find((a) => a.name === 'dim');
+  if (dimArg && !dimArg.known) throw new Unknown(`dim is \`${dimArg.text}\`, not a literal`);
+  const raw = dimArg ? dimArg.value : 0;
+  if (typeof raw !== 'number' || !Number.isInteger(raw)) throw new Unknown(`dim=${JSON.stringify(raw)} is not an integer`);
+  const first = inputs[0];
+  const n = first.length;
+  if (raw < -n || raw > n - 1) {
+    throw new Refusal(
+      `Dimension out of range (expected to be in range of [${-n}, ${n - 1}], but got ${raw})`,
+      `torch.cat's dim=${raw} but the tensors have ${n} dims`,
+      `use dim between ${-n} and ${n - 1} (dim=1 joins channels)`,
+    );
+  }
+  const dim = raw < 0 ? raw + n : raw;
+  for (let k = 1; k < inputs.length; k++) {
+    const t = inputs[k];
+    if (t.length !== n) {
+      throw new Refusal(`Tensors must have same number of dimensions: got ${n} and ${t.length}`, `torch.cat joins ${x(first)} and ${x(t)}`, 'give every tensor the same number of dims');
+    }
+    for (let j = 0; j < n; j++) {
+      if (j !== dim && t[j] !== first[j]) {
+        throw new Refusal(
+          `Sizes of tensors must match except in dimension ${dim}. Expected size ${first[j]} but got size ${t[j]} for tensor number ${k} in the list.`,
+          `torch.cat along dim ${dim} joins ${x(first)} and ${x(t)}, which differ in dim ${j}`,
+          j >= 2
+            ? `crop or pad tensor ${k} to ${first[j]} in dim ${j} (F.pad, or F.interpolate(…, size=…)), or use an input size that every pooling halves evenly`
+            : `make dim ${j} of every tensor ${first[j]}`,
+        );
+      }
+    }
+  }
+  const output = [...first];
+  output[dim] = inputs.reduce((s, t) => s + t[dim], 0);
+  return { output, formula: [`${inputs.map((t) => t[dim]).join(' + ')} = ${output[dim]} (dim ${dim})`] };
+}
+
 function nextField(rf: ReceptiveField | null | undefined, outcome: Outcome, input: readonly number[]): ReceptiveField | null {
   const change = outcome.rf ?? { kind: 'same' };
   if (rf === null || change.kind === 'lost') return null;
@@ -382,30 +454,48 @@ function nextField(rf: ReceptiveField | null | undefined, outcome: Outcome, inpu
 /** Runs `input` through `steps`, stopping at the first layer PyTorch would refuse. */
 export function propagate(steps: readonly Step[], input: readonly number[] | null): Propagation {
   const layers: LayerShape[] = [];
-  let shape: number[] | null = input ? [...input] : null;
-  let rf: ReceptiveField | null | undefined = undefined;
-  let unknown: string | undefined = input ? undefined : 'no input shape (add a `# conv-lens: input 1x3x224x224` comment)';
+  // per step: its output (null: unknown), why it is unknown, and the receptive field after it
+  // (undefined: the input's own, one pixel; null: no longer tracked)
+  const outputs: (number[] | null)[] = [];
+  const reasons: (string | undefined)[] = [];
+  const fields: (ReceptiveField | null | undefined)[] = [];
+  const noInput = 'no input shape (add a `# conv-lens: input 1x3x224x224` comment)';
+  const shapeOf = (j: number): number[] | null => (j < 0 ? (input ? [...input] : null) : outputs[j]);
   for (let index = 0; index < steps.length; index++) {
     const step = steps[index];
-    const base = { index, step, input: shape, formula: [] as string[], params: 0, flops: 0 };
-    if (shape === null || unknown !== undefined || !step.known) {
-      const why = unknown ?? step.reason ?? `${step.op} is unknown`;
+    const from = step.inputs ?? [index - 1];
+    const shapes = from.map(shapeOf);
+    const base = {
+      index, step, input: shapes[0], formula: [] as string[], params: 0, flops: 0,
+      ...(from.length > 1 ? { inputs: shapes } : {}),
+    };
+    const unknown = (why: string) => {
       layers.push({ ...base, output: null, receptiveField: null, unknown: why });
-      if (unknown === undefined) unknown = `follows ${step.attr ?? step.op}, whose output is unknown: ${why}`;
-      shape = null;
+      outputs.push(null);
+      reasons.push(why);
+      fields.push(null);
+    };
+    const missing = from.findIndex((j) => shapeOf(j) === null);
+    if (missing >= 0) {
+      const j = from[missing];
+      unknown(j < 0 ? noInput : `follows ${steps[j].attr ?? steps[j].op}, whose output is unknown: ${reasons[j]?.replace(/^follows .*?, whose output is unknown: /, '')}`);
+      continue;
+    }
+    if (!step.known) {
+      unknown(step.reason ?? `${step.op} is unknown`);
       continue;
     }
     try {
-      const o = layer(step, shape, index);
-      const field = nextField(rf, o, shape);
-      rf = field;
+      const o = layer(step, shapes as number[][], index);
+      const inFields = from.map((j) => (j < 0 ? undefined : fields[j]));
+      const field = from.length > 1 ? mergeFields(inFields, shapes as number[][]) : nextField(inFields[0], o, shapes[0] as number[]);
       layers.push({ ...base, output: o.output, formula: o.formula ?? [], params: o.params ?? 0, flops: o.flops ?? 0, receptiveField: field });
-      shape = o.output;
+      outputs.push(o.output);
+      reasons.push(undefined);
+      fields.push(field);
     } catch (e) {
       if (e instanceof Unknown) {
-        layers.push({ ...base, output: null, receptiveField: null, unknown: e.message });
-        unknown = `follows ${step.attr ?? step.op}, whose output is unknown: ${e.message}`;
-        shape = null;
+        unknown(e.message);
         continue;
       }
       let diagnostic: ShapeDiagnostic;
@@ -422,7 +512,18 @@ export function propagate(steps: readonly Step[], input: readonly number[] | nul
       return { layers, output: null, diagnostic };
     }
   }
-  return { layers, output: unknown === undefined ? shape : null };
+  const output = steps.length === 0 ? (input ? [...input] : null) : outputs[outputs.length - 1];
+  return { layers, output };
+}
+
+/** The receptive field where several values meet (a sum, a concatenation): the widest, when they step alike. */
+function mergeFields(fields: readonly (ReceptiveField | null | undefined)[], shapes: readonly number[][]): ReceptiveField | null {
+  const dims = Math.max(shapes[0].length - 2, 0);
+  const all = fields.map((f) => (f === undefined ? { size: new Array<number>(dims).fill(1), jump: new Array<number>(dims).fill(1) } : f));
+  if (all.some((f) => f === null || f.size.length !== dims)) return null;
+  const known = all as ReceptiveField[];
+  if (!known.every((f) => f.jump.every((j, i) => j === known[0].jump[i]))) return null;
+  return { size: known[0].size.map((_, i) => Math.max(...known.map((f) => f.size[i]))), jump: known[0].jump };
 }
 
 /** Applies one edit to the source text. */

@@ -65,7 +65,10 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
     expect(d.message).toContain(TORCH.BuggyNet.error!.message);
     expect(d.message).toContain('in_channels=32 but the previous layer gives 64 channels: set in_channels=64');
     expect(d.fixTitle).toBe('Set in_channels=64');
-    expect(SRC.slice(d.previous!.range.start, d.previous!.range.end)).toBe('nn.MaxPool2d(2, 2)');
+    // the related link goes to the call that fed it: self.pool(...) in forward
+    expect(d.related).toHaveLength(1);
+    expect(SRC.slice(d.related[0].range.start, d.related[0].range.end)).toBe('self.pool(F.relu(self.conv1(x)))');
+    expect(d.related[0].message).toBe(`self.pool (MaxPool2d) gives ${shapeText(TORCH.BuggyNet.steps[2].shape)}`);
     const fixed = applyEdit(SRC, d.edit!);
     expect(fixed).toContain('nn.Conv2d(in_channels=64, out_channels=128');
     const after = analyzeModels(fixed);
@@ -176,7 +179,8 @@ describe('the shape analyzer of a document being edited', () => {
 describe('the shape lens never throws, whatever the file says', () => {
   const sources = [SRC, ...readdirSync(join(__dirname, '..', 'shapeLens', 'models')).map((f) => readFileSync(join(__dirname, '..', 'shapeLens', 'models', f), 'utf8'))];
   const pieces = ['(', ')', '[', ']', ',', '=', '\n', '    ', '"""', "'", '#', '\\\n', 'nn.Conv2d(', 'nn.Sequential(', 'class M(nn.Module):\n', 'def forward(self, x):\n',
-    'x = self.c(x)\n', 'return ', 'padding=', "'same'", 'groups=0', '-1', '1e9', 'None', 'True', '(3, 3)', '# conv-lens: input 1x3x8x8\n', '# conv-lens: input 0x0\n', 'self.c = '];
+    'x = self.c(x)\n', 'return ', 'padding=', "'same'", 'groups=0', '-1', '1e9', 'None', 'True', '(3, 3)', '# conv-lens: input 1x3x8x8\n', '# conv-lens: input 0x0\n', 'self.c = ',
+    ' + ', ' += ', 'torch.cat([', 'torch.cat((x, ', '], dim=1)', 'dim=-9', 'identity = x\n', 'return identity\n', 'torch.add(x, '];
   it('parses, propagates, hints, hovers, diagnoses and plans on mutated model files with any input shape', () => {
     fc.assert(
       fc.property(
@@ -245,5 +249,57 @@ describe('the shape lens at the calls in forward', () => {
     expect(md).toContain('**`self.features`** — 11 layers (1–11 of 17 in `VGGSmall`)');
     expect(md).toContain(`input \`${shapeText(vgg.input)}\` → output \`${shapeText(vgg.steps[10].shape)}\``);
     expect(md).toContain(`| 6 | \`nn.MaxPool2d(kernel_size=2, stride=2)\` | \`${shapeText(vgg.steps[5].shape)}\` |`);
+  });
+});
+
+describe('where values meet: residual sums and skip connections', () => {
+  const EXPECTED = JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'expected.json'), 'utf8')) as Record<string, Run & { steps: { op: string; shape: number[] }[] }>;
+  const read = (file: string) => readFileSync(join(__dirname, '..', 'shapeLens', 'models', file), 'utf8');
+
+  it('a residual sum: a hint after `out += identity`, a hover with both sides', () => {
+    const src = read('resnet_residual.py');
+    const models = analyzeModels(src);
+    const torch = EXPECTED['resnet_residual.py'].steps;
+    const adds = torch.map((s, i) => [s, i] as const).filter(([s]) => s.op === 'add' || s.op === 'iadd');
+    expect(hintAfter(src, models, 'out += identity')).toBe(`→ ${shapeText(adds[0][0].shape)}`);
+    expect(hintAfter(src, models, 'y + shortcut')).toBe(`→ ${shapeText(adds[1][0].shape)}`);
+    const md = describeLayer(layerAt(models, src.indexOf('y + shortcut') + 1)!);
+    // both sides of the sum: the main branch (the step before) and the projected shortcut
+    expect(md).toContain(`inputs \`${shapeText(torch[adds[1][1] - 1].shape)}\` + \`${shapeText(torch[8].shape)}\``);
+  });
+
+  it('a residual without its downsample: PyTorch’s error, both sides linked, the projection as the fix', () => {
+    const src = read('mismatch_residual.py');
+    const models = analyzeModels(src);
+    const exp = EXPECTED['mismatch_residual.py'];
+    const [d] = shapeDiagnostics(models);
+    expect(src.slice(d.range.start, d.range.end)).toBe('out += identity');
+    expect(d.message).toContain(exp.error!.message);
+    expect(d.edit).toBeUndefined();
+    // the main branch is the last step before the sum; the shortcut is the model's input
+    const main = exp.steps[exp.steps.length - 1].shape;
+    expect(d.message).toContain(`project the right-hand side (the shortcut) from ${exp.input.join('x')} to ${main.join('x')}: nn.Conv2d(${exp.input[1]}, ${main[1]}, kernel_size=1, stride=${exp.input[2] / main[2]}, bias=False)`);
+    expect(d.related.map((r) => src.slice(r.range.start, r.range.end))).toEqual(['self.bn2(self.conv2(out))']);
+    expect(hintAfter(src, models, 'out += identity')).toBe('→ ✗ refused');
+  });
+
+  it('a U-Net skip connection: the concatenation’s hint and formula; an odd size refused in PyTorch’s words', () => {
+    const src = read('unet_skip.py');
+    const models = analyzeModels(src);
+    const torch = EXPECTED['unet_skip.py'].steps;
+    const cat = torch.findIndex((s) => s.op === 'cat');
+    expect(hintAfter(src, models, 'torch.cat([self.up2(b), e2], dim=1)')).toBe(`→ ${shapeText(torch[cat].shape)}`);
+    const md = describeLayer(layerAt(models, src.indexOf('torch.cat([') + 2)!);
+    // the upsampled bottleneck (the step before) and e2, the output of enc2's ReLU (step 5)
+    expect(md).toContain(`inputs \`${shapeText(torch[cat - 1].shape)}\`, \`${shapeText(torch[4].shape)}\``);
+    expect(md).toContain(`${torch[cat - 1].shape[1]} + ${torch[cat].shape[1] - torch[cat - 1].shape[1]} = ${torch[cat].shape[1]} (dim 1)`);
+
+    const odd = read('mismatch_skip.py');
+    const exp = EXPECTED['mismatch_skip.py'];
+    const [d] = shapeDiagnostics(analyzeModels(odd));
+    expect(odd.slice(d.range.start, d.range.end)).toBe('torch.cat([self.up2(b), e2], dim=1)');
+    expect(d.message).toContain(exp.error!.message);
+    expect(d.message).toContain('crop or pad tensor 1');
+    expect(d.related.map((r) => odd.slice(r.range.start, r.range.end))).toEqual(['self.up2(b)', 'self.enc2(self.pool1(e1))']);
   });
 });
