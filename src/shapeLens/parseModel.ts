@@ -72,24 +72,45 @@ export interface ParsedModel {
   readonly steps: readonly Step[];
 }
 
+/** Layers whose output shape is their input shape whatever their arguments. */
+export const SHAPE_PRESERVING: ReadonlySet<string> = new Set([
+  'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'Sigmoid', 'Tanh', 'ELU', 'SELU', 'CELU', 'PReLU', 'Hardswish',
+  'Hardsigmoid', 'Hardtanh', 'Mish', 'Softplus', 'Softsign', 'Softmax', 'LogSoftmax', 'Identity',
+  'Dropout', 'Dropout1d', 'Dropout2d', 'Dropout3d', 'AlphaDropout',
+]);
+
 export const KNOWN_LAYERS: ReadonlySet<string> = new Set([
   'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d',
   'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d',
-  'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d',
-  'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'Sigmoid', 'Tanh', 'Identity', 'Dropout', 'Dropout2d',
-  'Flatten', 'Linear', 'Upsample',
-]);
-
-/** Layers whose output shape is their input shape whatever their arguments. */
-export const SHAPE_PRESERVING: ReadonlySet<string> = new Set([
-  'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'Sigmoid', 'Tanh', 'Identity', 'Dropout', 'Dropout2d',
+  'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d',
+  'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'Flatten', 'Linear', 'Upsample', ...SHAPE_PRESERVING,
 ]);
 
 /** Functional forms in `forward` that preserve the shape, by their last name part. */
 const FUNCTIONAL: Record<string, string> = {
   relu: 'ReLU', relu6: 'ReLU6', leaky_relu: 'LeakyReLU', gelu: 'GELU', silu: 'SiLU', sigmoid: 'Sigmoid',
-  tanh: 'Tanh', dropout: 'Dropout', dropout2d: 'Dropout2d',
+  tanh: 'Tanh', elu: 'ELU', selu: 'SELU', celu: 'CELU', hardswish: 'Hardswish', hardsigmoid: 'Hardsigmoid',
+  hardtanh: 'Hardtanh', mish: 'Mish', softplus: 'Softplus', softsign: 'Softsign', softmax: 'Softmax',
+  log_softmax: 'LogSoftmax', dropout: 'Dropout', dropout1d: 'Dropout1d', dropout2d: 'Dropout2d',
+  dropout3d: 'Dropout3d', alpha_dropout: 'AlphaDropout',
 };
+
+/**
+ * `F.max_pool2d(x, 2)` and the like: the module they equal, and the names of their positional arguments
+ * after the input, in the function's own order (F.max_pool2d puts ceil_mode before return_indices,
+ * nn.MaxPool2d after), so that they become keywords the module's rules read.
+ */
+const FUNCTIONAL_WINDOWED: Record<string, readonly [string, readonly string[]]> = (() => {
+  const table: Record<string, readonly [string, readonly string[]]> = {};
+  for (const n of [1, 2, 3]) {
+    table[`max_pool${n}d`] = [`MaxPool${n}d`, ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']];
+    table[`avg_pool${n}d`] = [`AvgPool${n}d`, ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', ...(n > 1 ? ['divisor_override'] : [])]];
+    table[`adaptive_avg_pool${n}d`] = [`AdaptiveAvgPool${n}d`, ['output_size']];
+    table[`adaptive_max_pool${n}d`] = [`AdaptiveMaxPool${n}d`, ['output_size', 'return_indices']];
+  }
+  table.interpolate = ['Upsample', ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor', 'antialias']];
+  return table;
+})();
 
 // ---------------------------------------------------------------------------------------------------------
 // Tokens and logical lines
@@ -716,6 +737,25 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
       const v = evaluate(pos[0].expr, out);
       if (v === undefined) return undefined;
       out.push(fed(plain(FUNCTIONAL[last], e), v));
+      return next() - 1;
+    }
+    // F.max_pool2d(<expr>, 2), F.avg_pool2d, F.adaptive_avg_pool2d, F.interpolate: the equal module's step
+    const windowed = c.length === 2 && (c[0] === 'F' || c[0] === 'functional') ? FUNCTIONAL_WINDOWED[last] : undefined;
+    if (windowed && pos.length >= 1 && e.args[0].name === undefined && !e.args[0].star) {
+      const v = evaluate(e.args[0].expr, out);
+      if (v === undefined) return undefined;
+      const [op, names] = windowed;
+      const kwargs: Arg[] = [];
+      let reason: string | undefined;
+      e.args.slice(1).forEach((a, i) => {
+        const name = a.name ?? names[i];
+        if (a.star) reason = `${last} is called with *args/**kwargs`;
+        else if (name === undefined) reason = `${last} takes at most ${names.length + 1} positional arguments`;
+        else kwargs.push({ ...toArg(src, a), name });
+      });
+      const bad = kwargs.find((a) => !a.known);
+      if (!reason && bad) reason = `${bad.name} is \`${bad.text}\`, not a literal`;
+      out.push(fed(plain(op, e, { kwargs, known: reason === undefined, ...(reason ? { reason } : {}) }), v));
       return next() - 1;
     }
     // torch.add(a, b)

@@ -70,6 +70,7 @@ const PARAM_NAMES: Record<string, readonly string[]> = {
   MaxPool: ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'],
   AvgPool: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'],
   AdaptiveAvgPool: ['output_size'],
+  AdaptiveMaxPool: ['output_size', 'return_indices'],
   BatchNorm: ['num_features', 'eps', 'momentum', 'affine', 'track_running_stats', 'device', 'dtype'],
   Flatten: ['start_dim', 'end_dim'],
   Linear: ['in_features', 'out_features', 'bias', 'device', 'dtype'],
@@ -78,7 +79,7 @@ const PARAM_NAMES: Record<string, readonly string[]> = {
 
 /** `Conv2d` → ['Conv', 2]; `ReLU` → ['ReLU', 0]. */
 export function family(op: string): [string, number] {
-  const m = /^(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|BatchNorm)([123])d$/.exec(op);
+  const m = /^(Conv|ConvTranspose|MaxPool|AvgPool|AdaptiveAvgPool|AdaptiveMaxPool|BatchNorm)([123])d$/.exec(op);
   return m ? [m[1], Number(m[2])] : [op, 0];
 }
 
@@ -235,12 +236,17 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
         rf: { kind: 'window', span: g.formula.map((f) => f.effectiveKernel), stride: [...g.stride] },
       };
     }
-    case 'AdaptiveAvgPool': {
+    case 'AdaptiveAvgPool':
+    case 'AdaptiveMaxPool': {
       if (input.length !== r + 1 && input.length !== r + 2) {
+        const fn = `adaptive_${fam === 'AdaptiveMaxPool' ? 'max' : 'avg'}_pool${r}d`;
         throw new Refusal(
-          `adaptive_avg_pool${r}d(): Expected ${r + 1}D or ${r + 2}D tensor, but got ${JSON.stringify(input).replace(/,/g, ', ')}`,
+          // PyTorch's 1-d check has its own wording; the max pools put a colon before the shape
+          r === 1
+            ? `Expected 2 to 3 dimensions, but got ${input.length}-dimensional tensor for argument #1 'self' (while checking arguments for ${fn})`
+            : `${fn}(): Expected ${r + 1}D or ${r + 2}D tensor, but got${fam === 'AdaptiveMaxPool' ? ':' : ''} ${JSON.stringify(input).replace(/,/g, ', ')}`,
           `${step.op} pools over ${r} spatial dim${r > 1 ? 's' : ''}, so its input has ${r + 1} or ${r + 2} dims, but this one has ${input.length}`,
-          `use AdaptiveAvgPool${Math.min(3, Math.max(1, input.length - 2))}d, or reshape the input`,
+          `use ${fam}${Math.min(3, Math.max(1, input.length - 2))}d, or reshape the input`,
         );
       }
       const spatial = input.slice(input.length - r);

@@ -29,7 +29,7 @@ function modelOf(src: string): ParsedModel {
   return withInput[0];
 }
 
-const FUNCTION_OPS: Record<string, string> = { relu: 'ReLU', gelu: 'GELU', flatten: 'Flatten', view: 'Flatten', add: 'Add', iadd: 'Add', cat: 'Cat' };
+const FUNCTION_OPS: Record<string, string> = { relu: 'ReLU', gelu: 'GELU', flatten: 'Flatten', view: 'Flatten', add: 'Add', iadd: 'Add', cat: 'Cat', elu: 'ELU', mish: 'Mish', log_softmax: 'LogSoftmax', max_pool2d: 'MaxPool2d', avg_pool2d: 'AvgPool2d', adaptive_avg_pool2d: 'AdaptiveAvgPool2d', interpolate: 'Upsample' };
 
 describe('shape lens against PyTorch (expected.json from generate.py)', () => {
   it('has an expected entry for every model file and at least five clean models', () => {
