@@ -169,7 +169,10 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
   if (step.op === 'Add') return { output: broadcastSum(step, inputs[0], inputs[1]) };
   if (step.op === 'Cat') return concatenate(step, inputs);
   const [fam, rank] = family(step.op);
-  if (SHAPE_PRESERVING.has(step.op)) return { output: input, rf: { kind: 'same' } };
+  if (SHAPE_PRESERVING.has(step.op)) {
+    checkShapePreserving(step, input, index);
+    return { output: input, rf: { kind: 'same' }, ...(step.op === 'PReLU' ? { params: preluParameters(step) } : {}) };
+  }
   const names = PARAM_NAMES[fam];
   if (!names) throw new Unknown(`${step.op} is not a layer Conv Lens knows`);
   const a = bind(step, names);
@@ -371,6 +374,43 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
     default:
       throw new Unknown(`${step.op} is not a layer Conv Lens knows`);
   }
+}
+
+/** The two shape-preserving layers with a rule about their input: Softmax's dim, PReLU's parameter count. */
+function checkShapePreserving(step: Step, input: number[], index: number): void {
+  if (step.op === 'Softmax' || step.op === 'LogSoftmax') {
+    const dim = value(bind(step, ['dim']), 'dim');
+    if (typeof dim !== 'number') return; // dim=None: PyTorch picks one (and warns)
+    const n = Math.max(input.length, 1);
+    if (dim < -n || dim > n - 1) {
+      throw new Refusal(
+        `Dimension out of range (expected to be in range of [${-n}, ${n - 1}], but got ${dim})`,
+        `${step.op}(dim=${dim}) but the input has ${input.length} dims`,
+        `use dim between ${-n} and ${n - 1} (dim=1 for the classes of an N×C input)`,
+      );
+    }
+  }
+  if (step.op === 'PReLU') {
+    const count = preluParameters(step);
+    const channels = input.length >= 2 ? input[1] : 1;
+    if (count !== 1 && count !== channels) {
+      const f = mismatchFix('num_parameters', count, channels, index, 'channels', bind(step, PRELU_PARAMS).get('num_parameters'));
+      throw new Refusal(
+        `Mismatch of parameter numbers and input channel size. Found parameter numbers = ${count} and channel size = ${channels}.`,
+        `PReLU(${count}) learns one slope per channel, but the input has ${channels} channels`,
+        f.fix, f.edit,
+      );
+    }
+  }
+}
+
+const PRELU_PARAMS = ['num_parameters', 'init', 'device', 'dtype'];
+
+function preluParameters(step: Step): number {
+  const n = value(bind(step, PRELU_PARAMS), 'num_parameters');
+  if (n === undefined) return 1;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new Unknown(`num_parameters=${JSON.stringify(n)} is not an integer`);
+  return n;
 }
 
 /** `a + b` with PyTorch's broadcasting; its error names the last dim that does not fit (PyTorch checks from the right). */

@@ -74,6 +74,7 @@ describe('diagnostics and fixes', () => {
     ['mismatch_channels.py', 'in_channels=32 but the previous layer gives 64 channels: set in_channels=64', '64'],
     ['mismatch_linear.py', 'in_features=256 but the previous layer gives 512 features: set in_features=512', '512'],
     ['mismatch_batchnorm.py', 'num_features=32 but the previous layer gives 64 channels: set num_features=64', '64'],
+    ['mismatch_prelu.py', 'num_parameters=3 but the previous layer gives 32 channels: set num_parameters=32', '32'],
   ];
   for (const [file, fix, newText] of cases) {
     it(`${file}: the fix and its edit`, () => {

@@ -11,12 +11,13 @@ class FunctionalNet(nn.Module):
         self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
         self.act = nn.Hardswish()
+        self.prelu = nn.PReLU(16)
         self.pool = nn.AdaptiveMaxPool2d((4, 4))
         self.head = nn.Conv2d(32, 10, 1)
         self.norm = nn.Softmax(dim=1)
 
     def forward(self, x):
-        x = F.elu(self.conv1(x))
+        x = self.prelu(F.elu(self.conv1(x)))
         x = F.max_pool2d(x, 3, 2, 1, ceil_mode=True)
         x = F.interpolate(x, scale_factor=2, mode='nearest')
         x = self.act(self.conv2(x))
