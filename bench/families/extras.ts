@@ -68,7 +68,8 @@ const timer = setInterval(sampleMemory, 20);
 // files: a training script with eight models, and a stress file that is one-third model definitions.
 {
   const dir = resolve(__dirname, '../../test/shapeLens/models');
-  const models = readdirSync(dir).filter((f) => f.endsWith('.py')).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
+  // the models that PyTorch accepts (the mismatch_* files hold one deliberate error each)
+  const models = readdirSync(dir).filter((f) => f.endsWith('.py') && !f.startsWith('mismatch_')).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
   const filler = (k: number) => [
     `def train_epoch_${k}(model, loader, optimizer, scheduler=None, log_every=50):`,
     '    """One epoch of training; returns the mean loss."""',
