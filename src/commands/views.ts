@@ -174,10 +174,16 @@ export function runOperation(op: OperationInput): OperationResult {
       if (formula) formula.forEach((f, i) => summary.push({ label: dimLabel(formula.length, i), value: f }));
     } else notes.push(`no step-by-step view: ${traced.error}`);
   }
+  // the shift demonstration costs another conv and two pools and ships four more tensors: for inputs that the
+  // panel draws as tables, where a person can follow it cell by cell
+  const showEquivariance = op.kind === 'conv' && answer.ok && op.input.data.length <= EQUIVARIANCE_MAX_INPUT;
+  if (op.kind === 'conv' && answer.ok && !showEquivariance) {
+    notes.push(`the Equivariance tab is shown for inputs of up to ${EQUIVARIANCE_MAX_INPUT.toLocaleString('en-US')} numbers; this one has ${op.input.data.length.toLocaleString('en-US')}`);
+  }
   const view: PanelView = {
     id: newViewId(op.kind), kind, title: title(op.kind, String(request.op)), params: op.paramsText, summary, notes,
     tensors, error: errorView(answer), trace, canInsert: op.canInsert && answer.ok, precision: op.precision,
-    equivariance: op.kind === 'conv' && answer.ok ? equivariance(request, limits) : null,
+    equivariance: showEquivariance ? equivariance(request, answer, limits) : null,
   };
   return { view, answer, output, traceRequest };
 }
@@ -329,13 +335,14 @@ export function gradientCheckView(g: GradientCheckInput, notes: readonly string[
 /**
  * The same conv, and a 2×2 max pool, on the input shifted one cell along its last dim (x'[…, j] = x[…, j − 1],
  * zero in front). A conv with stride 1 gives the shifted output wherever its window stays clear of the
- * edges; a pool with stride 2 mostly changes.
+ * edges; a pool with stride 2 mostly changes. `a` is the conv's own answer.
  */
-function equivariance(request: Record<string, unknown>, limits: { maxElements?: number }): PanelView['equivariance'] {
+const EQUIVARIANCE_MAX_INPUT = 4096;
+
+function equivariance(request: Record<string, unknown>, a: Answer, limits: { maxElements?: number }): PanelView['equivariance'] {
   const shiftLast = (v: unknown): unknown =>
     Array.isArray(v) && Array.isArray(v[0]) ? v.map(shiftLast) : Array.isArray(v) ? [0, ...v.slice(0, -1)] : v;
   const shifted = shiftLast(request.input);
-  const a = handleRequest(request, limits);
   const b = handleRequest({ ...request, input: shifted }, limits);
   const rank = Number(String(request.op).match(/(\d)d$/)?.[1] ?? 2);
   const poolRequest = (input: unknown) => ({ op: `max_pool${rank}d`, input, kernel_size: 2, stride: 2, ceil_mode: true });

@@ -122,3 +122,20 @@ describe('checkShape and the gradient check request', () => {
     expect(a.user_gradients[0].elements).toEqual([{ index: [0, 1, 1], expected: 0, got: 5, difference: 5 }]);
   });
 });
+
+describe('the equivariance demonstration: for inputs a person can follow cell by cell', () => {
+  const conv = (size: number) => runOperation({
+    kind: 'conv', input: { shape: [1, 1, size, size], data: new Float64Array(size * size).map((_, i) => i % 7) },
+    kernel: { shape: [1, 1, 3, 3], data: new Float64Array(9).fill(1) }, params: { padding: 1 }, paramsText: 'padding=1',
+    flipByDefault: false, precision: 6, canInsert: false,
+  });
+  it('is there for a 64×64 input (4,096 numbers) and left out, with a note, for 65×65', () => {
+    const small = conv(64);
+    expect(small.view.equivariance).not.toBeNull();
+    expect(small.view.equivariance!.output).toEqual(small.view.tensors[0].values);
+    const big = conv(65);
+    expect(big.answer.ok).toBe(true);
+    expect(big.view.equivariance).toBeNull();
+    expect(big.view.notes.join(' ')).toContain('the Equivariance tab is shown for inputs of up to 4,096 numbers; this one has 4,225');
+  });
+});

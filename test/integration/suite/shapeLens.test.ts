@@ -183,6 +183,17 @@ suite('Shape lens on a PyTorch model file', () => {
     }
   });
 
+  test('Step Through Model Layer on a real layer: a ResNet stem on 1×3×224×224 runs in the worker and opens the panel', async () => {
+    const { document: doc } = await openWorkspaceFile('shapes.py');
+    const uri = doc.uri.toString();
+    const conv = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>('convLens.stepThroughLayer', { uri, model: 'stem', layer: 0, fill: 'normal' });
+    assert.deepEqual(conv?.answer.shape, torch.stem.steps[0].shape);
+    assert.equal(api.panel.view?.kind, 'conv');
+    const pool = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>('convLens.stepThroughLayer', { uri, model: 'stem', layer: 3, fill: 'integers' });
+    assert.deepEqual(pool?.answer.shape, torch.stem.steps[3].shape);
+    assert.equal(api.panel.view?.kind, 'max_pool');
+  });
+
   test('the lens follows the setting, and bad command input becomes a message', async () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
     await waitFor(() => ours(doc.uri).length === 1, 10_000, 'the diagnostic');

@@ -48,3 +48,12 @@ class Looped(nn.Module):
 
 # conv-lens: input 1x1x4x4
 tiny = nn.Sequential(nn.Conv2d(1, 1, kernel_size=3, bias=False), nn.MaxPool2d(2, ceil_mode=True))
+
+
+# conv-lens: input 1x3x224x224
+stem = nn.Sequential(
+    nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False),
+    nn.BatchNorm2d(64),
+    nn.ReLU(inplace=True),
+    nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+)
