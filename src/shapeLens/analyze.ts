@@ -7,6 +7,8 @@
  *
  * Pure TypeScript: no `vscode`, no Node APIs.
  */
+import { seededRandom } from '../engine/gradcheck';
+import { formatNumber } from '../format';
 import { parseModels, SHAPE_PRESERVING, type Literal, type ParsedModel, type SourceRange, type Step } from './parseModel';
 import { family, literalArgs, propagate, type LayerShape, type Propagation, type TextEdit } from './propagate';
 
@@ -268,8 +270,9 @@ function describeBlock(at: LayerAt): string {
   return out.join('\n');
 }
 
+/** receptive-field sizes and jumps: integers, or fractions after upsampling (3 significant digits) */
 function fmt(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toPrecision(3).replace(/\.?0+$/, '');
+  return formatNumber(n, 3);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -371,15 +374,7 @@ export type Fill = 'integers' | 'normal';
  * `normal` gives N(0, 1) values rounded to 3 decimals, closer to real activations.
  */
 export function randomNested(shape: readonly number[], fill: Fill, seed: number): unknown[] {
-  let s = seed >>> 0;
-  const next = (): number => {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const value = (): number => {
     if (fill === 'integers') return Math.floor(next() * 5) - 2;
     // Box–Muller

@@ -521,7 +521,7 @@ export function propagate(steps: readonly Step[], input: readonly number[] | nul
       reasons.push(why);
       fields.push(null);
     };
-    const missing = from.findIndex((j) => shapeOf(j) === null);
+    const missing = shapes.indexOf(null);
     if (missing >= 0) {
       const j = from[missing];
       unknown(j < 0 ? noInput : `follows ${steps[j].attr ?? steps[j].op}, whose output is unknown: ${reasons[j]?.replace(/^follows .*?, whose output is unknown: /, '')}`);

@@ -303,3 +303,13 @@ describe('where values meet: residual sums and skip connections', () => {
     expect(d.related.map((r) => odd.slice(r.range.start, r.range.end))).toEqual(['self.up2(b)', 'self.enc2(self.pool1(e1))']);
   });
 });
+
+describe('the receptive field after upsampling', () => {
+  it('is written with three significant digits', () => {
+    const src = '# conv-lens: input 1x1x8x8\nm = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Upsample(scale_factor=3), nn.Conv2d(1, 1, 3))\n';
+    const models = analyzeModels(src);
+    // 3 pixels after the first conv; upsampling by 3 puts outputs 1/3 pixel apart; the second conv adds 2 × 1/3
+    const md = describeLayer(layerAt(models, src.lastIndexOf('nn.Conv2d') + 2)!);
+    expect(md).toContain('receptive field so far 3.67×3.67 input pixels, 0.333×0.333 apart');
+  });
+});
