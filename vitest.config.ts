@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/webview/**/*.test.ts'],
+    include: [
+      'test/unit/**/*.test.ts',
+      'test/golden/**/*.test.ts',
+      'test/cli/**/*.test.ts',
+      'test/webview/**/*.test.ts',
+    ],
     testTimeout: 60_000,
   },
 });

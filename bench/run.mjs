@@ -21,14 +21,29 @@ console.log('building the engine and the benchmark bundles…');
 execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'ignore' });
 mkdirSync(OUT, { recursive: true });
 for (const name of ['convlens', 'extras']) {
-  execFileSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), [join(ROOT, 'bench', 'families', `${name}.ts`), '--bundle', '--platform=node', '--format=cjs', `--outfile=${join(OUT, `${name}.cjs`)}`, '--log-level=error'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(
+    join(ROOT, 'node_modules', '.bin', 'esbuild'),
+    [
+      join(ROOT, 'bench', 'families', `${name}.ts`),
+      '--bundle',
+      '--platform=node',
+      '--format=cjs',
+      `--outfile=${join(OUT, `${name}.cjs`)}`,
+      '--log-level=error',
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
 }
 
 // tfjs-cpu needs ~25 s per S3 weight gradient (see the issue): it is measured in the first round only
 const FAMILIES = [
   { id: 'conv-lens f64', cmd: [join(OUT, 'convlens.cjs'), 'f64'] },
   { id: 'conv-lens f32 wasm', cmd: [join(OUT, 'convlens.cjs'), 'f32'] },
-  { id: 'tfjs cpu', cmd: [join(ROOT, 'bench', 'families', 'tfjs.mjs'), 'cpu'], slow: ['S3 grad-weight', 'S3 backward'] },
+  {
+    id: 'tfjs cpu',
+    cmd: [join(ROOT, 'bench', 'families', 'tfjs.mjs'), 'cpu'],
+    slow: ['S3 grad-weight', 'S3 backward'],
+  },
   { id: 'tfjs wasm', cmd: [join(ROOT, 'bench', 'families', 'tfjs.mjs'), 'wasm'] },
 ];
 
@@ -58,30 +73,55 @@ const median = (xs) => {
 };
 const ids = [...CONV_SHAPES.map((s) => s.id), ...BACKWARD.map((b) => b.id), POOL.id];
 const table = {};
-for (const f of FAMILIES) table[f.id] = Object.fromEntries(ids.map((id) => [id, median(perRound[f.id].map((m) => m[id]))]));
+for (const f of FAMILIES)
+  table[f.id] = Object.fromEntries(ids.map((id) => [id, median(perRound[f.id].map((m) => m[id]))]));
 const extras = Object.fromEntries(Object.keys(extrasRounds[0]).map((k) => [k, median(extrasRounds.map((e) => e[k]))]));
 
-const fmt = (ms) => (ms === null ? '—' : ms < 0.1 ? `${(ms * 1000).toFixed(2)} µs` : ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(1)} ms`);
+const fmt = (ms) =>
+  ms === null
+    ? '—'
+    : ms < 0.1
+      ? `${(ms * 1000).toFixed(2)} µs`
+      : ms < 10
+        ? `${ms.toFixed(2)} ms`
+        : `${ms.toFixed(1)} ms`;
 const ratio = (a, b) => (a === null || b === null ? '—' : `${(b / a).toFixed(2)}×`);
 const labels = Object.fromEntries(CONV_SHAPES.map((s) => [s.id, `${s.id} ${s.label}`]));
 const lines = [];
-lines.push('| problem | conv-lens f64 | conv-lens f32 wasm | tfjs cpu | tfjs wasm SIMD | f64 vs tfjs cpu | f32 vs tfjs wasm |');
+lines.push(
+  '| problem | conv-lens f64 | conv-lens f32 wasm | tfjs cpu | tfjs wasm SIMD | f64 vs tfjs cpu | f32 vs tfjs wasm |',
+);
 lines.push('|---|---:|---:|---:|---:|---:|---:|');
 for (const id of ids) {
   const c = table['conv-lens f64'][id];
   const w = table['conv-lens f32 wasm'][id];
   const tc = table['tfjs cpu'][id];
   const tw = table['tfjs wasm'][id];
-  lines.push(`| ${labels[id] ?? id} | ${fmt(c)} | ${fmt(w)} | ${fmt(tc)} | ${fmt(tw)} | ${ratio(c, tc)} | ${ratio(w, tw)} |`);
+  lines.push(
+    `| ${labels[id] ?? id} | ${fmt(c)} | ${fmt(w)} | ${fmt(tc)} | ${fmt(tw)} | ${ratio(c, tc)} | ${ratio(w, tw)} |`,
+  );
 }
-const extraLines = Object.entries(extras).map(([k, v]) => `| ${k} | ${v === null ? '—' : v.toFixed(k.includes('MB') ? 1 : 2)} |`);
+const extraLines = Object.entries(extras).map(
+  ([k, v]) => `| ${k} | ${v === null ? '—' : v.toFixed(k.includes('MB') ? 1 : 2)} |`,
+);
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const machine = `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}; ${rounds} interleaved rounds, medians; ratios > 1× mean Conv Lens is faster`;
-const markdown = [`Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`, '', ...lines, '', '| other measurement | value |', '|---|---:|', ...extraLines].join('\n');
+const markdown = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${machine}.`,
+  '',
+  ...lines,
+  '',
+  '| other measurement | value |',
+  '|---|---:|',
+  ...extraLines,
+].join('\n');
 console.log(`\n${markdown}\n`);
 
 mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench-results', 'latest.json'), JSON.stringify({ date: new Date().toISOString(), machine, rounds, table, extras, perRound, extrasRounds }, null, 2));
+writeFileSync(
+  join(ROOT, 'bench-results', 'latest.json'),
+  JSON.stringify({ date: new Date().toISOString(), machine, rounds, table, extras, perRound, extrasRounds }, null, 2),
+);
 console.log('wrote bench-results/latest.json');
 if (writeReadme) {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

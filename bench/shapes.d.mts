@@ -1,5 +1,13 @@
 // Types of bench/shapes.mjs for the TypeScript families.
-export interface ConvShape { id: string; label: string; input: number[]; weight: number[]; stride: number; padding: number; groups: number }
+export interface ConvShape {
+  id: string;
+  label: string;
+  input: number[];
+  weight: number[];
+  stride: number;
+  padding: number;
+  groups: number;
+}
 export const CONV_SHAPES: ConvShape[];
 export const BACKWARD: { id: string; shape: string; grads: 'both' | 'weight' }[];
 export const POOL: { id: string; input: number[]; kernel: number; stride: number };

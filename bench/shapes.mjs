@@ -1,10 +1,42 @@
 // The benchmark's problems (issue: "Speed"), shared by every engine family. Layout NCHW, weight OIHW.
 export const CONV_SHAPES = [
   { id: 'S1', label: '1×1×5×5, k3, p1', input: [1, 1, 5, 5], weight: [1, 1, 3, 3], stride: 1, padding: 1, groups: 1 },
-  { id: 'S2', label: '1×3×32×32 → 16, k3, p1', input: [1, 3, 32, 32], weight: [16, 3, 3, 3], stride: 1, padding: 1, groups: 1 },
-  { id: 'S3', label: '1×64×56×56 → 64, k3, p1', input: [1, 64, 56, 56], weight: [64, 64, 3, 3], stride: 1, padding: 1, groups: 1 },
-  { id: 'S4', label: '1×3×224×224 → 64, k7, s2, p3', input: [1, 3, 224, 224], weight: [64, 3, 7, 7], stride: 2, padding: 3, groups: 1 },
-  { id: 'S5', label: 'depthwise 1×32×112×112, k3, p1', input: [1, 32, 112, 112], weight: [32, 1, 3, 3], stride: 1, padding: 1, groups: 32 },
+  {
+    id: 'S2',
+    label: '1×3×32×32 → 16, k3, p1',
+    input: [1, 3, 32, 32],
+    weight: [16, 3, 3, 3],
+    stride: 1,
+    padding: 1,
+    groups: 1,
+  },
+  {
+    id: 'S3',
+    label: '1×64×56×56 → 64, k3, p1',
+    input: [1, 64, 56, 56],
+    weight: [64, 64, 3, 3],
+    stride: 1,
+    padding: 1,
+    groups: 1,
+  },
+  {
+    id: 'S4',
+    label: '1×3×224×224 → 64, k7, s2, p3',
+    input: [1, 3, 224, 224],
+    weight: [64, 3, 7, 7],
+    stride: 2,
+    padding: 3,
+    groups: 1,
+  },
+  {
+    id: 'S5',
+    label: 'depthwise 1×32×112×112, k3, p1',
+    input: [1, 32, 112, 112],
+    weight: [32, 1, 3, 3],
+    stride: 1,
+    padding: 1,
+    groups: 32,
+  },
 ];
 
 /** Backward problems: both gradients of S2, and S3's weight gradient alone (and both). */

@@ -30,8 +30,18 @@ const only = opt('only', '').split(',').filter(Boolean);
 
 const dir = mkdtempSync(join(tmpdir(), 'wasm-probe-'));
 const entry = join(dir, 'entry.ts');
-writeFileSync(entry, `export * from ${JSON.stringify(join(root, 'src/engine/fast/wasmConv.ts'))};\nexport { CONV_WASM_BASE64 } from ${JSON.stringify(join(root, 'src/engine/fast/convWasm.generated.ts'))};\n`);
-await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'neutral', outfile: join(dir, 'probe.mjs'), logLevel: 'error' });
+writeFileSync(
+  entry,
+  `export * from ${JSON.stringify(join(root, 'src/engine/fast/wasmConv.ts'))};\nexport { CONV_WASM_BASE64 } from ${JSON.stringify(join(root, 'src/engine/fast/convWasm.generated.ts'))};\n`,
+);
+await build({
+  entryPoints: [entry],
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  outfile: join(dir, 'probe.mjs'),
+  logLevel: 'error',
+});
 const lib = await import(pathToFileURL(join(dir, 'probe.mjs')).href);
 rmSync(dir, { recursive: true, force: true });
 
@@ -51,14 +61,24 @@ function parseVariant(text) {
 }
 const variants = (optAll('variant').length ? optAll('variant') : ['default:']).map(parseVariant);
 for (const v of variants) {
-  v.inst = new WebAssembly.Instance(new WebAssembly.Module(v.bytes), { env: { abort() { throw new Error('abort'); } } }).exports;
+  v.inst = new WebAssembly.Instance(new WebAssembly.Module(v.bytes), {
+    env: {
+      abort() {
+        throw new Error('abort');
+      },
+    },
+  }).exports;
 }
 
 function rand(n, seed) {
   let s = seed >>> 0 || 1;
   const a = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     a[i] = (s / 4294967296) * 2 - 1;
   }
   return a;
@@ -78,9 +98,27 @@ function setup(v, w, big, weight, bias) {
   const inst = v.inst;
   const p = inst.paramsPtr() >> 2;
   let i32 = new Int32Array(inst.memory.buffer);
-  const vals = [w.batch, w.groups, w.bigChannels, w.smallChannels, ...w.big, ...w.small, ...w.kernel, ...w.stride, ...w.dilation, ...w.padBefore,
-    bias ? 1 : 0, v.path, v.kc, v.nc, v.mc, v.explicit ? 1 : 0];
-  vals.forEach((x, i) => { i32[p + i] = x; });
+  const vals = [
+    w.batch,
+    w.groups,
+    w.bigChannels,
+    w.smallChannels,
+    ...w.big,
+    ...w.small,
+    ...w.kernel,
+    ...w.stride,
+    ...w.dilation,
+    ...w.padBefore,
+    bias ? 1 : 0,
+    v.path,
+    v.kc,
+    v.nc,
+    v.mc,
+    v.explicit ? 1 : 0,
+  ];
+  vals.forEach((x, i) => {
+    i32[p + i] = x;
+  });
   if (inst.plan() < 0) throw new Error('plan failed');
   i32 = new Int32Array(inst.memory.buffer);
   const f32 = new Float32Array(inst.memory.buffer);
@@ -118,8 +156,16 @@ for (const [name, n, c, hw, o, k, s, pad] of shapes) {
   const out = Math.floor((hw + 2 * pad - k) / s) + 1;
   const dw = o === 0;
   const w = {
-    batch: n, groups: dw ? c : 1, bigChannels: c, smallChannels: dw ? c : o,
-    big: [1, hw, hw], small: [1, out, out], kernel: [1, k, k], stride: [1, s, s], dilation: [1, 1, 1], padBefore: [0, pad, pad],
+    batch: n,
+    groups: dw ? c : 1,
+    bigChannels: c,
+    smallChannels: dw ? c : o,
+    big: [1, hw, hw],
+    small: [1, out, out],
+    kernel: [1, k, k],
+    stride: [1, s, s],
+    dilation: [1, 1, 1],
+    padBefore: [0, pad, pad],
   };
   const big = rand(n * c * hw * hw, 1);
   const weight = rand(w.smallChannels * (c / w.groups) * k * k, 2);
@@ -129,13 +175,25 @@ for (const [name, n, c, hw, o, k, s, pad] of shapes) {
   const infos = variants.map((v) => setup(v, w, big, weight, bias));
   const fns = [() => lib.convWasmF32(w, big, weight, bias), ...variants.map((v) => () => v.inst.run())];
   const [full, ...runs] = timeAll(fns, batch);
-  rows.push({ shape: name, variant: 'convWasmF32 (full call)', path: '', blocking: '', 'median ms': full.median.toFixed(4), 'min ms': full.min.toFixed(4), 'GFLOP/s': (flops / full.median / 1e6).toFixed(1) });
+  rows.push({
+    shape: name,
+    variant: 'convWasmF32 (full call)',
+    path: '',
+    blocking: '',
+    'median ms': full.median.toFixed(4),
+    'min ms': full.min.toFixed(4),
+    'GFLOP/s': (flops / full.median / 1e6).toFixed(1),
+  });
   runs.forEach((t, i) => {
     const info = infos[i];
     rows.push({
-      shape: name, variant: `run() ${variants[i].name}`, path: info.path,
+      shape: name,
+      variant: `run() ${variants[i].name}`,
+      path: info.path,
       blocking: info.path === 'gemm' ? `kc ${info.kc} nc ${info.nc} mc ${info.mc}` : '',
-      'median ms': t.median.toFixed(4), 'min ms': t.min.toFixed(4), 'GFLOP/s': (flops / t.median / 1e6).toFixed(1),
+      'median ms': t.median.toFixed(4),
+      'min ms': t.min.toFixed(4),
+      'GFLOP/s': (flops / t.median / 1e6).toFixed(1),
     });
   });
 }

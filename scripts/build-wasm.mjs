@@ -32,17 +32,31 @@ try {
   const { error } = await asc.main(
     [
       source,
-      '--outFile', outFile,
+      '--outFile',
+      outFile,
       '-O3',
       '--noAssert',
-      '--enable', 'simd',
-      '--runtime', 'stub',
-      '--use', 'abort=',
-      '--initialMemory', '2',
+      '--enable',
+      'simd',
+      '--runtime',
+      'stub',
+      '--use',
+      'abort=',
+      '--initialMemory',
+      '2',
     ],
     {
-      stdout: { write() { return true; } },
-      stderr: { write(s) { stderr += String(s); return true; } },
+      stdout: {
+        write() {
+          return true;
+        },
+      },
+      stderr: {
+        write(s) {
+          stderr += String(s);
+          return true;
+        },
+      },
     },
   );
   if (error) die(`asc failed: ${error.message}\n${stderr}`);
@@ -53,7 +67,9 @@ try {
   mkdirSync(dirname(target), { recursive: true });
   const same = existsSync(target) && readFileSync(target, 'utf8') === text;
   if (!same) writeFileSync(target, text);
-  console.log(`build-wasm: ${bytes.length} bytes of wasm -> ${target.slice(root.length + 1)}${same ? ' (unchanged)' : ''}`);
+  console.log(
+    `build-wasm: ${bytes.length} bytes of wasm -> ${target.slice(root.length + 1)}${same ? ' (unchanged)' : ''}`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

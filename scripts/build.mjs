@@ -43,7 +43,11 @@ const builds = [
   { ...common, entryPoints: ['src/worker.ts'], outfile: 'dist/worker.js' },
   { ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   {
-    ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview/main.js', platform: 'browser', format: 'iife',
+    ...common,
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview/main.js',
+    platform: 'browser',
+    format: 'iife',
     target: 'es2022',
   },
 ];
@@ -53,7 +57,8 @@ const builds = [
 const codicons = new URL('../node_modules/@vscode/codicons/dist/', import.meta.url);
 if (existsSync(codicons)) {
   mkdirSync(new URL('../dist/webview/', import.meta.url), { recursive: true });
-  for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(new URL(file, codicons), new URL(`../dist/webview/${file}`, import.meta.url));
+  for (const file of ['codicon.css', 'codicon.ttf'])
+    copyFileSync(new URL(file, codicons), new URL(`../dist/webview/${file}`, import.meta.url));
 }
 
 if (watch) {

@@ -31,7 +31,8 @@ export function activate(context: vscode.ExtensionContext) {
     store,
     panel,
     vscode.languages.registerHoverProvider('*', {
-      provideHover: (document, position) => (SKIPPED_SCHEMES.has(document.uri.scheme) ? undefined : hover.provideHover(document, position)),
+      provideHover: (document, position) =>
+        SKIPPED_SCHEMES.has(document.uri.scheme) ? undefined : hover.provideHover(document, position),
     }),
     vscode.workspace.onDidCloseTextDocument((d) => forgetDocument(d.uri)),
   );

@@ -22,7 +22,8 @@ export interface ErrorView {
   readonly fix?: string;
 }
 
-export type ViewKind = 'conv' | 'conv_transpose' | 'max_pool' | 'avg_pool' | 'im2col' | 'shape' | 'gradcheck' | 'backward';
+export type ViewKind =
+  'conv' | 'conv_transpose' | 'max_pool' | 'avg_pool' | 'im2col' | 'shape' | 'gradcheck' | 'backward';
 
 /** One result to show: what was asked, what came back, and (when there is one) the engine's trace. */
 export interface PanelView {
@@ -80,7 +81,12 @@ export interface EquivarianceView {
 }
 
 /** The commands the panel may ask the host to run: a fixed list, never a name from the message. */
-export const PANEL_COMMANDS = ['convLens.convolve', 'convLens.checkOutputShape', 'convLens.checkGradient', 'convLens.showIm2col'] as const;
+export const PANEL_COMMANDS = [
+  'convLens.convolve',
+  'convLens.checkOutputShape',
+  'convLens.checkGradient',
+  'convLens.showIm2col',
+] as const;
 export type PanelCommand = (typeof PANEL_COMMANDS)[number];
 
 const MAX_TEXT = 1 << 20;
@@ -106,7 +112,12 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
     case 'save':
       return isShortString(x.text) && isShortString(x.fileName, 200) && /^[\w.\- ]+$/.test(x.fileName);
     case 'loadSteps':
-      return isShortString(x.viewId, 200) && (TRACE_PARTS as readonly unknown[]).includes(x.part) && Number.isInteger(x.start) && (x.start as number) >= 0;
+      return (
+        isShortString(x.viewId, 200) &&
+        (TRACE_PARTS as readonly unknown[]).includes(x.part) &&
+        Number.isInteger(x.start) &&
+        (x.start as number) >= 0
+      );
     case 'runCommand':
       return (PANEL_COMMANDS as readonly unknown[]).includes(x.command);
     default:
@@ -122,8 +133,12 @@ function isNested(x: unknown, depth = 0): x is NestedValue {
 
 function isTensorView(x: unknown): x is TensorView {
   return (
-    isRecord(x) && isShortString(x.name, 200) && Array.isArray(x.shape) && x.shape.length <= 6 &&
-    x.shape.every((d) => Number.isInteger(d) && (d as number) >= 0) && isNested(x.values)
+    isRecord(x) &&
+    isShortString(x.name, 200) &&
+    Array.isArray(x.shape) &&
+    x.shape.length <= 6 &&
+    x.shape.every((d) => Number.isInteger(d) && (d as number) >= 0) &&
+    isNested(x.values)
   );
 }
 
@@ -132,19 +147,40 @@ function isErrorView(x: unknown): x is ErrorView {
   return ['param', 'rule', 'torch', 'why', 'fix'].every((k) => x[k] === undefined || isShortString(x[k]));
 }
 
-const VIEW_KINDS: readonly ViewKind[] = ['conv', 'conv_transpose', 'max_pool', 'avg_pool', 'im2col', 'shape', 'gradcheck', 'backward'];
+const VIEW_KINDS: readonly ViewKind[] = [
+  'conv',
+  'conv_transpose',
+  'max_pool',
+  'avg_pool',
+  'im2col',
+  'shape',
+  'gradcheck',
+  'backward',
+];
 
 export function isPanelView(x: unknown): x is PanelView {
   return (
-    isRecord(x) && isShortString(x.id, 200) && (VIEW_KINDS as readonly unknown[]).includes(x.kind) &&
-    isShortString(x.title, 1000) && isShortString(x.params, 10_000) &&
-    Array.isArray(x.summary) && x.summary.length <= 200 && x.summary.every((s) => isRecord(s) && isShortString(s.label, 200) && isShortString(s.value, 10_000)) &&
-    Array.isArray(x.notes) && x.notes.length <= 200 && x.notes.every((n) => isShortString(n, 10_000)) &&
-    Array.isArray(x.tensors) && x.tensors.length <= 32 && x.tensors.every(isTensorView) &&
-    (x.error === null || isErrorView(x.error)) && typeof x.canInsert === 'boolean' &&
+    isRecord(x) &&
+    isShortString(x.id, 200) &&
+    (VIEW_KINDS as readonly unknown[]).includes(x.kind) &&
+    isShortString(x.title, 1000) &&
+    isShortString(x.params, 10_000) &&
+    Array.isArray(x.summary) &&
+    x.summary.length <= 200 &&
+    x.summary.every((s) => isRecord(s) && isShortString(s.label, 200) && isShortString(s.value, 10_000)) &&
+    Array.isArray(x.notes) &&
+    x.notes.length <= 200 &&
+    x.notes.every((n) => isShortString(n, 10_000)) &&
+    Array.isArray(x.tensors) &&
+    x.tensors.length <= 32 &&
+    x.tensors.every(isTensorView) &&
+    (x.error === null || isErrorView(x.error)) &&
+    typeof x.canInsert === 'boolean' &&
     (x.equivariance === null || x.equivariance === undefined || isRecord(x.equivariance)) &&
     (x.trace === null || x.trace === undefined || isRecord(x.trace)) &&
-    Number.isInteger(x.precision) && (x.precision as number) >= 1 && (x.precision as number) <= 17
+    Number.isInteger(x.precision) &&
+    (x.precision as number) >= 1 &&
+    (x.precision as number) <= 17
   );
 }
 

@@ -12,49 +12,87 @@ function planesOf(t: TensorView): { label: string; rows: number[][] }[] {
   const rank = a.shape.length;
   if (rank <= 2) {
     const p = a.plane([]);
-    return [{ label: '', rows: Array.from({ length: p.rows }, (_, r) => Array.from({ length: p.cols }, (_, c) => p.get(r, c))) }];
+    return [
+      {
+        label: '',
+        rows: Array.from({ length: p.rows }, (_, r) => Array.from({ length: p.cols }, (_, c) => p.get(r, c))),
+      },
+    ];
   }
   const lead = a.shape.slice(0, rank - 2);
   const count = lead.reduce((x, y) => x * y, 1);
   return Array.from({ length: count }, (_, k) => {
     const idx = lead.map((_, i) => Math.floor(k / lead.slice(i + 1).reduce((x, y) => x * y, 1)) % lead[i]);
     const p = a.plane(idx);
-    return { label: `[${idx.join(', ')}, :, :]`, rows: Array.from({ length: p.rows }, (_, r) => Array.from({ length: p.cols }, (_, c) => p.get(r, c))) };
+    return {
+      label: `[${idx.join(', ')}, :, :]`,
+      rows: Array.from({ length: p.rows }, (_, r) => Array.from({ length: p.cols }, (_, c) => p.get(r, c))),
+    };
   });
 }
 
 export function markdownTable(t: TensorView, precision: number): string {
-  return planesOf(t).map(({ label, rows }) => {
-    const cols = rows[0]?.length ?? 0;
-    const head = `| ${Array.from({ length: cols }, (_, c) => String(c)).join(' | ')} |`;
-    const rule = `|${Array.from({ length: cols }, () => '---:').join('|')}|`;
-    const body = rows.map((r) => `| ${r.map((v) => formatNumber(v, precision)).join(' | ')} |`);
-    return [label ? `**${t.name} ${label}**\n` : `**${t.name}** (${t.shape.join('×')})\n`, head, rule, ...body].join('\n');
-  }).join('\n\n');
+  return planesOf(t)
+    .map(({ label, rows }) => {
+      const cols = rows[0]?.length ?? 0;
+      const head = `| ${Array.from({ length: cols }, (_, c) => String(c)).join(' | ')} |`;
+      const rule = `|${Array.from({ length: cols }, () => '---:').join('|')}|`;
+      const body = rows.map((r) => `| ${r.map((v) => formatNumber(v, precision)).join(' | ')} |`);
+      return [label ? `**${t.name} ${label}**\n` : `**${t.name}** (${t.shape.join('×')})\n`, head, rule, ...body].join(
+        '\n',
+      );
+    })
+    .join('\n\n');
 }
 
 export function latexTable(t: TensorView, precision: number): string {
-  const tex = (v: number) => (Number.isNaN(v) ? '\\mathrm{NaN}' : v === Infinity ? '\\infty' : v === -Infinity ? '-\\infty' : formatNumber(v, precision));
-  return planesOf(t).map(({ label, rows }) =>
-    `% ${t.name} ${label || t.shape.join('x')}\n\\begin{bmatrix}\n${rows.map((r) => r.map(tex).join(' & ')).join(' \\\\\n')}\n\\end{bmatrix}`,
-  ).join('\n\n');
+  const tex = (v: number) =>
+    Number.isNaN(v)
+      ? '\\mathrm{NaN}'
+      : v === Infinity
+        ? '\\infty'
+        : v === -Infinity
+          ? '-\\infty'
+          : formatNumber(v, precision);
+  return planesOf(t)
+    .map(
+      ({ label, rows }) =>
+        `% ${t.name} ${label || t.shape.join('x')}\n\\begin{bmatrix}\n${rows.map((r) => r.map(tex).join(' & ')).join(' \\\\\n')}\n\\end{bmatrix}`,
+    )
+    .join('\n\n');
 }
 
 /** The step on screen as a Markdown table. */
 export function markdownStep(t: StepTable, precision: number): string {
   const cell = (v: string | number) => (typeof v === 'number' ? formatNumber(v, precision) : v.replace(/\|/g, '\\|'));
-  return [`**${t.caption}**`, '', `| ${t.headers.join(' | ')} |`, `|${t.headers.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+  return [
+    `**${t.caption}**`,
+    '',
+    `| ${t.headers.join(' | ')} |`,
+    `|${t.headers.map(() => '---').join('|')}|`,
+    ...t.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** The step on screen as a LaTeX tabular. */
 export function latexStep(t: StepTable, precision: number): string {
   const esc = (s: string) => s.replace(/([&%$#_{}])/g, '\\$1');
-  const cell = (v: string | number) => (typeof v === 'number' ? formatNumber(v, precision).replace('∞', '\\infty') : esc(v));
-  return [`% ${t.caption}`, `\\begin{tabular}{${t.headers.map(() => 'r').join('')}}`, `${t.headers.map(esc).join(' & ')} \\\\ \\hline`, ...t.rows.map((r) => `${r.map(cell).join(' & ')} \\\\`), '\\end{tabular}'].join('\n');
+  const cell = (v: string | number) =>
+    typeof v === 'number' ? formatNumber(v, precision).replace('∞', '\\infty') : esc(v);
+  return [
+    `% ${t.caption}`,
+    `\\begin{tabular}{${t.headers.map(() => 'r').join('')}}`,
+    `${t.headers.map(esc).join(' & ')} \\\\ \\hline`,
+    ...t.rows.map((r) => `${r.map(cell).join(' & ')} \\\\`),
+    '\\end{tabular}',
+  ].join('\n');
 }
 
 function escapeXml(s: string): string {
-  return s.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch] as string);
+  return s.replace(
+    /[<>&"']/g,
+    (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch] as string,
+  );
 }
 
 /** Draws every grid table inside `root` as it appears on screen: cell rectangles, colours and numbers. */
@@ -67,22 +105,30 @@ export function frameSvg(root: HTMLElement): string {
     const cap = fig.querySelector('figcaption');
     if (cap) {
       const r = cap.getBoundingClientRect();
-      parts.push(`<text x="${r.left - box.left}" y="${r.bottom - box.top - 3}" font-size="12" fill="${getComputedStyle(cap).color}">${escapeXml(cap.textContent ?? '')}</text>`);
+      parts.push(
+        `<text x="${r.left - box.left}" y="${r.bottom - box.top - 3}" font-size="12" fill="${getComputedStyle(cap).color}">${escapeXml(cap.textContent ?? '')}</text>`,
+      );
     }
     for (const td of Array.from(fig.querySelectorAll('td'))) {
       const r = td.getBoundingClientRect();
       const style = getComputedStyle(td);
       const x = r.left - box.left;
       const y = r.top - box.top;
-      parts.push(`<rect x="${x}" y="${y}" width="${r.width}" height="${r.height}" fill="${style.backgroundColor}" stroke="${style.borderTopColor}"/>`);
+      parts.push(
+        `<rect x="${x}" y="${y}" width="${r.width}" height="${r.height}" fill="${style.backgroundColor}" stroke="${style.borderTopColor}"/>`,
+      );
       const value = td.querySelector('.v')?.textContent ?? td.textContent ?? '';
-      parts.push(`<text x="${x + r.width - 4}" y="${y + r.height / 2 + 4}" text-anchor="end" font-size="12" fill="${style.color}">${escapeXml(value)}</text>`);
+      parts.push(
+        `<text x="${x + r.width - 4}" y="${y + r.height / 2 + 4}" text-anchor="end" font-size="12" fill="${style.color}">${escapeXml(value)}</text>`,
+      );
     }
   }
   const text = root.querySelector('.arithmetic');
   if (text) {
     const r = text.getBoundingClientRect();
-    parts.push(`<text x="${r.left - box.left}" y="${r.top - box.top + 14}" font-size="12" fill="${getComputedStyle(text).color}">${escapeXml(text.textContent ?? '')}</text>`);
+    parts.push(
+      `<text x="${r.left - box.left}" y="${r.top - box.top + 14}" font-size="12" fill="${getComputedStyle(text).color}">${escapeXml(text.textContent ?? '')}</text>`,
+    );
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(box.width)}" height="${Math.ceil(box.height)}" font-family="${escapeXml(font)}" style="background:${body.backgroundColor}">\n${parts.join('\n')}\n</svg>\n`;
 }

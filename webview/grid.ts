@@ -60,7 +60,10 @@ function tableGrid(o: GridOptions): Grid {
       td.className = o.cellClass?.(r, c) ?? '';
       const title = o.title?.(r, c);
       if (title) td.title = title;
-      td.setAttribute('aria-label', `${o.label} row ${r} column ${c}: ${cellText(o, r, c)}${title ? `, ${title}` : ''}`);
+      td.setAttribute(
+        'aria-label',
+        `${o.label} row ${r} column ${c}: ${cellText(o, r, c)}${title ? `, ${title}` : ''}`,
+      );
       row.push(td);
       tr.append(td);
     }
@@ -136,7 +139,11 @@ function tableGrid(o: GridOptions): Grid {
 /** A heat map for grids too big for numbers: value → lightness, highlights drawn on an overlay canvas. */
 function canvasGrid(o: GridOptions): Grid {
   const scale = Math.max(2, Math.min(8, Math.floor(512 / Math.max(o.rows, o.cols))));
-  const wrap = el('div', { class: 'heatmap', role: 'img', 'aria-label': `${o.label}: ${o.rows}×${o.cols} heat map (too large for numbers)` });
+  const wrap = el('div', {
+    class: 'heatmap',
+    role: 'img',
+    'aria-label': `${o.label}: ${o.rows}×${o.cols} heat map (too large for numbers)`,
+  });
   const base = el('canvas', { width: o.cols * scale, height: o.rows * scale });
   const overlay = el('canvas', { width: o.cols * scale, height: o.rows * scale, class: 'overlay' });
   wrap.append(base, overlay);
@@ -148,20 +155,22 @@ function canvasGrid(o: GridOptions): Grid {
     if (!ctx) return;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let r = 0; r < o.rows; r++) for (let c = 0; c < o.cols; c++) {
-      const v = o.value(r, c);
-      if (v !== null && Number.isFinite(v)) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
+    for (let r = 0; r < o.rows; r++)
+      for (let c = 0; c < o.cols; c++) {
+        const v = o.value(r, c);
+        if (v !== null && Number.isFinite(v)) {
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
       }
-    }
     const span = hi - lo || 1;
     ctx.fillStyle = fg;
-    for (let r = 0; r < o.rows; r++) for (let c = 0; c < o.cols; c++) {
-      const v = o.value(r, c);
-      ctx.globalAlpha = v === null || !Number.isFinite(v) ? 0.05 : 0.1 + 0.9 * ((v - lo) / span);
-      ctx.fillRect(c * scale, r * scale, scale, scale);
-    }
+    for (let r = 0; r < o.rows; r++)
+      for (let c = 0; c < o.cols; c++) {
+        const v = o.value(r, c);
+        ctx.globalAlpha = v === null || !Number.isFinite(v) ? 0.05 : 0.1 + 0.9 * ((v - lo) / span);
+        ctx.fillRect(c * scale, r * scale, scale, scale);
+      }
     ctx.globalAlpha = 1;
   };
   paint();
@@ -182,7 +191,10 @@ function canvasGrid(o: GridOptions): Grid {
     const click = o.onCellClick;
     overlay.addEventListener('click', (e) => {
       const rect = overlay.getBoundingClientRect();
-      click(Math.floor(((e.clientY - rect.top) / rect.height) * o.rows), Math.floor(((e.clientX - rect.left) / rect.width) * o.cols));
+      click(
+        Math.floor(((e.clientY - rect.top) / rect.height) * o.rows),
+        Math.floor(((e.clientX - rect.left) / rect.width) * o.cols),
+      );
     });
   }
   return {

@@ -5,7 +5,10 @@ export class NdArray {
   readonly data: Float64Array;
   readonly strides: number[];
 
-  constructor(readonly shape: readonly number[], data: Float64Array) {
+  constructor(
+    readonly shape: readonly number[],
+    data: Float64Array,
+  ) {
     this.data = data;
     this.strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
   }

@@ -35,11 +35,23 @@ export class Player {
       return b;
     };
     this.playButton = button('play', 'Play (Space)', () => this.toggle());
-    this.scrub = el('input', { type: 'range', min: 0, max: Math.max(0, o.total - 1), value: this.current, class: 'scrub', 'aria-label': `${o.label}: step` });
+    this.scrub = el('input', {
+      type: 'range',
+      min: 0,
+      max: Math.max(0, o.total - 1),
+      value: this.current,
+      class: 'scrub',
+      'aria-label': `${o.label}: step`,
+    });
     this.scrub.addEventListener('input', () => this.go(Number(this.scrub.value)));
     this.position = el('span', { class: 'position', 'aria-live': 'polite' });
-    const speed = el('vscode-single-select' as 'select', { class: 'speed', 'aria-label': 'Speed (steps per second)', title: 'Speed (steps per second)' });
-    for (const s of SPEEDS) speed.append(el('vscode-option' as 'option', { value: String(s), selected: s === this.speed }, `${s}/s`));
+    const speed = el('vscode-single-select' as 'select', {
+      class: 'speed',
+      'aria-label': 'Speed (steps per second)',
+      title: 'Speed (steps per second)',
+    });
+    for (const s of SPEEDS)
+      speed.append(el('vscode-option' as 'option', { value: String(s), selected: s === this.speed }, `${s}/s`));
     speed.addEventListener('change', () => {
       this.speed = Number((speed as unknown as { value: string }).value) || 2;
       if (this.timer !== undefined) {
@@ -47,13 +59,18 @@ export class Player {
         this.play();
       }
     });
-    this.element = el('div', { class: 'player', role: 'toolbar', 'aria-label': `${o.label} controls`, tabindex: '0' },
+    this.element = el(
+      'div',
+      { class: 'player', role: 'toolbar', 'aria-label': `${o.label} controls`, tabindex: '0' },
       button('debug-restart', 'First step (Home)', () => this.go(0)),
       button('chevron-left', 'Step back (←)', () => this.go(this.current - 1)),
       this.playButton,
       button('chevron-right', 'Step forward (→)', () => this.go(this.current + 1)),
       button('debug-continue', 'Last step (End)', () => this.go(this.o.total - 1)),
-      this.scrub, this.position, speed);
+      this.scrub,
+      this.position,
+      speed,
+    );
     this.updateLabel();
   }
 

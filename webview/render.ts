@@ -7,7 +7,17 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type { BackwardTrace, ConvStep, ConvTrace, Im2colTrace, PoolStep, PoolTrace, ScatterStep, TransposeTrace, WeightGradStep } from '../src/engine/trace';
+import type {
+  BackwardTrace,
+  ConvStep,
+  ConvTrace,
+  Im2colTrace,
+  PoolStep,
+  PoolTrace,
+  ScatterStep,
+  TransposeTrace,
+  WeightGradStep,
+} from '../src/engine/trace';
 import type { PanelView } from '../src/protocol';
 import { el, icon } from './dom';
 import { frameSvg, latexStep, latexTable, markdownStep, markdownTable } from './export';
@@ -48,7 +58,10 @@ function tabsFor(view: PanelView): Tab[] {
     switch (trace.kind) {
       case 'conv': {
         const t = trace as unknown as ConvTrace;
-        tabs.push({ title: 'Sliding window', build: (ctx) => slidingWindowView(t, stepSource<ConvStep>(view.id, 'steps', t.steps), ctx) });
+        tabs.push({
+          title: 'Sliding window',
+          build: (ctx) => slidingWindowView(t, stepSource<ConvStep>(view.id, 'steps', t.steps), ctx),
+        });
         break;
       }
       case 'conv_transpose': {
@@ -57,19 +70,30 @@ function tabsFor(view: PanelView): Tab[] {
         const batched = t.inputShape.length === rank + 2;
         tabs.push({
           title: 'Scatter-add',
-          build: (ctx) => scatterView({
-            label: 'Transposed convolution', stepLabel: 'input',
-            source: NdArray.from(t.input, batched ? t.inputShape : [1, ...t.inputShape]),
-            result: NdArray.from(t.output, batched ? t.outputShape : [1, ...t.outputShape]),
-            uncropped: t.uncroppedSize, crop: t.padding, total: t.range.total,
-          }, stepSource<ScatterStep>(view.id, 'steps', t.steps), ctx),
+          build: (ctx) =>
+            scatterView(
+              {
+                label: 'Transposed convolution',
+                stepLabel: 'input',
+                source: NdArray.from(t.input, batched ? t.inputShape : [1, ...t.inputShape]),
+                result: NdArray.from(t.output, batched ? t.outputShape : [1, ...t.outputShape]),
+                uncropped: t.uncroppedSize,
+                crop: t.padding,
+                total: t.range.total,
+              },
+              stepSource<ScatterStep>(view.id, 'steps', t.steps),
+              ctx,
+            ),
         });
         break;
       }
       case 'max_pool':
       case 'avg_pool': {
         const t = trace as unknown as PoolTrace;
-        tabs.push({ title: t.kind === 'max_pool' ? 'Max pooling' : 'Average pooling', build: (ctx) => poolingView(t, stepSource<PoolStep>(view.id, 'steps', t.steps), ctx) });
+        tabs.push({
+          title: t.kind === 'max_pool' ? 'Max pooling' : 'Average pooling',
+          build: (ctx) => poolingView(t, stepSource<PoolStep>(view.id, 'steps', t.steps), ctx),
+        });
         break;
       }
       case 'im2col': {
@@ -81,7 +105,13 @@ function tabsFor(view: PanelView): Tab[] {
         const t = trace as unknown as BackwardTrace;
         tabs.push({
           title: 'Backward',
-          build: (ctx) => backwardView(t, stepSource<ScatterStep>(view.id, 'gradInputSteps', t.gradInputSteps), stepSource<WeightGradStep>(view.id, 'gradWeightSteps', t.gradWeightSteps), ctx),
+          build: (ctx) =>
+            backwardView(
+              t,
+              stepSource<ScatterStep>(view.id, 'gradInputSteps', t.gradInputSteps),
+              stepSource<WeightGradStep>(view.id, 'gradWeightSteps', t.gradWeightSteps),
+              ctx,
+            ),
         });
         break;
       }
@@ -95,7 +125,10 @@ function tabsFor(view: PanelView): Tab[] {
     tabs.push({ title: 'Equivariance', build: (ctx) => equivarianceView(e, ctx) });
   }
   if (view.tensors.length) {
-    tabs.push({ title: 'Result', build: () => el('div', {}, ...view.tensors.map((t) => tensorTable(t, view.precision))) });
+    tabs.push({
+      title: 'Result',
+      build: () => el('div', {}, ...view.tensors.map((t) => tensorTable(t, view.precision))),
+    });
   }
   return tabs;
 }
@@ -105,25 +138,46 @@ function guarded(build: () => HTMLElement): HTMLElement {
   try {
     return build();
   } catch (e) {
-    return el('p', { class: 'error', role: 'alert' }, `This picture could not be drawn: ${e instanceof Error ? e.message : String(e)}`);
+    return el(
+      'p',
+      { class: 'error', role: 'alert' },
+      `This picture could not be drawn: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }
 
-export function renderView(root: HTMLElement, view: PanelView, ui: UiState | undefined, saveUi: (ui: UiState) => void): void {
+export function renderView(
+  root: HTMLElement,
+  view: PanelView,
+  ui: UiState | undefined,
+  saveUi: (ui: UiState) => void,
+): void {
   for (const d of disposers) d();
   disposers = [];
   const same = ui?.viewId === view.id;
   let state: UiState = { viewId: view.id, tab: same ? ui.tab : 0, step: same ? ui.step : 0 };
   const parts: Node[] = [];
-  parts.push(el('header', {}, el('h2', {}, view.title), view.params ? el('code', { class: 'params', title: 'parameters' }, view.params) : null));
+  parts.push(
+    el(
+      'header',
+      {},
+      el('h2', {}, view.title),
+      view.params ? el('code', { class: 'params', title: 'parameters' }, view.params) : null,
+    ),
+  );
   if (view.error) {
     const e = view.error;
-    parts.push(el('section', { class: 'error', role: 'alert' },
-      el('h3', {}, icon('error'), e.torch ? ' PyTorch would refuse this' : ' Not computed'),
-      e.torch ? el('p', { class: 'torch' }, e.torch) : el('p', {}, e.message),
-      e.why ? el('p', {}, el('strong', {}, 'Why: '), e.why) : null,
-      e.fix ? el('p', {}, el('strong', {}, 'Fix: '), e.fix) : null,
-      e.param ? el('p', { class: 'meta' }, `parameter: ${e.param}${e.rule ? ` · rule: ${e.rule}` : ''}`) : null));
+    parts.push(
+      el(
+        'section',
+        { class: 'error', role: 'alert' },
+        el('h3', {}, icon('error'), e.torch ? ' PyTorch would refuse this' : ' Not computed'),
+        e.torch ? el('p', { class: 'torch' }, e.torch) : el('p', {}, e.message),
+        e.why ? el('p', {}, el('strong', {}, 'Why: '), e.why) : null,
+        e.fix ? el('p', {}, el('strong', {}, 'Fix: '), e.fix) : null,
+        e.param ? el('p', { class: 'meta' }, `parameter: ${e.param}${e.rule ? ` · rule: ${e.rule}` : ''}`) : null,
+      ),
+    );
   }
   if (view.summary.length) {
     const dl = el('dl', { class: 'summary' });
@@ -137,7 +191,10 @@ export function renderView(root: HTMLElement, view: PanelView, ui: UiState | und
   const stepTables = new Map<number, () => StepTable | null>();
   let activeIndex = 0;
   if (tabs.length) {
-    const tabsEl = el('vscode-tabs' as 'div', { 'selected-index': String(Math.min(state.tab, tabs.length - 1)), 'aria-label': 'Views' });
+    const tabsEl = el('vscode-tabs' as 'div', {
+      'selected-index': String(Math.min(state.tab, tabs.length - 1)),
+      'aria-label': 'Views',
+    });
     const panels: HTMLElement[] = [];
     tabs.forEach((t) => {
       tabsEl.append(el('vscode-tab-header' as 'div', { slot: 'header' }, t.title));
@@ -150,7 +207,9 @@ export function renderView(root: HTMLElement, view: PanelView, ui: UiState | und
       if (!panel) return;
       if (!panel.firstChild) {
         const ctx: ViewContext = {
-          viewId: view.id, precision: view.precision, initialStep: i === state.tab ? state.step : 0,
+          viewId: view.id,
+          precision: view.precision,
+          initialStep: i === state.tab ? state.step : 0,
           saveStep: (step) => {
             state = { ...state, tab: i, step };
             saveUi(state);
@@ -179,10 +238,18 @@ export function renderView(root: HTMLElement, view: PanelView, ui: UiState | und
     b.addEventListener('click', onClick);
     actions.append(b);
   };
-  if (view.canInsert) button('insert', 'Insert output into the document', () => vscode.postMessage({ type: 'insert', viewId: view.id, tensor: 'output' }), false);
+  if (view.canInsert)
+    button(
+      'insert',
+      'Insert output into the document',
+      () => vscode.postMessage({ type: 'insert', viewId: view.id, tensor: 'output' }),
+      false,
+    );
   const main = view.tensors[0];
   if (main) {
-    button('markdown', 'Copy as Markdown', () => vscode.postMessage({ type: 'copy', text: markdownTable(main, view.precision) }));
+    button('markdown', 'Copy as Markdown', () =>
+      vscode.postMessage({ type: 'copy', text: markdownTable(main, view.precision) }),
+    );
     button('copy', 'Copy as LaTeX', () => vscode.postMessage({ type: 'copy', text: latexTable(main, view.precision) }));
   }
   if (tabs.length) {

@@ -20,7 +20,11 @@ export function deliverSteps(viewId: string, trace: Record<string, unknown>): vo
   for (const w of list) w(trace);
 }
 
-export function stepSource<T extends { step: number }>(viewId: string, part: TracePart, first: readonly T[]): StepSource<T> {
+export function stepSource<T extends { step: number }>(
+  viewId: string,
+  part: TracePart,
+  first: readonly T[],
+): StepSource<T> {
   const cache = new Map<number, T>();
   for (const s of first) cache.set(s.step, s);
   const pending = new Map<number, Promise<T | undefined>>();
@@ -37,7 +41,8 @@ export function stepSource<T extends { step: number }>(viewId: string, part: Tra
         list.push((trace) => {
           window.clearTimeout(timer);
           const page = trace[part];
-          if (Array.isArray(page)) for (const s of page as T[]) if (s && typeof s.step === 'number') cache.set(s.step, s);
+          if (Array.isArray(page))
+            for (const s of page as T[]) if (s && typeof s.step === 'number') cache.set(s.step, s);
           pending.delete(i);
           resolve(cache.get(i));
         });
@@ -54,7 +59,12 @@ export function stepSource<T extends { step: number }>(viewId: string, part: Tra
  * Shows step i: at once when its page is here, otherwise "loading" first and the step when it arrives
  * (unless the person has moved on by then).
  */
-export function showStep<T>(steps: StepSource<T>, i: number, draw: (step: T | undefined) => void, current: () => number): void {
+export function showStep<T>(
+  steps: StepSource<T>,
+  i: number,
+  draw: (step: T | undefined) => void,
+  current: () => number,
+): void {
   const cached = steps.get(i);
   if (cached) {
     draw(cached);

@@ -28,8 +28,11 @@ function planes(t: TensorView): { label: string; rows: NestedValue[][] }[] {
 }
 
 export function tensorTable(t: TensorView, precision: number): HTMLElement {
-  const section = el('section', { class: 'tensor', 'aria-label': `${t.name}, shape ${t.shape.join(' by ')}` },
-    el('h3', {}, `${t.name} `, el('span', { class: 'shape' }, t.shape.join('×'))));
+  const section = el(
+    'section',
+    { class: 'tensor', 'aria-label': `${t.name}, shape ${t.shape.join(' by ')}` },
+    el('h3', {}, `${t.name} `, el('span', { class: 'shape' }, t.shape.join('×'))),
+  );
   for (const plane of planes(t)) {
     const table = el('table', { class: 'matrix' });
     if (plane.label) table.append(el('caption', {}, plane.label));

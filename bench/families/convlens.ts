@@ -10,8 +10,28 @@ const mode = process.argv[2] ?? 'f64';
 const skip = new Set((process.argv[3] ?? '').split(',').filter(Boolean));
 const results: Record<string, number | null> = {};
 
-const geometries = new Map(CONV_SHAPES.map((s) => [s.id, convGeometry({ rank: 2, inputShape: s.input, weightShape: s.weight, stride: s.stride, padding: s.padding, groups: s.groups })]));
-const data = new Map(CONV_SHAPES.map((s) => [s.id, { input: { shape: s.input, data: fill(size(s.input), 1) }, weight: { shape: s.weight, data: fill(size(s.weight), 2) } }]));
+const geometries = new Map(
+  CONV_SHAPES.map((s) => [
+    s.id,
+    convGeometry({
+      rank: 2,
+      inputShape: s.input,
+      weightShape: s.weight,
+      stride: s.stride,
+      padding: s.padding,
+      groups: s.groups,
+    }),
+  ]),
+);
+const data = new Map(
+  CONV_SHAPES.map((s) => [
+    s.id,
+    {
+      input: { shape: s.input, data: fill(size(s.input), 1) },
+      weight: { shape: s.weight, data: fill(size(s.weight), 2) },
+    },
+  ]),
+);
 
 if (mode === 'f32') {
   if (!wasmSimdAvailable()) {
@@ -39,10 +59,19 @@ if (mode === 'f32') {
     const d = data.get(b.shape)!;
     const gy = { shape: g.outputShape, data: fill(size(g.outputShape), 3) };
     // the weight gradient alone is the same GEMM path; both gradients are what convBackward returns
-    results[b.id] = measure(() => convBackward(g, d.input, d.weight, gy, b.grads === 'weight' ? { only: 'weight' } : {}), { samples: 7 });
+    results[b.id] = measure(
+      () => convBackward(g, d.input, d.weight, gy, b.grads === 'weight' ? { only: 'weight' } : {}),
+      { samples: 7 },
+    );
   }
   if (!skip.has(POOL.id)) {
-    const g = poolGeometry({ kind: 'max', rank: 2, inputShape: POOL.input, kernelSize: POOL.kernel, stride: POOL.stride });
+    const g = poolGeometry({
+      kind: 'max',
+      rank: 2,
+      inputShape: POOL.input,
+      kernelSize: POOL.kernel,
+      stride: POOL.stride,
+    });
     const x = { shape: POOL.input, data: fill(size(POOL.input), 4) };
     results[POOL.id] = measure(() => maxPool(g, x));
   }

@@ -22,7 +22,12 @@ const timer = setInterval(sampleMemory, 20);
 // gradient check of conv2d 1×3×16×16 ⊛ 8×3×3×3 with respect to input and weight
 {
   const g = convGeometry({ rank: 2, inputShape: [1, 3, 16, 16], weightShape: [8, 3, 3, 3] });
-  const f = convFunction(g, { shape: g.inputShape, data: fill(size(g.inputShape), 5) }, { shape: g.weightShape, data: fill(size(g.weightShape), 6) }, null);
+  const f = convFunction(
+    g,
+    { shape: g.inputShape, data: fill(size(g.inputShape), 5) },
+    { shape: g.weightShape, data: fill(size(g.weightShape), 6) },
+    null,
+  );
   let t = performance.now();
   const full = gradcheck(f);
   results['gradcheck full (ms)'] = performance.now() - t;
@@ -40,7 +45,10 @@ const timer = setInterval(sampleMemory, 20);
 // hover latency: a 1 MB Python file with a 10,000-element literal in the middle; the host reads ±200,000
 // characters around the cursor and the parser finds the literal in that window (src/host/documentLiterals.ts)
 {
-  const filler = Array.from({ length: 15_500 }, (_, i) => `value_${i} = compute(${i}, "text")  # a line of ordinary code\n`).join('');
+  const filler = Array.from(
+    { length: 15_500 },
+    (_, i) => `value_${i} = compute(${i}, "text")  # a line of ordinary code\n`,
+  ).join('');
   const literal = `weights = np.array([${Array.from({ length: 100 }, (_, r) => `[${Array.from({ length: 100 }, (_, c) => ((r * 7 + c) % 13) / 4).join(', ')}]`).join(',\n    ')}])\n`;
   const half = Math.floor(filler.length / 2);
   const text = filler.slice(0, half) + literal + filler.slice(half);
@@ -54,7 +62,8 @@ const timer = setInterval(sampleMemory, 20);
     const slice = text.slice(windowStart, offset + 200_000);
     const r = findLiteralAt(slice, offset - windowStart, { maxElements: 100_000 });
     times.push(performance.now() - t);
-    if (!r || !r.ok || r.literal.shape.join() !== '100,100') throw new Error('the hover did not find the 100×100 literal');
+    if (!r || !r.ok || r.literal.shape.join() !== '100,100')
+      throw new Error('the hover did not find the 100×100 literal');
   }
   times.sort((a, b) => a - b);
   results['hover p50 (ms)'] = times[Math.floor(times.length * 0.5)];
@@ -69,38 +78,45 @@ const timer = setInterval(sampleMemory, 20);
 {
   const dir = resolve(__dirname, '../../test/shapeLens/models');
   // the models that PyTorch accepts (the mismatch_* files hold one deliberate error each)
-  const models = readdirSync(dir).filter((f) => f.endsWith('.py') && !f.startsWith('mismatch_')).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
-  const filler = (k: number) => [
-    `def train_epoch_${k}(model, loader, optimizer, scheduler=None, log_every=50):`,
-    '    """One epoch of training; returns the mean loss."""',
-    '    model.train()',
-    '    total, seen = 0.0, 0',
-    '    for step, (images, labels) in enumerate(loader):',
-    '        images, labels = images.to(DEVICE), labels.to(DEVICE)',
-    '        optimizer.zero_grad(set_to_none=True)',
-    '        logits = model(images)',
-    '        loss = F.cross_entropy(logits, labels, label_smoothing=0.1)',
-    '        loss.backward()',
-    '        optimizer.step()',
-    '        total += loss.item() * images.size(0)',
-    '        seen += images.size(0)',
-    '        if step % log_every == 0:',
-    `            print(f"epoch ${k} step {step}: loss {total / max(seen, 1):.4f}", {"lr": optimizer.param_groups[0]["lr"]})`,
-    '    if scheduler is not None:',
-    '        scheduler.step()',
-    '    return total / max(seen, 1)',
-    '',
-    '',
-  ].join('\n');
+  const models = readdirSync(dir)
+    .filter((f) => f.endsWith('.py') && !f.startsWith('mismatch_'))
+    .sort()
+    .map((f) => readFileSync(join(dir, f), 'utf8'));
+  const filler = (k: number) =>
+    [
+      `def train_epoch_${k}(model, loader, optimizer, scheduler=None, log_every=50):`,
+      '    """One epoch of training; returns the mean loss."""',
+      '    model.train()',
+      '    total, seen = 0.0, 0',
+      '    for step, (images, labels) in enumerate(loader):',
+      '        images, labels = images.to(DEVICE), labels.to(DEVICE)',
+      '        optimizer.zero_grad(set_to_none=True)',
+      '        logits = model(images)',
+      '        loss = F.cross_entropy(logits, labels, label_smoothing=0.1)',
+      '        loss.backward()',
+      '        optimizer.step()',
+      '        total += loss.item() * images.size(0)',
+      '        seen += images.size(0)',
+      '        if step % log_every == 0:',
+      `            print(f"epoch ${k} step {step}: loss {total / max(seen, 1):.4f}", {"lr": optimizer.param_groups[0]["lr"]})`,
+      '    if scheduler is not None:',
+      '        scheduler.step()',
+      '    return total / max(seen, 1)',
+      '',
+      '',
+    ].join('\n');
   /** 5,000 lines: every `every`-th block a model (at most `most`), renamed so that names stay unique */
   const file = (every: number, most: number): string => {
     const parts: string[] = [];
     let lines = 0;
     for (let k = 0; lines < 5_000; k++) {
       const m = k / every;
-      const block = k % every === 0 && m < most
-        ? models[m % models.length].replace(/^class (\w+)/m, `class $1_${k}`).replace(/^(\w+) = nn\.Sequential/m, `$1_${k} = nn.Sequential`)
-        : filler(k);
+      const block =
+        k % every === 0 && m < most
+          ? models[m % models.length]
+              .replace(/^class (\w+)/m, `class $1_${k}`)
+              .replace(/^(\w+) = nn\.Sequential/m, `$1_${k} = nn.Sequential`)
+          : filler(k);
       parts.push(block);
       lines += block.split('\n').length;
     }
@@ -138,11 +154,20 @@ const timer = setInterval(sampleMemory, 20);
 
 // event loop while an S3-sized gradient check (fast mode w.r.t. input and weight) runs in the worker
 void (async () => {
-  const s3 = { op: 'gradcheck', of: 'conv2d', padding: 1, fast_mode: true, input: nest([1, 64, 56, 56], 7), weight: nest([64, 64, 3, 3], 8) };
+  const s3 = {
+    op: 'gradcheck',
+    of: 'conv2d',
+    padding: 1,
+    fast_mode: true,
+    input: nest([1, 64, 56, 56], 7),
+    weight: nest([64, 64, 3, 3], 8),
+  };
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   const t = performance.now();
-  const answer = await runInWorker(resolve(__dirname, '../../dist/worker.js'), s3, { limits: { maxElements: 1 << 24, maxWork: 1e12 } });
+  const answer = await runInWorker(resolve(__dirname, '../../dist/worker.js'), s3, {
+    limits: { maxElements: 1 << 24, maxWork: 1e12 },
+  });
   results['S3 gradcheck in worker (ms)'] = performance.now() - t;
   h.disable();
   if (!answer.ok) throw new Error(`worker gradcheck: ${answer.error}`);
@@ -156,6 +181,7 @@ void (async () => {
 function nest(shape: number[], seed: number): unknown {
   const data = fill(size(shape), seed);
   let k = 0;
-  const build = (d: number): unknown => (d === shape.length ? data[k++] : Array.from({ length: shape[d] }, () => build(d + 1)));
+  const build = (d: number): unknown =>
+    d === shape.length ? data[k++] : Array.from({ length: shape[d] }, () => build(d + 1));
   return build(0);
 }

@@ -25,11 +25,31 @@ for (const s of CONV_SHAPES) {
   if (s.groups === 1) {
     const w = tf.tensor(Float32Array.from(fill(size(s.weight), 2)), hwio(s.weight));
     tensors[s.id] = { s, x, w };
-    if (!skip.has(s.id)) results[s.id] = measure(() => tf.tidy(() => tf.conv2d(x, w, s.stride, s.padding === 1 && s.weight[2] === 3 ? 'same' : [[0, 0], [s.padding, s.padding], [s.padding, s.padding], [0, 0]]).dataSync()));
+    if (!skip.has(s.id))
+      results[s.id] = measure(() =>
+        tf.tidy(() =>
+          tf
+            .conv2d(
+              x,
+              w,
+              s.stride,
+              s.padding === 1 && s.weight[2] === 3
+                ? 'same'
+                : [
+                    [0, 0],
+                    [s.padding, s.padding],
+                    [s.padding, s.padding],
+                    [0, 0],
+                  ],
+            )
+            .dataSync(),
+        ),
+      );
   } else {
     // depthwise: filter [h, w, inChannels, multiplier 1]
     const w = tf.tensor(Float32Array.from(fill(size(s.weight), 2)), [s.weight[2], s.weight[3], s.weight[0], 1]);
-    if (!skip.has(s.id)) results[s.id] = measure(() => tf.tidy(() => tf.depthwiseConv2d(x, w, s.stride, 'same').dataSync()));
+    if (!skip.has(s.id))
+      results[s.id] = measure(() => tf.tidy(() => tf.depthwiseConv2d(x, w, s.stride, 'same').dataSync()));
   }
 }
 for (const b of BACKWARD) {
@@ -41,9 +61,10 @@ for (const b of BACKWARD) {
   const loss = (xx, ww) => tf.sum(tf.mul(tf.conv2d(xx, ww, s.stride, 'same'), dy));
   const gradWeight = tf.grad((ww) => loss(x, ww));
   const gradBoth = tf.grads((xx, ww) => loss(xx, ww));
-  const run = b.grads === 'weight'
-    ? () => tf.tidy(() => gradWeight(w).dataSync())
-    : () => tf.tidy(() => gradBoth([x, w]).map((t) => t.dataSync()));
+  const run =
+    b.grads === 'weight'
+      ? () => tf.tidy(() => gradWeight(w).dataSync())
+      : () => tf.tidy(() => gradBoth([x, w]).map((t) => t.dataSync()));
   try {
     results[b.id] = measure(run, { samples: 5, maxMs: 3000 });
   } catch (e) {

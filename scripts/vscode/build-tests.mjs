@@ -29,4 +29,6 @@ await esbuild.build({
   external: ['vscode', 'mocha'],
   logLevel: 'warning',
 });
-console.log(`built ${entryPoints.length} integration file(s) into ${relative(ROOT, OUT)}/: ${entryPoints.map((f) => relative(SRC, f)).join(', ')}`);
+console.log(
+  `built ${entryPoints.length} integration file(s) into ${relative(ROOT, OUT)}/: ${entryPoints.map((f) => relative(SRC, f)).join(', ')}`,
+);

@@ -19,7 +19,6 @@ export function step(say, title, cmd, args) {
   }
 }
 
-
 const tty = process.stdout.isTTY && !process.env.NO_COLOR;
 const color = (code, s) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
 const green = (s) => color(32, s);
@@ -58,7 +57,12 @@ export function printSpec(tests, loadError) {
   if (loadError) {
     failed += 1;
     console.log(red(`  the suite failed to load:`));
-    console.log(loadError.split('\n').map((l) => `    ${l}`).join('\n'));
+    console.log(
+      loadError
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n'),
+    );
   }
   if (failures.length) {
     console.log(red(`  ${failures.length} failing`));
@@ -69,10 +73,22 @@ export function printSpec(tests, loadError) {
       rest.forEach((p, j) => console.log(`${'  '.repeat(j + 3)} ${p}${j === rest.length - 1 ? ':' : ''}`));
       const err = t.error ?? { message: 'unknown error' };
       const stack = err.stack && err.stack.includes(err.message) ? err.stack : `${err.message}\n${err.stack ?? ''}`;
-      console.log(red(stack.split('\n').filter(Boolean).map((l) => `     ${l}`).join('\n')));
+      console.log(
+        red(
+          stack
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => `     ${l}`)
+            .join('\n'),
+        ),
+      );
       // node:assert already puts a diff in its message; show expected/actual only when it did not.
       if ((err.expected !== undefined || err.actual !== undefined) && !/\+ actual - expected/.test(stack)) {
-        const block = (sign, v) => String(v).split('\n').map((l) => `     ${sign} ${l}`).join('\n');
+        const block = (sign, v) =>
+          String(v)
+            .split('\n')
+            .map((l) => `     ${sign} ${l}`)
+            .join('\n');
         console.log(`     ${green('+ expected')} ${red('- actual')}`);
         console.log(green(block('+', err.expected)));
         console.log(red(block('-', err.actual)));

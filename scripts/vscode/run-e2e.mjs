@@ -53,8 +53,10 @@ for (const f of files) {
 }
 let tests = driver._registeredTests();
 if (tests.some((t) => t.only)) tests = tests.filter((t) => t.only);
-if (process.env.CONV_LENS_E2E_GREP) tests = tests.filter((t) => new RegExp(process.env.CONV_LENS_E2E_GREP).test(t.name));
-if (tests.length === 0) bail(`no e2e test found in ${relative(ROOT, E2E)}/*.e2e.mjs${filter ? ` matching ${filter}` : ''}`);
+if (process.env.CONV_LENS_E2E_GREP)
+  tests = tests.filter((t) => new RegExp(process.env.CONV_LENS_E2E_GREP).test(t.name));
+if (tests.length === 0)
+  bail(`no e2e test found in ${relative(ROOT, E2E)}/*.e2e.mjs${filter ? ` matching ${filter}` : ''}`);
 
 const records = [];
 let server;
@@ -62,7 +64,9 @@ let browser;
 try {
   say(`starting code-server with ${relative(ROOT, vsix)} installed`);
   server = await startCodeServer({ workspace: WORKSPACE, vsix });
-  say(`code-server on ${server.url} (pid ${server.pid}); extensions: ${server.listExtensions().join(', ') || '(none)'}`);
+  say(
+    `code-server on ${server.url} (pid ${server.pid}); extensions: ${server.listExtensions().join(', ') || '(none)'}`,
+  );
   browser = await launchBrowser();
 
   for (const t of tests) {
@@ -76,7 +80,12 @@ try {
     const consoleLines = [];
     page.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
     page.on('console', (m) => {
-      const text = m.text().replace(/^%c\s*(\w+)\s+color:\s*#\w+\s*/, '[$1] ').split('\n').slice(0, 3).join('\n');
+      const text = m
+        .text()
+        .replace(/^%c\s*(\w+)\s+color:\s*#\w+\s*/, '[$1] ')
+        .split('\n')
+        .slice(0, 3)
+        .join('\n');
       consoleLines.push(text);
       if (consoleLines.length > 200) consoleLines.shift();
       if (process.env.CONV_LENS_VERBOSE) console.log(`  [browser ${m.type()}] ${text}`);
@@ -103,14 +112,23 @@ try {
         titlePath,
         state: 'failed',
         durationMs: Date.now() - started,
-        error: { message: err.message, stack: `${err.stack ?? err.message}${extra}`, expected: err.expected, actual: err.actual },
+        error: {
+          message: err.message,
+          stack: `${err.stack ?? err.message}${extra}`,
+          expected: err.expected,
+          actual: err.actual,
+        },
       });
     } finally {
       await context.close().catch(() => {});
     }
   }
 } catch (e) {
-  records.push({ titlePath: ['e2e run'], state: 'failed', error: { message: e?.message ?? String(e), stack: `${e?.stack ?? e}\n${server?.diagnostics?.() ?? ''}` } });
+  records.push({
+    titlePath: ['e2e run'],
+    state: 'failed',
+    error: { message: e?.message ?? String(e), stack: `${e?.stack ?? e}\n${server?.diagnostics?.() ?? ''}` },
+  });
 } finally {
   await browser?.close().catch(() => {});
   await server?.stop();

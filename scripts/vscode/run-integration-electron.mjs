@@ -20,13 +20,16 @@ const say = (msg) => console.log(`[integration-electron +${((Date.now() - t0) / 
 
 if (!process.env.CONV_LENS_SKIP_BUILD) {
   step(say, 'building the extension (scripts/build.mjs)', process.execPath, ['scripts/build.mjs']);
-  step(say, 'building the tests (scripts/vscode/build-tests.mjs)', process.execPath, ['scripts/vscode/build-tests.mjs']);
+  step(say, 'building the tests (scripts/vscode/build-tests.mjs)', process.execPath, [
+    'scripts/vscode/build-tests.mjs',
+  ]);
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'conv-lens-electron-'));
 const resultFile = join(tmp, 'result.json');
 const extensionTestsEnv = { CONV_LENS_TEST_RESULT: resultFile };
-for (const k of ['CONV_LENS_TEST_GREP', 'CONV_LENS_TEST_TIMEOUT_MS']) if (process.env[k]) extensionTestsEnv[k] = process.env[k];
+for (const k of ['CONV_LENS_TEST_GREP', 'CONV_LENS_TEST_TIMEOUT_MS'])
+  if (process.env[k]) extensionTestsEnv[k] = process.env[k];
 
 let exitCode = 1;
 try {
@@ -44,8 +47,10 @@ try {
         '--disable-workspace-trust',
         '--skip-welcome',
         '--skip-release-notes',
-        '--user-data-dir', join(tmp, 'user-data'),
-        '--extensions-dir', join(tmp, 'extensions'),
+        '--user-data-dir',
+        join(tmp, 'user-data'),
+        '--extensions-dir',
+        join(tmp, 'extensions'),
       ],
     });
   } catch (e) {

@@ -27,7 +27,9 @@ const say = (msg) => console.log(`[integration +${elapsed()}] ${msg}`);
 runSetup();
 if (!process.env.CONV_LENS_SKIP_BUILD) {
   step(say, 'building the extension (scripts/build.mjs)', process.execPath, ['scripts/build.mjs']);
-  step(say, 'building the tests (scripts/vscode/build-tests.mjs)', process.execPath, ['scripts/vscode/build-tests.mjs']);
+  step(say, 'building the tests (scripts/vscode/build-tests.mjs)', process.execPath, [
+    'scripts/vscode/build-tests.mjs',
+  ]);
 }
 if (!existsSync(TESTS_MODULE)) {
   console.error(`${TESTS_MODULE} missing: build the tests first (node scripts/vscode/build-tests.mjs)`);
@@ -62,7 +64,12 @@ try {
   // "%c INFO color: #33f <text>" lines. Kept for the timeout message; CONV_LENS_VERBOSE=1 streams it.
   page.on('pageerror', (e) => browserConsole.push(`[pageerror] ${e.message}`));
   page.on('console', (m) => {
-    const text = m.text().replace(/^%c\s*(\w+)\s+color:\s*#\w+\s*/, '[$1] ').split('\n').slice(0, 3).join('\n');
+    const text = m
+      .text()
+      .replace(/^%c\s*(\w+)\s+color:\s*#\w+\s*/, '[$1] ')
+      .split('\n')
+      .slice(0, 3)
+      .join('\n');
     browserConsole.push(text);
     if (browserConsole.length > 200) browserConsole.shift();
     if (process.env.CONV_LENS_VERBOSE) console.log(`  [browser ${m.type()}] ${text}`);
@@ -78,7 +85,9 @@ try {
       const message =
         `no test result in ${resultFile} after ${TIMEOUT_MS / 1000} s: the extension host never ran ` +
         `or never finished the suite (${TESTS_MODULE}).\n${server.diagnostics()}` +
-        (browserConsole.length ? `\n--- browser console (with the extension host's console.log) ---\n${browserConsole.slice(-30).join('\n')}` : '');
+        (browserConsole.length
+          ? `\n--- browser console (with the extension host's console.log) ---\n${browserConsole.slice(-30).join('\n')}`
+          : '');
       throw new Error(message);
     }
     await new Promise((r) => setTimeout(r, 250));

@@ -1,11 +1,22 @@
 // Starts code-server (= VS Code 1.100.3 served to a browser) for one test run, and launches the
-// Chromium that drives it. Shared by run-integration.mjs and run-e2e.mjs. See shared/real-vscode.md.
+// Chromium that drives it. Shared by run-integration.mjs and run-e2e.mjs. See docs/real-vscode.md.
 //
 //   const server = await startCodeServer({ workspace, vsix, env });
 //   ... server.url, server.port, server.workbenchUrl({ folder, payload }) ...
 //   await server.stop();   // kills the whole process group, removes the temp dirs
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -77,10 +88,14 @@ export function freePort() {
 
 /** Installs a VSIX into an extensions dir with the code-server CLI. */
 export function installExtension(vsix, { userDataDir, extensionsDir }) {
-  const r = spawnSync(CODE_SERVER, ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', resolve(vsix)], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    CODE_SERVER,
+    ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', resolve(vsix)],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   const out = `${r.stdout}${r.stderr}`;
   if (r.status !== 0 || !/successfully installed/i.test(out)) {
     throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status}):\n${out}`);
@@ -90,11 +105,16 @@ export function installExtension(vsix, { userDataDir, extensionsDir }) {
 
 /** `code-server --list-extensions --show-versions` for an extensions dir: ["conv-lens.conv-lens@0.1.0", ...]. */
 export function listExtensions({ userDataDir, extensionsDir }) {
-  const r = spawnSync(CODE_SERVER, ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--list-extensions', '--show-versions'], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if (r.status !== 0) throw new Error(`code-server --list-extensions failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  const r = spawnSync(
+    CODE_SERVER,
+    ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--list-extensions', '--show-versions'],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(`code-server --list-extensions failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   return r.stdout
     .split('\n')
     .map((l) => l.trim())
@@ -130,7 +150,9 @@ async function waitForHttp(url, { timeoutMs, child, logText }) {
   let lastError;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`code-server exited (code ${child.exitCode}, signal ${child.signalCode}) before answering ${url}\n--- code-server log ---\n${tail(logText())}`);
+      throw new Error(
+        `code-server exited (code ${child.exitCode}, signal ${child.signalCode}) before answering ${url}\n--- code-server log ---\n${tail(logText())}`,
+      );
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
@@ -141,7 +163,9 @@ async function waitForHttp(url, { timeoutMs, child, logText }) {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`code-server did not answer ${url} within ${timeoutMs} ms (${lastError?.message})\n--- code-server log ---\n${tail(logText())}`);
+  throw new Error(
+    `code-server did not answer ${url} within ${timeoutMs} ms (${lastError?.message})\n--- code-server log ---\n${tail(logText())}`,
+  );
 }
 
 /**
@@ -155,7 +179,15 @@ async function waitForHttp(url, { timeoutMs, child, logText }) {
  * @param {number} [opts.timeoutMs] how long to wait for HTTP (default 60 s)
  * @param {boolean} [opts.keep]     keep the temp dir after stop() (also: CONV_LENS_KEEP_TMP=1)
  */
-export async function startCodeServer({ workspace, vsix, env = {}, settings = {}, timeoutMs = 60_000, copyWorkspace = true, keep = !!process.env.CONV_LENS_KEEP_TMP } = {}) {
+export async function startCodeServer({
+  workspace,
+  vsix,
+  env = {},
+  settings = {},
+  timeoutMs = 60_000,
+  copyWorkspace = true,
+  keep = !!process.env.CONV_LENS_KEEP_TMP,
+} = {}) {
   assertInstalled();
   const tmp = mkdtempSync(join(tmpdir(), 'conv-lens-code-server-'));
   const userDataDir = join(tmp, 'user-data');
@@ -183,11 +215,16 @@ export async function startCodeServer({ workspace, vsix, env = {}, settings = {}
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await freePort();
     const args = [
-      '--config', configFile,
-      '--bind-addr', `127.0.0.1:${port}`,
-      '--auth', 'none',
-      '--user-data-dir', userDataDir,
-      '--extensions-dir', extensionsDir,
+      '--config',
+      configFile,
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
@@ -302,7 +339,8 @@ export async function startCodeServer({ workspace, vsix, env = {}, settings = {}
 /** Launches headless Debian Chromium through playwright-core (never `npx playwright install`). */
 export async function launchBrowser({ headless = !process.env.HEADFUL } = {}) {
   const { chromium } = await import('playwright-core');
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: run \`node scripts/vscode/setup.mjs\` (installs Debian's chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: run \`node scripts/vscode/setup.mjs\` (installs Debian's chromium)`);
   return chromium.launch({ executablePath: CHROMIUM, headless, args: CHROMIUM_ARGS });
 }
 

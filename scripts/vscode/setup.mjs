@@ -4,10 +4,22 @@
 //      libkrb5-dev (headers for the `kerberos` native module) and the node-gyp toolchain.
 //   2. code-server 4.100.3 (= VS Code 1.100.3) from npm into .vscode-test/code-server, with its
 //      postinstall steps done by hand because the real ones download from GitHub.
-// See shared/real-vscode.md. Usage: node scripts/vscode/setup.mjs [--force]
+// See docs/real-vscode.md. Usage: node scripts/vscode/setup.mjs [--force]
 // No dependencies beyond Node's built-ins: it runs from a fresh clone before `npm ci` matters.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, appendFileSync, copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync, readdirSync, lstatSync, unlinkSync } from 'node:fs';
+import {
+  readFileSync,
+  appendFileSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  readdirSync,
+  lstatSync,
+  unlinkSync,
+} from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,7 +79,15 @@ function run(cmd, args, { cwd = ROOT, env = {}, allowFail = false } = {}) {
   appendFileSync(LOG, `\n$ (cd ${cwd} && ${cmd} ${args.join(' ')})\n`);
   const r = spawnSync(cmd, args, {
     cwd,
-    env: { ...process.env, npm_config_yes: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false', ...NODE_GYP_ENV, ...env },
+    env: {
+      ...process.env,
+      npm_config_yes: 'true',
+      npm_config_update_notifier: 'false',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+      ...NODE_GYP_ENV,
+      ...env,
+    },
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -98,7 +118,8 @@ function missingDebianPackages() {
 
 function ensureDebianPackages() {
   if (process.platform !== 'linux') fail(`only Linux (Debian) is supported, this is ${process.platform}`, false);
-  if (spawnSync('dpkg-query', ['--version']).status !== 0) fail('dpkg-query not found: this script expects Debian/Ubuntu', false);
+  if (spawnSync('dpkg-query', ['--version']).status !== 0)
+    fail('dpkg-query not found: this script expects Debian/Ubuntu', false);
   const missing = missingDebianPackages();
   if (missing.length === 0) {
     say(`Debian packages present: ${Object.keys(DEBIAN_PACKAGES).join(', ')}`);
@@ -108,7 +129,9 @@ function ensureDebianPackages() {
   if (!isRoot) {
     console.error(`[setup] missing Debian packages: ${missing.join(' ')}`);
     for (const pkg of missing) console.error(`  ${pkg}: ${DEBIAN_PACKAGES[pkg]}`);
-    console.error(`[setup] install them as root, then run this again:\n  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+    console.error(
+      `[setup] install them as root, then run this again:\n  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+    );
     process.exit(2);
   }
   say(`installing Debian packages: ${missing.join(' ')} (apt-get update + install)`);
@@ -139,7 +162,10 @@ export function installedCodeServerVersion() {
  * npm 10 has no such command (and no such policy): then this is a no-op.
  */
 function approveInstallScripts(dir) {
-  const r = run('npm', ['install-scripts', 'approve', '--all', '--no-allow-scripts-pin'], { cwd: dir, allowFail: true });
+  const r = run('npm', ['install-scripts', 'approve', '--all', '--no-allow-scripts-pin'], {
+    cwd: dir,
+    allowFail: true,
+  });
   if (r.status !== 0 && !/Unknown command|unknown command/i.test(r.out)) {
     say(`note: \`npm install-scripts approve --all\` exited ${r.status} in ${dir} (see ${LOG})`);
   }
@@ -179,14 +205,25 @@ function installCodeServer() {
     say(`code-server ${CODE_SERVER_VERSION} already installed in ${CS_DIR}`);
     return;
   }
-  say(have && have !== CODE_SERVER_VERSION ? `code-server ${have} found, replacing it with ${CODE_SERVER_VERSION}` : have ? `reinstalling code-server ${CODE_SERVER_VERSION} (--force)` : `installing code-server ${CODE_SERVER_VERSION} into ${CS_DIR} (1-2 min, ~300 MB); log: ${LOG}`);
+  say(
+    have && have !== CODE_SERVER_VERSION
+      ? `code-server ${have} found, replacing it with ${CODE_SERVER_VERSION}`
+      : have
+        ? `reinstalling code-server ${CODE_SERVER_VERSION} (--force)`
+        : `installing code-server ${CODE_SERVER_VERSION} into ${CS_DIR} (1-2 min, ~300 MB); log: ${LOG}`,
+  );
   rmSync(CS_DIR, { recursive: true, force: true });
   mkdirSync(CS_DIR, { recursive: true });
   // Its own package.json, so npm treats this folder as a separate project (not the extension's).
-  writeFileSync(join(CS_DIR, 'package.json'), JSON.stringify({ name: 'vscode-test-code-server', version: '0.0.0', private: true }, null, 2) + '\n');
+  writeFileSync(
+    join(CS_DIR, 'package.json'),
+    JSON.stringify({ name: 'vscode-test-code-server', version: '0.0.0', private: true }, null, 2) + '\n',
+  );
 
   say('npm install --ignore-scripts code-server');
-  let r = run('npm', ['install', '--ignore-scripts', '--save-exact', `code-server@${CODE_SERVER_VERSION}`], { cwd: CS_DIR });
+  let r = run('npm', ['install', '--ignore-scripts', '--save-exact', `code-server@${CODE_SERVER_VERSION}`], {
+    cwd: CS_DIR,
+  });
 
   say('npm rebuild argon2');
   // Only argon2's build is wanted here; code-server's own postinstall would download from GitHub.
@@ -214,7 +251,8 @@ function installCodeServer() {
   if (r.status !== 0) fail('npm rebuild in lib/vscode failed');
   const natives = findNativeBuilds(join(vscodeDir, 'node_modules'));
   for (const mod of ['node-pty', 'spdlog', 'kerberos']) {
-    if (!natives.some((p) => p.includes(`${mod}/build/Release`))) fail(`native module ${mod} was not built (no build/Release/*.node)`);
+    if (!natives.some((p) => p.includes(`${mod}/build/Release`)))
+      fail(`native module ${mod} was not built (no build/Release/*.node)`);
   }
   say(`native modules built: ${natives.length} .node files`);
 
@@ -229,11 +267,14 @@ function installCodeServer() {
   reportSkippedScripts(r.out, 'built-in extensions install');
 
   const now = installedCodeServerVersion();
-  if (now !== CODE_SERVER_VERSION) fail(`code-server --version printed ${JSON.stringify(now)}, expected ${CODE_SERVER_VERSION}`);
+  if (now !== CODE_SERVER_VERSION)
+    fail(`code-server --version printed ${JSON.stringify(now)}, expected ${CODE_SERVER_VERSION}`);
   say(`code-server ${CODE_SERVER_VERSION} installed`);
 }
 
 ensureDebianPackages();
 installCodeServer();
-const full = spawnSync(CS_BIN, ['--version'], { encoding: 'utf8' }).stdout.split('\n').find((l) => l.includes('with Code'));
+const full = spawnSync(CS_BIN, ['--version'], { encoding: 'utf8' })
+  .stdout.split('\n')
+  .find((l) => l.includes('with Code'));
 say(`ready: ${full}`);

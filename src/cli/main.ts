@@ -45,10 +45,15 @@ Options:
 
 /** JSON with the numbers JSON cannot spell written as strings. */
 export function encodeAnswer(answer: Answer, indent?: number): string {
-  return JSON.stringify(answer, (_key, value) => {
-    if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-    return value;
-  }, indent);
+  return JSON.stringify(
+    answer,
+    (_key, value) => {
+      if (typeof value === 'number' && !Number.isFinite(value))
+        return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+      return value;
+    },
+    indent,
+  );
 }
 
 export function answerLine(line: string, limits: RequestLimits): string {
@@ -57,9 +62,19 @@ export function answerLine(line: string, limits: RequestLimits): string {
     request = JSON.parse(line);
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
-    return encodeAnswer({ ok: false, error: `the line is not valid JSON (${reason}): send one JSON object per line`, param: 'request', rule: 'json' });
+    return encodeAnswer({
+      ok: false,
+      error: `the line is not valid JSON (${reason}): send one JSON object per line`,
+      param: 'request',
+      rule: 'json',
+    });
   }
-  if (request !== null && typeof request === 'object' && !Array.isArray(request) && (request as { op?: unknown }).op === 'parse') {
+  if (
+    request !== null &&
+    typeof request === 'object' &&
+    !Array.isArray(request) &&
+    (request as { op?: unknown }).op === 'parse'
+  ) {
     return encodeAnswer(answerParse(request as Record<string, unknown>, limits.maxElements));
   }
   return encodeAnswer(handleRequest(request, limits));
@@ -87,10 +102,18 @@ function shapeCommand(args: string[]): number {
   const { values } = parseArgs({
     args,
     options: {
-      op: { type: 'string' }, input: { type: 'string' }, weight: { type: 'string' }, stride: { type: 'string' },
-      padding: { type: 'string' }, dilation: { type: 'string' }, groups: { type: 'string' },
-      'output-padding': { type: 'string' }, 'kernel-size': { type: 'string' }, 'ceil-mode': { type: 'boolean' },
-      'padding-mode': { type: 'string' }, json: { type: 'boolean' },
+      op: { type: 'string' },
+      input: { type: 'string' },
+      weight: { type: 'string' },
+      stride: { type: 'string' },
+      padding: { type: 'string' },
+      dilation: { type: 'string' },
+      groups: { type: 'string' },
+      'output-padding': { type: 'string' },
+      'kernel-size': { type: 'string' },
+      'ceil-mode': { type: 'boolean' },
+      'padding-mode': { type: 'string' },
+      json: { type: 'boolean' },
     },
     strict: true,
   });
@@ -107,7 +130,11 @@ function shapeCommand(args: string[]): number {
     process.stderr.write(`conv-lens shape: ${(e as Error).message}\n`);
     return 2;
   }
-  const op = values.op ?? (weightShape ? `conv${Math.min(3, Math.max(1, weightShape.length - 2))}d` : `max_pool${Math.min(3, Math.max(1, inputShape.length - 2))}d`);
+  const op =
+    values.op ??
+    (weightShape
+      ? `conv${Math.min(3, Math.max(1, weightShape.length - 2))}d`
+      : `max_pool${Math.min(3, Math.max(1, inputShape.length - 2))}d`);
   const request: Record<string, unknown> = { op: 'shape', of: op, input_shape: inputShape };
   if (weightShape) request.weight_shape = weightShape;
   const put = (key: string, value: unknown) => {
@@ -133,7 +160,8 @@ function shapeCommand(args: string[]): number {
   }
   const shape = answer.shape as number[];
   const formula = answer.formula as { dim: number; text: string }[];
-  const names = formula.length === 1 ? ['width'] : formula.length === 2 ? ['height', 'width'] : ['depth', 'height', 'width'];
+  const names =
+    formula.length === 1 ? ['width'] : formula.length === 2 ? ['height', 'width'] : ['depth', 'height', 'width'];
   process.stdout.write(`${op} output shape: ${shape.join('x')}  (${JSON.stringify(shape)})\n`);
   for (const f of formula) process.stdout.write(`  ${names[f.dim].padEnd(6)} ${f.text}\n`);
   return 0;
@@ -160,7 +188,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'eval') {
     if (rest.length !== 1) {
-      process.stderr.write("conv-lens eval: give one request as a JSON argument, e.g. conv-lens eval '{\"op\": \"shape\", ...}'\n");
+      process.stderr.write(
+        'conv-lens eval: give one request as a JSON argument, e.g. conv-lens eval \'{"op": "shape", ...}\'\n',
+      );
       return 2;
     }
     const line = answerLine(rest[0], {});

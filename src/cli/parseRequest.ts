@@ -15,28 +15,64 @@ export function answerParse(req: Record<string, unknown>, maxElements?: number):
   const id = req.id === undefined ? {} : { id: req.id };
   const refuse = (param: string, rule: string, error: string): Answer => ({ ok: false, error, param, rule, ...id });
   for (const key of Object.keys(req)) {
-    if (!FIELDS.includes(key)) return refuse(key, 'unknown_field', `parse has no field ${JSON.stringify(key)}; its fields are text, offset, format`);
+    if (!FIELDS.includes(key))
+      return refuse(
+        key,
+        'unknown_field',
+        `parse has no field ${JSON.stringify(key)}; its fields are text, offset, format`,
+      );
   }
-  if (typeof req.text !== 'string') return refuse('text', req.text === undefined ? 'missing_field' : 'type', `parse needs "text", a string, got ${describe(req.text)}`);
+  if (typeof req.text !== 'string')
+    return refuse(
+      'text',
+      req.text === undefined ? 'missing_field' : 'type',
+      `parse needs "text", a string, got ${describe(req.text)}`,
+    );
   const format = req.format;
   if (format !== undefined && !(LITERAL_FORMATS as readonly unknown[]).includes(format)) {
     return refuse('format', 'type', `format must be one of ${LITERAL_FORMATS.join(', ')}, got ${describe(format)}`);
   }
   const offset = req.offset;
-  if (offset !== undefined && !(Number.isInteger(offset) && (offset as number) >= 0 && (offset as number) <= req.text.length)) {
-    return refuse('offset', 'type', `offset must be an integer from 0 to the text's length (${req.text.length}), got ${describe(offset)}`);
+  if (
+    offset !== undefined &&
+    !(Number.isInteger(offset) && (offset as number) >= 0 && (offset as number) <= req.text.length)
+  ) {
+    return refuse(
+      'offset',
+      'type',
+      `offset must be an integer from 0 to the text's length (${req.text.length}), got ${describe(offset)}`,
+    );
   }
   let result: ParseResult | null;
-  if (offset === undefined) result = parseLiteral(req.text, { format: format as LiteralFormat | undefined, maxElements });
+  if (offset === undefined)
+    result = parseLiteral(req.text, { format: format as LiteralFormat | undefined, maxElements });
   else result = findLiteralAt(req.text, offset as number, { maxElements });
   if (result === null) return refuse('offset', 'not_found', `there is no matrix literal at offset ${String(offset)}`);
   if (!result.ok) {
     const e = result.error;
-    return { ok: false, error: e.message, param: 'text', rule: 'syntax', line: e.line, column: e.column, offset: e.offset, ...id };
+    return {
+      ok: false,
+      error: e.message,
+      param: 'text',
+      rule: 'syntax',
+      line: e.line,
+      column: e.column,
+      offset: e.offset,
+      ...id,
+    };
   }
   const l = result.literal;
   return {
-    ok: true, shape: l.shape, values: toNested(l.tensor), format: l.format, dtype: l.dtype, wrapper: l.wrapper ?? null,
-    range: l.range, values_range: l.valuesRange, rows: l.rows, notes: l.notes, ...id,
+    ok: true,
+    shape: l.shape,
+    values: toNested(l.tensor),
+    format: l.format,
+    dtype: l.dtype,
+    wrapper: l.wrapper ?? null,
+    range: l.range,
+    values_range: l.valuesRange,
+    rows: l.rows,
+    notes: l.notes,
+    ...id,
   };
 }

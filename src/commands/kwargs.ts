@@ -33,7 +33,10 @@ export const KEYWORDS = {
 export type KeywordSet = keyof typeof KEYWORDS;
 
 class KwSyntaxError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message);
   }
 }
@@ -46,7 +49,10 @@ export function parseKwargs(text: string, allowed?: readonly string[]): KwargsRe
     while (i < text.length && /\s/.test(text[i])) i++;
   };
   const expect = (what: string): never => {
-    throw new KwSyntaxError(`expected ${what} at column ${i + 1}${i < text.length ? `, found '${text[i]}'` : ', found the end'}`, i);
+    throw new KwSyntaxError(
+      `expected ${what} at column ${i + 1}${i < text.length ? `, found '${text[i]}'` : ', found the end'}`,
+      i,
+    );
   };
   const number = (): number => {
     const m = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?/i.exec(text.slice(i));
@@ -100,7 +106,10 @@ export function parseKwargs(text: string, allowed?: readonly string[]): KwargsRe
       const name = (key as RegExpExecArray)[0];
       i += name.length;
       if (allowed && !allowed.includes(name)) {
-        throw new KwSyntaxError(`unknown keyword '${name}'${suggest(name, allowed)}; this command takes ${allowed.join(', ')}`, keyStart);
+        throw new KwSyntaxError(
+          `unknown keyword '${name}'${suggest(name, allowed)}; this command takes ${allowed.join(', ')}`,
+          keyStart,
+        );
       }
       if (name in values) throw new KwSyntaxError(`'${name}' is given twice`, keyStart);
       skip();
@@ -129,6 +138,9 @@ function suggest(word: string, options: readonly string[]): string {
 /** Writes values back in the same syntax, for the remembered default and presets. */
 export function formatKwargs(values: Record<string, KwValue>): string {
   return Object.entries(values)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? `(${v.join(', ')})` : typeof v === 'string' ? `'${v}'` : v === null ? 'None' : v === true ? 'True' : v === false ? 'False' : v}`)
+    .map(
+      ([k, v]) =>
+        `${k}=${Array.isArray(v) ? `(${v.join(', ')})` : typeof v === 'string' ? `'${v}'` : v === null ? 'None' : v === true ? 'True' : v === false ? 'False' : v}`,
+    )
     .join(', ');
 }

@@ -45,7 +45,9 @@ export function readConvOperands(input: Tensor, kernel: Tensor): ConvOperands {
   } else if (kr === 3 && ir === 3 && input.shape[0] === kernel.shape[0] && input.shape[0] > 1) {
     rank = 2;
     weight = reshape(kernel, [1, ...kernel.shape]);
-    notes.push(`kernel ${dims(kernel.shape)} read as one filter over ${kernel.shape[0]} channels (1×${dims(kernel.shape)})`);
+    notes.push(
+      `kernel ${dims(kernel.shape)} read as one filter over ${kernel.shape[0]} channels (1×${dims(kernel.shape)})`,
+    );
   } else if (kr === 3 && ir === 4) {
     rank = 2;
     weight = reshape(kernel, [1, ...kernel.shape]);
@@ -56,7 +58,8 @@ export function readConvOperands(input: Tensor, kernel: Tensor): ConvOperands {
   } else if (kr >= 1 && kr <= 3) {
     rank = kr as SpatialRank;
     weight = reshape(kernel, [1, 1, ...kernel.shape]);
-    if (kr > 1 || ir === 1) notes.push(`kernel ${dims(kernel.shape)} read as one filter, one channel (1×1×${dims(kernel.shape)})`);
+    if (kr > 1 || ir === 1)
+      notes.push(`kernel ${dims(kernel.shape)} read as one filter, one channel (1×1×${dims(kernel.shape)})`);
   } else {
     rank = 2;
     weight = kernel;
@@ -78,13 +81,16 @@ export function readConvOperands(input: Tensor, kernel: Tensor): ConvOperands {
 export function readPoolOperands(input: Tensor, kernelSize: unknown): PoolOperands {
   const ir = input.shape.length;
   let rank: SpatialRank;
-  if (Array.isArray(kernelSize) && kernelSize.length >= 1 && kernelSize.length <= 3) rank = kernelSize.length as SpatialRank;
+  if (Array.isArray(kernelSize) && kernelSize.length >= 1 && kernelSize.length <= 3)
+    rank = kernelSize.length as SpatialRank;
   else if (ir <= 2) rank = Math.max(1, ir) as SpatialRank;
   else if (ir === 3 || ir === 4) rank = 2;
   else rank = 3;
   if (ir === rank) {
     return {
-      rank, input: reshape(input, [1, ...input.shape]), squeezeOutputTo: ir,
+      rank,
+      input: reshape(input, [1, ...input.shape]),
+      squeezeOutputTo: ir,
       notes: [`input ${dims(input.shape)} read as one channel (1×${dims(input.shape)})`],
     };
   }

@@ -10,7 +10,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseShape, type Answer } from '../engine/requests';
 import { fromNested, type Tensor } from '../engine/tensor';
-import { isLiteralRef, literalAt, literalInSelection, type DocumentLiteral, type LiteralLookup, type LiteralRef } from '../host/documentLiterals';
+import {
+  isLiteralRef,
+  literalAt,
+  literalInSelection,
+  type DocumentLiteral,
+  type LiteralLookup,
+  type LiteralRef,
+} from '../host/documentLiterals';
 import { Cancelled, EnginePool, type WorkerTask } from '../host/engineWorker';
 import { OperandStore, type OperandRole, type StoredOperand } from '../host/operandStore';
 import { readSettings } from '../host/settings';
@@ -19,7 +26,18 @@ import type { PanelManager } from '../panel/panelManager';
 import type { PanelView } from '../protocol';
 import { formatKwargs, KEYWORDS, parseKwargs, type KeywordSet, type KwValue } from './kwargs';
 import { readConvOperands, readPoolOperands } from './operands';
-import { checkShape, gradientCheckRequest, gradientCheckView, runBackward, runOperation, traceMore, type OperationInput, type OperationKind, type OperationResult, type ShapeOp } from './views';
+import {
+  checkShape,
+  gradientCheckRequest,
+  gradientCheckView,
+  runBackward,
+  runOperation,
+  traceMore,
+  type OperationInput,
+  type OperationKind,
+  type OperationResult,
+  type ShapeOp,
+} from './views';
 
 /** An operand given to a command directly: a literal's location, a nested array, or literal text. */
 export type OperandArg = LiteralRef | unknown[] | string;
@@ -45,10 +63,22 @@ export interface CommandResult {
 }
 
 const PRESETS: Record<KeywordSet, string[]> = {
-  conv: ['padding=1', 'stride=1, padding=0', "padding='same'", 'stride=2, padding=1', "padding=1, padding_mode='reflect'", 'dilation=2, padding=2', 'flip=True, padding=1'],
+  conv: [
+    'padding=1',
+    'stride=1, padding=0',
+    "padding='same'",
+    'stride=2, padding=1',
+    "padding=1, padding_mode='reflect'",
+    'dilation=2, padding=2',
+    'flip=True, padding=1',
+  ],
   conv_transpose: ['stride=2', 'stride=2, padding=1, output_padding=1', 'stride=1, padding=0'],
   max_pool: ['kernel_size=2', 'kernel_size=3, stride=2, padding=1', 'kernel_size=2, ceil_mode=True'],
-  avg_pool: ['kernel_size=2', 'kernel_size=3, stride=1, padding=1, count_include_pad=False', 'kernel_size=2, divisor_override=1'],
+  avg_pool: [
+    'kernel_size=2',
+    'kernel_size=3, stride=1, padding=1, count_include_pad=False',
+    'kernel_size=2, divisor_override=1',
+  ],
   unfold: ['padding=1', 'kernel_size=3', 'kernel_size=3, stride=2'],
   gradcheck: ['padding=1', 'stride=2, padding=1', 'padding=1, fast_mode=True'],
 };
@@ -67,8 +97,14 @@ interface InsertTarget {
 }
 
 export function registerCommands(
-  context: vscode.ExtensionContext, log: vscode.LogOutputChannel, store: OperandStore, panel: PanelManager,
-): { insertResult(viewId: string, tensor: string): Promise<void>; loadSteps(viewId: string, start: number): unknown | null } {
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  store: OperandStore,
+  panel: PanelManager,
+): {
+  insertResult(viewId: string, tensor: string): Promise<void>;
+  loadSteps(viewId: string, start: number): unknown | null;
+} {
   const insertTargets = new Map<string, InsertTarget>();
   const pool = new EnginePool(path.join(context.extensionPath, 'dist', 'worker.js'));
   context.subscriptions.push({ dispose: () => pool.dispose() });
@@ -104,7 +140,8 @@ export function registerCommands(
     if (traceRequests.size > 20) traceRequests.delete(traceRequests.keys().next().value as string);
   };
 
-  const safely = <T>(name: string, fn: (args: CommandArgs | undefined) => Promise<T>) =>
+  const safely =
+    <T>(name: string, fn: (args: CommandArgs | undefined) => Promise<T>) =>
     async (...raw: unknown[]): Promise<T | undefined> => {
       // hover links pass [LiteralRef]; scripts pass one CommandArgs object
       const first = raw[0];
@@ -118,8 +155,10 @@ export function registerCommands(
           log.warn(`${name}: ${message}`);
           void vscode.window.showErrorMessage(`Conv Lens: ${message}`);
         } else {
-          log.error(`${name} failed: ${e instanceof Error ? e.stack ?? message : message}`);
-          void vscode.window.showErrorMessage(`Conv Lens: ${name} failed: ${message}. The "Conv Lens" output channel has the details.`);
+          log.error(`${name} failed: ${e instanceof Error ? (e.stack ?? message) : message}`);
+          void vscode.window.showErrorMessage(
+            `Conv Lens: ${name} failed: ${message}. The "Conv Lens" output channel has the details.`,
+          );
         }
         return undefined;
       }
@@ -129,17 +168,26 @@ export function registerCommands(
   // Operands
 
   const fromLookup = (lookup: LiteralLookup | null, what: string): DocumentLiteral => {
-    if (!lookup) throw new UserFacingError(`no matrix literal at the cursor for the ${what}: select one, or put the cursor inside it`);
+    if (!lookup)
+      throw new UserFacingError(
+        `no matrix literal at the cursor for the ${what}: select one, or put the cursor inside it`,
+      );
     if (!lookup.ok) {
       const e = lookup.error;
-      throw new UserFacingError(`the ${what} is not a valid matrix literal: ${e.message} (line ${e.line + 1}, column ${e.column + 1})`);
+      throw new UserFacingError(
+        `the ${what} is not a valid matrix literal: ${e.message} (line ${e.line + 1}, column ${e.column + 1})`,
+      );
     }
     return lookup.value;
   };
 
   const stored = (d: DocumentLiteral): StoredOperand => ({
-    tensor: d.literal.tensor, label: `${d.label} at ${vscode.workspace.asRelativePath(d.uri)}:${d.range.start.line + 1}`,
-    format: d.literal.format, wrapper: d.literal.wrapper, uri: d.uri, range: d.range,
+    tensor: d.literal.tensor,
+    label: `${d.label} at ${vscode.workspace.asRelativePath(d.uri)}:${d.range.start.line + 1}`,
+    format: d.literal.format,
+    wrapper: d.literal.wrapper,
+    uri: d.uri,
+    range: d.range,
   });
 
   const resolveArg = async (arg: OperandArg, what: string): Promise<StoredOperand> => {
@@ -158,7 +206,12 @@ export function registerCommands(
     if (typeof arg === 'string') {
       const r = parseLiteral(arg, { maxElements: max });
       if (!r.ok) throw new UserFacingError(`the ${what} is not a valid matrix literal: ${r.error.message}`);
-      return { tensor: r.literal.tensor, label: `${r.literal.shape.join('×')} (typed)`, format: r.literal.format, wrapper: r.literal.wrapper };
+      return {
+        tensor: r.literal.tensor,
+        label: `${r.literal.shape.join('×')} (typed)`,
+        format: r.literal.format,
+        wrapper: r.literal.wrapper,
+      };
     }
     throw new UserFacingError(`the ${what} argument must be a literal's location, a nested list or literal text`);
   };
@@ -198,11 +251,16 @@ export function registerCommands(
    * input (and kernel): arguments first, then selections, then what was set, then a prompt. `optional`
    * roles are filled when given or set, never prompted for (im2col's kernel).
    */
-  const operands = async (args: CommandArgs | undefined, roles: OperandRole[], optional: OperandRole[] = []): Promise<Map<OperandRole, StoredOperand>> => {
+  const operands = async (
+    args: CommandArgs | undefined,
+    roles: OperandRole[],
+    optional: OperandRole[] = [],
+  ): Promise<Map<OperandRole, StoredOperand>> => {
     const out = new Map<OperandRole, StoredOperand>();
     const wanted = [...roles, ...optional];
     if (args?.input !== undefined) out.set('input', await resolveArg(args.input, 'input'));
-    if (args?.kernel !== undefined && wanted.includes('kernel')) out.set('kernel', await resolveArg(args.kernel, 'kernel'));
+    if (args?.kernel !== undefined && wanted.includes('kernel'))
+      out.set('kernel', await resolveArg(args.kernel, 'kernel'));
     if (args?.input === undefined) {
       const selected = selectedLiterals();
       if (selected.length >= 2 && wanted.includes('kernel')) {
@@ -210,7 +268,8 @@ export function registerCommands(
         out.set('kernel', stored(selected[1]));
       } else if (selected.length >= 1) {
         // one literal: it fills whichever operand is not set yet (the input when both or neither are)
-        const role: OperandRole = roles.includes('kernel') && store.get('input') && !store.get('kernel') ? 'kernel' : 'input';
+        const role: OperandRole =
+          roles.includes('kernel') && store.get('input') && !store.get('kernel') ? 'kernel' : 'input';
         out.set(role, stored(selected[0]));
       }
     }
@@ -232,7 +291,9 @@ export function registerCommands(
   // Parameters
 
   const askParams = async (
-    kind: KeywordSet, args: CommandArgs | undefined, dryRun?: (values: Record<string, KwValue>) => string | null,
+    kind: KeywordSet,
+    args: CommandArgs | undefined,
+    dryRun?: (values: Record<string, KwValue>) => string | null,
   ): Promise<{ values: Record<string, KwValue>; text: string }> => {
     const allowed = KEYWORDS[kind];
     const parse = (text: string) => {
@@ -244,15 +305,20 @@ export function registerCommands(
     const key = `convLens.params.${kind}`;
     const last = context.workspaceState.get<string>(key);
     const items: (vscode.QuickPickItem & { value?: string })[] = [];
-    if (last !== undefined) items.push({ label: last || '(defaults)', description: 'last used in this workspace', value: last });
+    if (last !== undefined)
+      items.push({ label: last || '(defaults)', description: 'last used in this workspace', value: last });
     for (const p of PRESETS[kind]) if (p !== last) items.push({ label: p, description: 'preset', value: p });
     items.push({ label: '$(edit) Type parameters…', value: undefined, alwaysShow: true });
     const picked = await vscode.window.showQuickPick(items, {
-      title: 'Conv Lens: parameters (PyTorch keyword syntax)', placeHolder: `pick a preset to edit, e.g. ${PRESETS[kind][0]}`, ignoreFocusOut: true,
+      title: 'Conv Lens: parameters (PyTorch keyword syntax)',
+      placeHolder: `pick a preset to edit, e.g. ${PRESETS[kind][0]}`,
+      ignoreFocusOut: true,
     });
     if (!picked) throw new UserCancelled();
     const text = await vscode.window.showInputBox({
-      title: 'Conv Lens: parameters', value: picked.value ?? last ?? PRESETS[kind][0], ignoreFocusOut: true,
+      title: 'Conv Lens: parameters',
+      value: picked.value ?? last ?? PRESETS[kind][0],
+      ignoreFocusOut: true,
       prompt: `PyTorch keywords: ${allowed.join(', ')}`,
       validateInput: (value) => {
         const r = parseKwargs(value, allowed);
@@ -260,7 +326,9 @@ export function registerCommands(
         // PyTorch would refuse these parameters: say why as you type, but let Enter through so that the
         // panel can lay out the whole explanation
         const problem = dryRun?.(r.values);
-        return problem ? { message: `PyTorch would refuse this: ${problem}`, severity: vscode.InputBoxValidationSeverity.Warning } : null;
+        return problem
+          ? { message: `PyTorch would refuse this: ${problem}`, severity: vscode.InputBoxValidationSeverity.Warning }
+          : null;
       },
     });
     if (text === undefined) throw new UserCancelled();
@@ -276,43 +344,60 @@ export function registerCommands(
   // ------------------------------------------------------------------------------------------------
   // Operations
 
-  const operation = (kind: OperationKind) => async (args: CommandArgs | undefined): Promise<CommandResult> => {
-    const settings = readSettings();
-    const needsKernel = kind === 'conv' || kind === 'conv_transpose';
-    const ops = await operands(args, needsKernel ? ['input', 'kernel'] : ['input'], kind === 'im2col' ? ['kernel'] : []);
-    const input = ops.get('input') as StoredOperand;
-    const kernel = ops.get('kernel');
-    const keywordSet: KeywordSet = kind === 'im2col' ? 'unfold' : kind;
-    const flipByDefault = settings.defaultMode === 'convolution';
-    const dryRun = (values: Record<string, KwValue>): string | null => {
-      if (kind === 'conv' || kind === 'conv_transpose') {
-        const read = readConvOperands(input.tensor, (kernel as StoredOperand).tensor);
-        return describeRefusal(checkShape(kind, read.input.shape, read.weight.shape, values, '', settings.numberPrecision).answer);
+  const operation =
+    (kind: OperationKind) =>
+    async (args: CommandArgs | undefined): Promise<CommandResult> => {
+      const settings = readSettings();
+      const needsKernel = kind === 'conv' || kind === 'conv_transpose';
+      const ops = await operands(
+        args,
+        needsKernel ? ['input', 'kernel'] : ['input'],
+        kind === 'im2col' ? ['kernel'] : [],
+      );
+      const input = ops.get('input') as StoredOperand;
+      const kernel = ops.get('kernel');
+      const keywordSet: KeywordSet = kind === 'im2col' ? 'unfold' : kind;
+      const flipByDefault = settings.defaultMode === 'convolution';
+      const dryRun = (values: Record<string, KwValue>): string | null => {
+        if (kind === 'conv' || kind === 'conv_transpose') {
+          const read = readConvOperands(input.tensor, (kernel as StoredOperand).tensor);
+          return describeRefusal(
+            checkShape(kind, read.input.shape, read.weight.shape, values, '', settings.numberPrecision).answer,
+          );
+        }
+        if (kind === 'max_pool' || kind === 'avg_pool') {
+          if (values.kernel_size === undefined) return 'kernel_size is required, e.g. kernel_size=2';
+          const read = readPoolOperands(input.tensor, values.kernel_size);
+          return describeRefusal(checkShape(kind, read.input.shape, null, values, '', settings.numberPrecision).answer);
+        }
+        return null;
+      };
+      const params = await askParams(keywordSet, args, dryRun);
+      const task: OperationInput = {
+        kind,
+        input: input.tensor,
+        kernel: kernel?.tensor,
+        params: params.values,
+        paramsText: params.text || formatKwargs(params.values),
+        flipByDefault,
+        precision: settings.numberPrecision,
+        canInsert: input.uri !== undefined,
+        limits: { maxElements: settings.maxElements },
+      };
+      const result = isHeavy(input.tensor, kernel?.tensor)
+        ? await inWorker<OperationResult>('Conv Lens: computing', { kind: 'operation', operation: task })
+        : runOperation(task);
+      if (result.output && input.uri) insertTargets.set(result.view.id, { output: result.output, source: input });
+      rememberTrace(result.view.id, result.traceRequest);
+      panel.show(result.view);
+      if (!result.answer.ok) {
+        log.info(`${kind}: refused: ${result.answer.error}`);
+        void vscode.window.showWarningMessage(
+          `Conv Lens: ${result.answer.why ? `${result.answer.why}: ${result.answer.fix}` : result.answer.error}`,
+        );
       }
-      if (kind === 'max_pool' || kind === 'avg_pool') {
-        if (values.kernel_size === undefined) return 'kernel_size is required, e.g. kernel_size=2';
-        const read = readPoolOperands(input.tensor, values.kernel_size);
-        return describeRefusal(checkShape(kind, read.input.shape, null, values, '', settings.numberPrecision).answer);
-      }
-      return null;
+      return { answer: result.answer, view: result.view };
     };
-    const params = await askParams(keywordSet, args, dryRun);
-    const task: OperationInput = {
-      kind, input: input.tensor, kernel: kernel?.tensor, params: params.values, paramsText: params.text || formatKwargs(params.values),
-      flipByDefault, precision: settings.numberPrecision, canInsert: input.uri !== undefined, limits: { maxElements: settings.maxElements },
-    };
-    const result = isHeavy(input.tensor, kernel?.tensor)
-      ? await inWorker<OperationResult>('Conv Lens: computing', { kind: 'operation', operation: task })
-      : runOperation(task);
-    if (result.output && input.uri) insertTargets.set(result.view.id, { output: result.output, source: input });
-    rememberTrace(result.view.id, result.traceRequest);
-    panel.show(result.view);
-    if (!result.answer.ok) {
-      log.info(`${kind}: refused: ${result.answer.error}`);
-      void vscode.window.showWarningMessage(`Conv Lens: ${result.answer.why ? `${result.answer.why}: ${result.answer.fix}` : result.answer.error}`);
-    }
-    return { answer: result.answer, view: result.view };
-  };
 
   const parseShapeArg = (value: string | number[], what: string): number[] => {
     if (Array.isArray(value)) return value;
@@ -330,7 +415,11 @@ export function registerCommands(
       const picked = await vscode.window.showQuickPick(
         [
           { label: 'Convolution', description: 'conv1d / conv2d / conv3d', value: 'conv' as ShapeOp },
-          { label: 'Transposed convolution', description: 'conv_transpose1d/2d/3d', value: 'conv_transpose' as ShapeOp },
+          {
+            label: 'Transposed convolution',
+            description: 'conv_transpose1d/2d/3d',
+            value: 'conv_transpose' as ShapeOp,
+          },
           { label: 'Max pooling', description: 'max_pool1d/2d/3d', value: 'max_pool' as ShapeOp },
           { label: 'Average pooling', description: 'avg_pool1d/2d/3d', value: 'avg_pool' as ShapeOp },
         ],
@@ -340,9 +429,18 @@ export function registerCommands(
       op = picked.value;
     }
     const needsWeight = op === 'conv' || op === 'conv_transpose';
-    let inputShape: number[] | undefined = args?.inputShape !== undefined ? parseShapeArg(args.inputShape, 'the input shape') : undefined;
-    let weightShape: number[] | null | undefined = args?.weightShape === null ? null : args?.weightShape !== undefined ? parseShapeArg(args.weightShape, 'the weight shape') : undefined;
-    if (inputShape === undefined && (args?.input !== undefined || selectedLiterals().length > 0 || store.get('input'))) {
+    let inputShape: number[] | undefined =
+      args?.inputShape !== undefined ? parseShapeArg(args.inputShape, 'the input shape') : undefined;
+    let weightShape: number[] | null | undefined =
+      args?.weightShape === null
+        ? null
+        : args?.weightShape !== undefined
+          ? parseShapeArg(args.weightShape, 'the weight shape')
+          : undefined;
+    if (
+      inputShape === undefined &&
+      (args?.input !== undefined || selectedLiterals().length > 0 || store.get('input'))
+    ) {
       // shapes of literals, read the way the other commands read them
       const ops = await operands(args, needsWeight ? ['input', 'kernel'] : ['input']);
       const input = (ops.get('input') as StoredOperand).tensor;
@@ -354,26 +452,52 @@ export function registerCommands(
     }
     const askShape = async (what: string, example: string): Promise<number[]> => {
       const text = await vscode.window.showInputBox({
-        title: `Conv Lens: ${what}`, prompt: `${what}, e.g. ${example}`, ignoreFocusOut: true,
-        validateInput: (v) => (/^\s*\d+(\s*[x×,]\s*\d+)*\s*$/.test(v) ? null : { message: `write the shape like ${example}`, severity: vscode.InputBoxValidationSeverity.Error }),
+        title: `Conv Lens: ${what}`,
+        prompt: `${what}, e.g. ${example}`,
+        ignoreFocusOut: true,
+        validateInput: (v) =>
+          /^\s*\d+(\s*[x×,]\s*\d+)*\s*$/.test(v)
+            ? null
+            : { message: `write the shape like ${example}`, severity: vscode.InputBoxValidationSeverity.Error },
       });
       if (text === undefined) throw new UserCancelled();
       return parseShapeArg(text, what);
     };
     if (inputShape === undefined) inputShape = await askShape('input shape (N×C×H×W)', '1x3x224x224');
     if (needsWeight && (weightShape === undefined || weightShape === null)) {
-      weightShape = await askShape(op === 'conv' ? 'weight shape (C_out×C_in/groups×kH×kW)' : 'weight shape (C_in×C_out/groups×kH×kW)', op === 'conv' ? '64x3x7x7' : '64x32x4x4');
+      weightShape = await askShape(
+        op === 'conv' ? 'weight shape (C_out×C_in/groups×kH×kW)' : 'weight shape (C_in×C_out/groups×kH×kW)',
+        op === 'conv' ? '64x3x7x7' : '64x32x4x4',
+      );
     }
     const keywordSet: KeywordSet = op;
     const params = await askParams(keywordSet, args, (values) =>
-      describeRefusal(checkShape(op as ShapeOp, inputShape as number[], needsWeight ? (weightShape as number[]) : null, values, '', settings.numberPrecision).answer),
+      describeRefusal(
+        checkShape(
+          op as ShapeOp,
+          inputShape as number[],
+          needsWeight ? (weightShape as number[]) : null,
+          values,
+          '',
+          settings.numberPrecision,
+        ).answer,
+      ),
     );
-    const { view, answer } = checkShape(op, inputShape, needsWeight ? (weightShape as number[]) : null, params.values, params.text, settings.numberPrecision);
+    const { view, answer } = checkShape(
+      op,
+      inputShape,
+      needsWeight ? (weightShape as number[]) : null,
+      params.values,
+      params.text,
+      settings.numberPrecision,
+    );
     panel.show(view);
     if (answer.ok) {
       void vscode.window.showInformationMessage(`Conv Lens: output shape ${(answer.shape as number[]).join('×')}`);
     } else {
-      void vscode.window.showWarningMessage(`Conv Lens: PyTorch would refuse this. ${answer.why ? `${answer.why}: ${answer.fix}` : answer.error}`);
+      void vscode.window.showWarningMessage(
+        `Conv Lens: PyTorch would refuse this. ${answer.why ? `${answer.why}: ${answer.fix}` : answer.error}`,
+      );
     }
     return { view, answer };
   };
@@ -386,7 +510,10 @@ export function registerCommands(
     const selected = args?.input === undefined ? selectedLiterals() : [];
     if (selected.length >= 3) {
       // input, kernel, [grad_output,] your gradient — in document order
-      ops = new Map([['input', stored(selected[0])], ['kernel', stored(selected[1])]]);
+      ops = new Map([
+        ['input', stored(selected[0])],
+        ['kernel', stored(selected[1])],
+      ]);
       if (selected.length >= 4) gradOutput = stored(selected[2]);
       userGradient = stored(selected[selected.length - 1]);
     } else {
@@ -404,25 +531,46 @@ export function registerCommands(
       if (matchesInput && !matchesKernel) of = 'input';
       else if (matchesKernel && !matchesInput) of = 'weight';
       else if (matchesInput && matchesKernel) {
-        const picked = await vscode.window.showQuickPick(['input', 'weight'], { title: 'Conv Lens: your gradient is the gradient with respect to…' });
+        const picked = await vscode.window.showQuickPick(['input', 'weight'], {
+          title: 'Conv Lens: your gradient is the gradient with respect to…',
+        });
         if (!picked) throw new UserCancelled();
         of = picked as 'input' | 'weight';
       } else {
-        throw new UserFacingError(`your gradient has ${n} elements, but the input has ${input.tensor.data.length} and the kernel ${kernel.tensor.data.length}: it must match one of them`);
+        throw new UserFacingError(
+          `your gradient has ${n} elements, but the input has ${input.tensor.data.length} and the kernel ${kernel.tensor.data.length}: it must match one of them`,
+        );
       }
     }
     const params = await askParams('gradcheck', args);
     const g = {
-      input: input.tensor, kernel: kernel.tensor, params: params.values, paramsText: params.text, flipByDefault: settings.defaultMode === 'convolution',
-      userGradient: userGradient && of ? { of, tensor: userGradient.tensor } : undefined, gradOutput: gradOutput?.tensor, precision: settings.numberPrecision,
+      input: input.tensor,
+      kernel: kernel.tensor,
+      params: params.values,
+      paramsText: params.text,
+      flipByDefault: settings.defaultMode === 'convolution',
+      userGradient: userGradient && of ? { of, tensor: userGradient.tensor } : undefined,
+      gradOutput: gradOutput?.tensor,
+      precision: settings.numberPrecision,
     };
     const { request, notes } = gradientCheckRequest(g);
-    const answer = await inWorker<Answer>('Conv Lens: checking gradients', { kind: 'request', request, limits: { maxElements: settings.maxElements } });
+    const answer = await inWorker<Answer>('Conv Lens: checking gradients', {
+      kind: 'request',
+      request,
+      limits: { maxElements: settings.maxElements },
+    });
     const view = gradientCheckView(g, notes, answer);
     panel.show(view);
     if (answer.ok) {
-      const users = (answer.user_gradients as { name: string; passed: boolean; mismatches: number }[] | undefined) ?? [];
-      const userText = users.map((u) => (u.passed ? ` Your ${u.name} is correct.` : ` Your ${u.name} has ${u.mismatches} wrong element${u.mismatches === 1 ? '' : 's'}: see the panel.`)).join('');
+      const users =
+        (answer.user_gradients as { name: string; passed: boolean; mismatches: number }[] | undefined) ?? [];
+      const userText = users
+        .map((u) =>
+          u.passed
+            ? ` Your ${u.name} is correct.`
+            : ` Your ${u.name} has ${u.mismatches} wrong element${u.mismatches === 1 ? '' : 's'}: see the panel.`,
+        )
+        .join('');
       const text = `Conv Lens: gradient check ${answer.passed ? 'passed' : 'FAILED'}.${userText}`;
       if (answer.passed && users.every((u) => u.passed)) void vscode.window.showInformationMessage(text);
       else void vscode.window.showWarningMessage(text);
@@ -436,7 +584,10 @@ export function registerCommands(
     let ops: Map<OperandRole, StoredOperand>;
     let gradOutput: StoredOperand | undefined;
     if (selected.length >= 3) {
-      ops = new Map([['input', stored(selected[0])], ['kernel', stored(selected[1])]]);
+      ops = new Map([
+        ['input', stored(selected[0])],
+        ['kernel', stored(selected[1])],
+      ]);
       gradOutput = stored(selected[2]);
     } else {
       ops = await operands(args, ['input', 'kernel']);
@@ -444,31 +595,43 @@ export function registerCommands(
     }
     const params = await askParams('conv', args);
     const task = {
-      input: (ops.get('input') as StoredOperand).tensor, kernel: (ops.get('kernel') as StoredOperand).tensor, gradOutput: gradOutput?.tensor,
-      params: params.values, paramsText: params.text, flipByDefault: settings.defaultMode === 'convolution', precision: settings.numberPrecision,
-      canInsert: false, limits: { maxElements: settings.maxElements },
+      input: (ops.get('input') as StoredOperand).tensor,
+      kernel: (ops.get('kernel') as StoredOperand).tensor,
+      gradOutput: gradOutput?.tensor,
+      params: params.values,
+      paramsText: params.text,
+      flipByDefault: settings.defaultMode === 'convolution',
+      precision: settings.numberPrecision,
+      canInsert: false,
+      limits: { maxElements: settings.maxElements },
     };
     const result = isHeavy(task.input, task.kernel)
       ? await inWorker<OperationResult>('Conv Lens: computing the backward pass', { kind: 'backward', operation: task })
       : runBackward(task);
     rememberTrace(result.view.id, result.traceRequest);
     panel.show(result.view);
-    if (!result.answer.ok) void vscode.window.showWarningMessage(`Conv Lens: ${result.answer.why ? `${result.answer.why}: ${result.answer.fix}` : result.answer.error}`);
+    if (!result.answer.ok)
+      void vscode.window.showWarningMessage(
+        `Conv Lens: ${result.answer.why ? `${result.answer.why}: ${result.answer.fix}` : result.answer.error}`,
+      );
     return { answer: result.answer, view: result.view };
   };
 
-  const setOperand = (role: OperandRole) => async (args: CommandArgs | undefined): Promise<StoredOperand> => {
-    let operand: StoredOperand;
-    if (args?.input !== undefined) operand = await resolveArg(args.input, role);
-    else {
-      const selected = selectedLiterals();
-      if (selected.length === 0) throw new UserFacingError(`select a matrix literal (or put the cursor inside one) to set it as the ${role}`);
-      operand = stored(selected[0]);
-    }
-    store.set(role, operand);
-    vscode.window.setStatusBarMessage(`Conv Lens: ${role} set to ${operand.tensor.shape.join('×')}`, 3000);
-    return operand;
-  };
+  const setOperand =
+    (role: OperandRole) =>
+    async (args: CommandArgs | undefined): Promise<StoredOperand> => {
+      let operand: StoredOperand;
+      if (args?.input !== undefined) operand = await resolveArg(args.input, role);
+      else {
+        const selected = selectedLiterals();
+        if (selected.length === 0)
+          throw new UserFacingError(`select a matrix literal (or put the cursor inside one) to set it as the ${role}`);
+        operand = stored(selected[0]);
+      }
+      store.set(role, operand);
+      vscode.window.setStatusBarMessage(`Conv Lens: ${role} set to ${operand.tensor.shape.join('×')}`, 3000);
+      return operand;
+    };
 
   const insertResult = async (viewId: string, tensorName: string): Promise<void> => {
     const target = insertTargets.get(viewId);
@@ -481,7 +644,10 @@ export function registerCommands(
     const doc = await vscode.workspace.openTextDocument(source.uri);
     const line = doc.lineAt(source.range.end.line);
     const indent = doc.lineAt(source.range.start.line).text.match(/^\s*/)?.[0] ?? '';
-    const text = formatLiteral(output, source.format, { wrapper: source.wrapper, precision: readSettings().numberPrecision });
+    const text = formatLiteral(output, source.format, {
+      wrapper: source.wrapper,
+      precision: readSettings().numberPrecision,
+    });
     const edit = new vscode.WorkspaceEdit();
     edit.insert(source.uri, line.range.end, `\n${indent}${text.split('\n').join(`\n${indent}`)}`);
     await vscode.workspace.applyEdit(edit);

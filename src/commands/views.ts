@@ -37,7 +37,11 @@ export interface OperationResult {
 }
 
 /** The next page of a view's steps: the same trace request from another start. */
-export function traceMore(traceRequest: Record<string, unknown>, start: number, limits: { maxElements?: number } = {}): unknown | null {
+export function traceMore(
+  traceRequest: Record<string, unknown>,
+  start: number,
+  limits: { maxElements?: number } = {},
+): unknown | null {
   const a = handleRequest({ ...traceRequest, start, count: 256 }, limits);
   return a.ok ? a.trace : null;
 }
@@ -53,12 +57,22 @@ function nested(t: Tensor): Nested {
 
 function errorView(answer: Answer): PanelView['error'] {
   if (answer.ok) return null;
-  return { message: answer.error, param: answer.param, rule: answer.rule, torch: answer.torch_error, why: answer.why, fix: answer.fix };
+  return {
+    message: answer.error,
+    param: answer.param,
+    rule: answer.rule,
+    torch: answer.torch_error,
+    why: answer.why,
+    fix: answer.fix,
+  };
 }
 
 function flattenNested(v: unknown, out: number[] = []): number[] {
   if (Array.isArray(v)) for (const x of v) flattenNested(x, out);
-  else out.push(typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : NaN);
+  else
+    out.push(
+      typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : NaN,
+    );
   return out;
 }
 
@@ -97,11 +111,16 @@ export function runOperation(op: OperationInput): OperationResult {
         const flip = typeof params.flip === 'boolean' ? params.flip : op.flipByDefault;
         request.flip = flip;
         delete params.flip;
-        notes.push(flip ? 'true convolution: the kernel is flipped in every spatial dim, then slid' : 'cross-correlation, as PyTorch computes conv (no kernel flip)');
+        notes.push(
+          flip
+            ? 'true convolution: the kernel is flipped in every spatial dim, then slid'
+            : 'cross-correlation, as PyTorch computes conv (no kernel flip)',
+        );
       }
       // a bias keyword in the box is one number per output channel, or one number for every channel
       if (params.bias !== undefined && params.bias !== null && params.bias !== false) {
-        const channels = read.weight.shape[op.kind === 'conv' ? 0 : 1] * (op.kind === 'conv' ? 1 : Number(params.groups ?? 1));
+        const channels =
+          read.weight.shape[op.kind === 'conv' ? 0 : 1] * (op.kind === 'conv' ? 1 : Number(params.groups ?? 1));
         const b = params.bias;
         request.bias = Array.isArray(b) ? b : new Array(channels).fill(Number(b));
       }
@@ -148,7 +167,10 @@ export function runOperation(op: OperationInput): OperationResult {
   Object.assign(request, params);
   const limits = { maxElements: op.limits?.maxElements };
   // the im2col command's answer is the column matrix; its trace carries the GEMM
-  const forwardRequest = op.kind === 'im2col' ? { ...request, weight: undefined, bias: undefined, flip: undefined, groups: undefined, padding_mode: undefined } : request;
+  const forwardRequest =
+    op.kind === 'im2col'
+      ? { ...request, weight: undefined, bias: undefined, flip: undefined, groups: undefined, padding_mode: undefined }
+      : request;
   const answer = handleRequest(forwardRequest, limits);
   const summary: { label: string; value: string }[] = [];
   const tensors: TensorView[] = [];
@@ -163,8 +185,17 @@ export function runOperation(op: OperationInput): OperationResult {
     summary.push({ label: 'input', value: shapeText(op.input.shape) });
     if (op.kernel) summary.push({ label: 'kernel', value: shapeText(op.kernel.shape) });
     summary.push({ label: 'output', value: shapeText(userShape) });
-    tensors.push({ name: op.kind === 'im2col' ? 'columns' : 'output', shape: userShape, values: nested(output) as TensorView['values'] });
-    if (answer.indices !== undefined) tensors.push({ name: 'indices', shape: userShape, values: nested(tensorFromAnswer(answer.indices, userShape)) as TensorView['values'] });
+    tensors.push({
+      name: op.kind === 'im2col' ? 'columns' : 'output',
+      shape: userShape,
+      values: nested(output) as TensorView['values'],
+    });
+    if (answer.indices !== undefined)
+      tensors.push({
+        name: 'indices',
+        shape: userShape,
+        values: nested(tensorFromAnswer(answer.indices, userShape)) as TensorView['values'],
+      });
     traceRequest = { ...request, op: 'trace', of: request.op };
     delete traceRequest.return_indices;
     const traced = handleRequest({ ...traceRequest, count: op.traceSteps ?? 256 }, limits);
@@ -178,11 +209,22 @@ export function runOperation(op: OperationInput): OperationResult {
   // panel draws as tables, where a person can follow it cell by cell
   const showEquivariance = op.kind === 'conv' && answer.ok && op.input.data.length <= EQUIVARIANCE_MAX_INPUT;
   if (op.kind === 'conv' && answer.ok && !showEquivariance) {
-    notes.push(`the Equivariance tab is shown for inputs of up to ${EQUIVARIANCE_MAX_INPUT.toLocaleString('en-US')} numbers; this one has ${op.input.data.length.toLocaleString('en-US')}`);
+    notes.push(
+      `the Equivariance tab is shown for inputs of up to ${EQUIVARIANCE_MAX_INPUT.toLocaleString('en-US')} numbers; this one has ${op.input.data.length.toLocaleString('en-US')}`,
+    );
   }
   const view: PanelView = {
-    id: newViewId(op.kind), kind, title: title(op.kind, String(request.op)), params: op.paramsText, summary, notes,
-    tensors, error: errorView(answer), trace, canInsert: op.canInsert && answer.ok, precision: op.precision,
+    id: newViewId(op.kind),
+    kind,
+    title: title(op.kind, String(request.op)),
+    params: op.paramsText,
+    summary,
+    notes,
+    tensors,
+    error: errorView(answer),
+    trace,
+    canInsert: op.canInsert && answer.ok,
+    precision: op.precision,
     equivariance: showEquivariance ? equivariance(request, answer, limits) : null,
   };
   return { view, answer, output, traceRequest };
@@ -197,7 +239,13 @@ export function runBackward(op: Omit<OperationInput, 'kind'> & { readonly gradOu
   delete params.flip;
   const hasBias = params.bias !== undefined && params.bias !== null && params.bias !== false;
   delete params.bias;
-  const forward: Record<string, unknown> = { op: `conv${read.rank}d`, input: nested(read.input), weight: nested(read.weight), flip, ...params };
+  const forward: Record<string, unknown> = {
+    op: `conv${read.rank}d`,
+    input: nested(read.input),
+    weight: nested(read.weight),
+    flip,
+    ...params,
+  };
   if (hasBias) forward.bias = new Array(read.weight.shape[0]).fill(0);
   const limits = { maxElements: op.limits?.maxElements };
   const y = handleRequest(forward, limits);
@@ -211,7 +259,11 @@ export function runBackward(op: Omit<OperationInput, 'kind'> & { readonly gradOu
     const outShape = y.shape as number[];
     let gradOutput: Nested;
     if (op.gradOutput) {
-      gradOutput = nested(op.gradOutput.data.length === outShape.reduce((a, b) => a * b, 1) ? { shape: outShape, data: op.gradOutput.data } : op.gradOutput);
+      gradOutput = nested(
+        op.gradOutput.data.length === outShape.reduce((a, b) => a * b, 1)
+          ? { shape: outShape, data: op.gradOutput.data }
+          : op.gradOutput,
+      );
     } else {
       gradOutput = nested({ shape: outShape, data: new Float64Array(outShape.reduce((a, b) => a * b, 1)).fill(1) });
       notes.push('dY = ones (the gradient of output.sum()); select a third literal to give your own dY');
@@ -222,25 +274,49 @@ export function runBackward(op: Omit<OperationInput, 'kind'> & { readonly gradOu
       traceRequest = { ...backwardRequest, op: 'trace', of: backwardRequest.op };
       const traced = handleRequest({ ...traceRequest, count: op.traceSteps ?? 256 }, limits);
       if (traced.ok) trace = traced.trace;
-      summary.push({ label: 'op', value: String(backwardRequest.op) }, { label: 'input', value: shapeText(read.input.shape) }, { label: 'kernel', value: shapeText(read.weight.shape) }, { label: 'dY', value: shapeText(outShape) });
+      summary.push(
+        { label: 'op', value: String(backwardRequest.op) },
+        { label: 'input', value: shapeText(read.input.shape) },
+        { label: 'kernel', value: shapeText(read.weight.shape) },
+        { label: 'dY', value: shapeText(outShape) },
+      );
       tensors.push({ name: 'grad_input', shape: read.input.shape, values: answer.grad_input as TensorView['values'] });
-      tensors.push({ name: 'grad_weight', shape: read.weight.shape, values: answer.grad_weight as TensorView['values'] });
+      tensors.push({
+        name: 'grad_weight',
+        shape: read.weight.shape,
+        values: answer.grad_weight as TensorView['values'],
+      });
     }
   }
   const view: PanelView = {
-    id: newViewId('backward'), kind: 'backward', title: `Backward pass · conv${read.rank}d`, params: op.paramsText, summary, notes,
-    tensors, error: errorView(answer), trace, canInsert: false, precision: op.precision, equivariance: null,
+    id: newViewId('backward'),
+    kind: 'backward',
+    title: `Backward pass · conv${read.rank}d`,
+    params: op.paramsText,
+    summary,
+    notes,
+    tensors,
+    error: errorView(answer),
+    trace,
+    canInsert: false,
+    precision: op.precision,
+    equivariance: null,
   };
   return { view, answer, output: null, traceRequest };
 }
 
 function title(kind: OperationKind, op: string): string {
   switch (kind) {
-    case 'conv': return `Convolution · ${op}`;
-    case 'conv_transpose': return `Transposed convolution · ${op}`;
-    case 'max_pool': return `Max pooling · ${op}`;
-    case 'avg_pool': return `Average pooling · ${op}`;
-    case 'im2col': return `im2col · ${op}`;
+    case 'conv':
+      return `Convolution · ${op}`;
+    case 'conv_transpose':
+      return `Transposed convolution · ${op}`;
+    case 'max_pool':
+      return `Max pooling · ${op}`;
+    case 'avg_pool':
+      return `Average pooling · ${op}`;
+    case 'im2col':
+      return `im2col · ${op}`;
   }
 }
 
@@ -248,11 +324,20 @@ export type ShapeOp = 'conv' | 'conv_transpose' | 'max_pool' | 'avg_pool';
 
 /** Output shape from shapes alone: the formula with the numbers, or PyTorch's error and the fix. */
 export function checkShape(
-  op: ShapeOp, inputShape: readonly number[], weightShape: readonly number[] | null, params: Record<string, KwValue>, paramsText: string, precision: number,
+  op: ShapeOp,
+  inputShape: readonly number[],
+  weightShape: readonly number[] | null,
+  params: Record<string, KwValue>,
+  paramsText: string,
+  precision: number,
 ): { view: PanelView; answer: Answer } {
   let rank: number;
-  if (op === 'conv' || op === 'conv_transpose') rank = weightShape ? Math.max(1, Math.min(3, weightShape.length - 2)) : 2;
-  else rank = Array.isArray(params.kernel_size) ? params.kernel_size.length : Math.max(1, Math.min(3, inputShape.length - 2));
+  if (op === 'conv' || op === 'conv_transpose')
+    rank = weightShape ? Math.max(1, Math.min(3, weightShape.length - 2)) : 2;
+  else
+    rank = Array.isArray(params.kernel_size)
+      ? params.kernel_size.length
+      : Math.max(1, Math.min(3, inputShape.length - 2));
   const of = `${op}${rank}d`;
   const request: Record<string, unknown> = { op: 'shape', of, input_shape: inputShape, ...params };
   if (weightShape) request.weight_shape = weightShape;
@@ -270,8 +355,18 @@ export function checkShape(
     formula.forEach((f, i) => summary.push({ label: dimLabel(formula.length, i), value: f.text }));
   }
   const view: PanelView = {
-    id: newViewId('shape'), kind: 'shape', title: `Output shape · ${of}`, params: paramsText, summary, notes: [],
-    tensors: [], error: errorView(answer), trace: null, canInsert: false, precision, equivariance: null,
+    id: newViewId('shape'),
+    kind: 'shape',
+    title: `Output shape · ${of}`,
+    params: paramsText,
+    summary,
+    notes: [],
+    tensors: [],
+    error: errorView(answer),
+    trace: null,
+    canInsert: false,
+    precision,
+    equivariance: null,
   };
   return { view, answer };
 }
@@ -289,13 +384,22 @@ export interface GradientCheckInput {
 }
 
 /** The gradcheck request for a conv of the given operands (runs in a worker: the host sends it there). */
-export function gradientCheckRequest(g: GradientCheckInput): { request: Record<string, unknown>; notes: string[]; rank: number } {
+export function gradientCheckRequest(g: GradientCheckInput): {
+  request: Record<string, unknown>;
+  notes: string[];
+  rank: number;
+} {
   const read = readConvOperands(g.input, g.kernel);
   const params = { ...g.params };
   const flip = typeof params.flip === 'boolean' ? params.flip : g.flipByDefault;
   delete params.flip;
   const request: Record<string, unknown> = {
-    op: 'gradcheck', of: `conv${read.rank}d`, input: nested(read.input), weight: nested(read.weight), flip, ...params,
+    op: 'gradcheck',
+    of: `conv${read.rank}d`,
+    input: nested(read.input),
+    weight: nested(read.weight),
+    flip,
+    ...params,
   };
   const notes = [...read.notes];
   if (g.userGradient) {
@@ -317,18 +421,50 @@ export function gradientCheckView(g: GradientCheckInput, notes: readonly string[
   const summary: { label: string; value: string }[] = [];
   if (answer.ok) {
     summary.push({ label: 'result', value: answer.passed ? 'passed' : 'FAILED' });
-    summary.push({ label: 'mode', value: `${answer.mode} (eps ${answer.eps}, atol ${answer.atol}, rtol ${answer.rtol})` });
-    for (const c of answer.checks as { input: string; passed: boolean; compared: number; mismatches: number; max_difference: number }[]) {
-      summary.push({ label: `∂/∂${c.input}`, value: `${c.passed ? 'ok' : 'mismatch'}: ${c.mismatches} of ${c.compared} differ, max |analytic − numeric| = ${formatNumber(Number(c.max_difference), 3)}` });
+    summary.push({
+      label: 'mode',
+      value: `${answer.mode} (eps ${answer.eps}, atol ${answer.atol}, rtol ${answer.rtol})`,
+    });
+    for (const c of answer.checks as {
+      input: string;
+      passed: boolean;
+      compared: number;
+      mismatches: number;
+      max_difference: number;
+    }[]) {
+      summary.push({
+        label: `∂/∂${c.input}`,
+        value: `${c.passed ? 'ok' : 'mismatch'}: ${c.mismatches} of ${c.compared} differ, max |analytic − numeric| = ${formatNumber(Number(c.max_difference), 3)}`,
+      });
     }
-    for (const u of (answer.user_gradients as { name: string; passed: boolean; mismatches: number; compared: number }[] | undefined) ?? []) {
-      summary.push({ label: `your ${u.name}`, value: u.passed ? `correct (${u.compared} elements)` : `${u.mismatches} of ${u.compared} elements wrong` });
+    for (const u of (answer.user_gradients as
+      { name: string; passed: boolean; mismatches: number; compared: number }[] | undefined) ?? []) {
+      summary.push({
+        label: `your ${u.name}`,
+        value: u.passed ? `correct (${u.compared} elements)` : `${u.mismatches} of ${u.compared} elements wrong`,
+      });
     }
   }
   return {
-    id: newViewId('gradcheck'), kind: 'gradcheck', title: 'Gradient check', params: g.paramsText, summary, notes: [...notes],
-    tensors: [], error: errorView(answer), trace: answer.ok ? { kind: 'gradcheck', checks: answer.checks, user_gradients: answer.user_gradients ?? [], message: answer.message } : null,
-    canInsert: false, precision: g.precision, equivariance: null,
+    id: newViewId('gradcheck'),
+    kind: 'gradcheck',
+    title: 'Gradient check',
+    params: g.paramsText,
+    summary,
+    notes: [...notes],
+    tensors: [],
+    error: errorView(answer),
+    trace: answer.ok
+      ? {
+          kind: 'gradcheck',
+          checks: answer.checks,
+          user_gradients: answer.user_gradients ?? [],
+          message: answer.message,
+        }
+      : null,
+    canInsert: false,
+    precision: g.precision,
+    equivariance: null,
   };
 }
 
@@ -339,13 +475,23 @@ export function gradientCheckView(g: GradientCheckInput, notes: readonly string[
  */
 const EQUIVARIANCE_MAX_INPUT = 4096;
 
-function equivariance(request: Record<string, unknown>, a: Answer, limits: { maxElements?: number }): PanelView['equivariance'] {
+function equivariance(
+  request: Record<string, unknown>,
+  a: Answer,
+  limits: { maxElements?: number },
+): PanelView['equivariance'] {
   const shiftLast = (v: unknown): unknown =>
     Array.isArray(v) && Array.isArray(v[0]) ? v.map(shiftLast) : Array.isArray(v) ? [0, ...v.slice(0, -1)] : v;
   const shifted = shiftLast(request.input);
   const b = handleRequest({ ...request, input: shifted }, limits);
   const rank = Number(String(request.op).match(/(\d)d$/)?.[1] ?? 2);
-  const poolRequest = (input: unknown) => ({ op: `max_pool${rank}d`, input, kernel_size: 2, stride: 2, ceil_mode: true });
+  const poolRequest = (input: unknown) => ({
+    op: `max_pool${rank}d`,
+    input,
+    kernel_size: 2,
+    stride: 2,
+    ceil_mode: true,
+  });
   const p = handleRequest(poolRequest(request.input), limits);
   const q = handleRequest(poolRequest(shifted), limits);
   if (!a.ok || !b.ok || !p.ok || !q.ok) return null;
@@ -362,16 +508,26 @@ function equivariance(request: Record<string, unknown>, a: Answer, limits: { max
   const yb = rows(b.output);
   let convMatches = 0;
   let convCompared = 0;
-  ya.forEach((row, i) => row.forEach((v, j) => {
-    if (j === 0) return;
-    convCompared++;
-    if (Math.abs(yb[i][j] - row[j - 1]) <= 1e-9 * (1 + Math.abs(v))) convMatches++;
-  }));
+  ya.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (j === 0) return;
+      convCompared++;
+      if (Math.abs(yb[i][j] - row[j - 1]) <= 1e-9 * (1 + Math.abs(v))) convMatches++;
+    }),
+  );
   const pa = rows(p.output).flat();
   const pb = rows(q.output).flat();
   const poolUnchanged = pa.filter((v, i) => v === pb[i]).length;
   return {
-    input: request.input as Nested, shiftedInput: shifted as Nested, output: a.output as Nested, shiftedOutput: b.output as Nested,
-    pooled: p.output as Nested, shiftedPooled: q.output as Nested, convMatches, convCompared, poolUnchanged, poolCompared: pa.length,
+    input: request.input as Nested,
+    shiftedInput: shifted as Nested,
+    output: a.output as Nested,
+    shiftedOutput: b.output as Nested,
+    pooled: p.output as Nested,
+    shiftedPooled: q.output as Nested,
+    convMatches,
+    convCompared,
+    poolUnchanged,
+    poolCompared: pa.length,
   };
 }

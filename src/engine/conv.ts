@@ -47,7 +47,11 @@ export function flipKernel(weight: Tensor): Tensor {
 
 function checkOperand(t: Tensor, expected: readonly number[], name: string): void {
   if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
-    fail(name, 'shape_mismatch', `${name} has shape ${formatShape(t.shape)} but the request's geometry needs ${formatShape(expected)}`);
+    fail(
+      name,
+      'shape_mismatch',
+      `${name} has shape ${formatShape(t.shape)} but the request's geometry needs ${formatShape(expected)}`,
+    );
   }
 }
 
@@ -67,7 +71,13 @@ export function chooseAlgorithm(w: WindowGeometry): Exclude<ConvAlgorithm, 'auto
   return 'im2col';
 }
 
-export function runWindowConv(w: WindowGeometry, big: Float64Array, weight: Float64Array, bias: Float64Array | null, algorithm: ConvAlgorithm): Float64Array {
+export function runWindowConv(
+  w: WindowGeometry,
+  big: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array | null,
+  algorithm: ConvAlgorithm,
+): Float64Array {
   switch (algorithm) {
     case 'auto':
       return runWindowConv(w, big, weight, bias, chooseAlgorithm(w));
@@ -77,21 +87,41 @@ export function runWindowConv(w: WindowGeometry, big: Float64Array, weight: Floa
       return im2colConv(w, big, weight, bias);
     case 'winograd':
       if (!winogradApplies(w)) {
-        fail('algorithm', 'not_applicable', "algorithm 'winograd' computes F(2x2, 3x3): it needs a 2-D 3x3 kernel with stride 1 and dilation 1; use 'auto', 'direct', 'im2col' or 'fft' here");
+        fail(
+          'algorithm',
+          'not_applicable',
+          "algorithm 'winograd' computes F(2x2, 3x3): it needs a 2-D 3x3 kernel with stride 1 and dilation 1; use 'auto', 'direct', 'im2col' or 'fft' here",
+        );
       }
       return winogradConv(w, big, weight, bias);
     case 'fft':
       return fftConv(w, big, weight, bias);
     case 'wasm_f32': {
-      if (!wasmSimdAvailable()) fail('algorithm', 'not_applicable', "algorithm 'wasm_f32' needs WebAssembly SIMD, which this runtime lacks: use 'auto'");
-      const out = convWasmF32(w, Float32Array.from(big), Float32Array.from(weight), bias ? Float32Array.from(bias) : null);
+      if (!wasmSimdAvailable())
+        fail(
+          'algorithm',
+          'not_applicable',
+          "algorithm 'wasm_f32' needs WebAssembly SIMD, which this runtime lacks: use 'auto'",
+        );
+      const out = convWasmF32(
+        w,
+        Float32Array.from(big),
+        Float32Array.from(weight),
+        bias ? Float32Array.from(bias) : null,
+      );
       return Float64Array.from(out);
     }
   }
 }
 
 /** conv1d/2d/3d forward. */
-export function conv(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, options: ConvOptions = {}): Tensor {
+export function conv(
+  g: ConvGeometry,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: ConvOptions = {},
+): Tensor {
   checkOperand(input, g.inputShape, 'input');
   checkOperand(weight, g.weightShape, 'weight');
   const w = options.flip ? flipKernel(weight) : weight;
@@ -101,7 +131,13 @@ export function conv(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tenso
 }
 
 /** Gradients of sum(conv(x, w, b) · gradOutput) with respect to x, w and b. */
-export function convBackward(g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor, options: ConvOptions = {}): ConvGradients {
+export function convBackward(
+  g: ConvGeometry,
+  input: Tensor,
+  weight: Tensor,
+  gradOutput: Tensor,
+  options: ConvOptions = {},
+): ConvGradients {
   checkOperand(input, g.inputShape, 'input');
   checkOperand(weight, g.weightShape, 'weight');
   checkOperand(gradOutput, g.outputShape, 'grad_output');
@@ -136,7 +172,12 @@ export function convTranspose(g: ConvTransposeGeometry, input: Tensor, weight: T
 }
 
 /** Gradients of a transposed conv: the roles of gather and scatter swap. */
-export function convTransposeBackward(g: ConvTransposeGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor): ConvGradients {
+export function convTransposeBackward(
+  g: ConvTransposeGeometry,
+  input: Tensor,
+  weight: Tensor,
+  gradOutput: Tensor,
+): ConvGradients {
   checkOperand(input, g.inputShape, 'input');
   checkOperand(weight, g.weightShape, 'weight');
   checkOperand(gradOutput, g.outputShape, 'grad_output');
@@ -155,7 +196,11 @@ export function convTransposeBackward(g: ConvTransposeGeometry, input: Tensor, w
     }
     gradBias = { shape: [g.outChannels], data: sums };
   }
-  return { gradInput: { shape: g.inputShape, data: gradInput }, gradWeight: { shape: g.weightShape, data: gradWeight }, gradBias };
+  return {
+    gradInput: { shape: g.inputShape, data: gradInput },
+    gradWeight: { shape: g.weightShape, data: gradWeight },
+    gradBias,
+  };
 }
 
 function addChannelBias(out: Float64Array, bias: Float64Array, batch: number, channels: number): void {

@@ -10,31 +10,58 @@ import type { Tensor } from './tensor';
 
 const asTensor = (shape: readonly number[], data: Float64Array): Tensor => ({ shape, data });
 
-export function convFunction(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, options: ConvOptions = {}): Differentiable {
+export function convFunction(
+  g: ConvGeometry,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: ConvOptions = {},
+): Differentiable {
   const inputs = bias ? [input, weight, bias] : [input, weight];
   return {
     inputNames: bias ? ['input', 'weight', 'bias'] : ['input', 'weight'],
     inputs,
     outputShape: g.outputShape,
-    forward: ([x, w, b]) => conv(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), b ? asTensor([g.outChannels], b) : null, options).data,
+    forward: ([x, w, b]) =>
+      conv(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), b ? asTensor([g.outChannels], b) : null, options)
+        .data,
     backward: ([x, w], gy) => {
       // gradcheck asks for one Jacobian row at a time (a unit grad_output): only one window is non-zero
-      const r = convBackward(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), asTensor(g.outputShape, gy), { ...options, sparseGradOutput: isUnit(gy) });
-      return r.gradBias ? [r.gradInput.data, r.gradWeight.data, r.gradBias.data] : [r.gradInput.data, r.gradWeight.data];
+      const r = convBackward(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), asTensor(g.outputShape, gy), {
+        ...options,
+        sparseGradOutput: isUnit(gy),
+      });
+      return r.gradBias
+        ? [r.gradInput.data, r.gradWeight.data, r.gradBias.data]
+        : [r.gradInput.data, r.gradWeight.data];
     },
   };
 }
 
-export function convTransposeFunction(g: ConvTransposeGeometry, input: Tensor, weight: Tensor, bias: Tensor | null): Differentiable {
+export function convTransposeFunction(
+  g: ConvTransposeGeometry,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+): Differentiable {
   const inputs = bias ? [input, weight, bias] : [input, weight];
   return {
     inputNames: bias ? ['input', 'weight', 'bias'] : ['input', 'weight'],
     inputs,
     outputShape: g.outputShape,
-    forward: ([x, w, b]) => convTranspose(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), b ? asTensor([g.outChannels], b) : null).data,
+    forward: ([x, w, b]) =>
+      convTranspose(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), b ? asTensor([g.outChannels], b) : null)
+        .data,
     backward: ([x, w], gy) => {
-      const r = convTransposeBackward(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), asTensor(g.outputShape, gy));
-      return r.gradBias ? [r.gradInput.data, r.gradWeight.data, r.gradBias.data] : [r.gradInput.data, r.gradWeight.data];
+      const r = convTransposeBackward(
+        g,
+        asTensor(g.inputShape, x),
+        asTensor(g.weightShape, w),
+        asTensor(g.outputShape, gy),
+      );
+      return r.gradBias
+        ? [r.gradInput.data, r.gradWeight.data, r.gradBias.data]
+        : [r.gradInput.data, r.gradWeight.data];
     },
   };
 }

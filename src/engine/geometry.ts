@@ -163,12 +163,17 @@ export function tupleParam(value: unknown, rank: SpatialRank, name: string, min:
   for (const v of out) {
     if (v < min) {
       const torch =
-        name === 'stride' ? 'non-positive stride is not supported'
-        : name === 'dilation' ? 'dilation should be greater than zero'
-        : name === 'kernel_size' ? 'kernel_size must be greater than zero'
-        : name === 'groups' ? 'non-positive groups is not supported'
-        : min === 0 ? `negative ${name} is not supported`
-        : `${name} must be at least ${min}`;
+        name === 'stride'
+          ? 'non-positive stride is not supported'
+          : name === 'dilation'
+            ? 'dilation should be greater than zero'
+            : name === 'kernel_size'
+              ? 'kernel_size must be greater than zero'
+              : name === 'groups'
+                ? 'non-positive groups is not supported'
+                : min === 0
+                  ? `negative ${name} is not supported`
+                  : `${name} must be at least ${min}`;
       refuse(name, 'nonpositive', {
         torch,
         why: `${name}=${JSON.stringify(value)} has a value below ${min}`,
@@ -222,9 +227,10 @@ function splitInput(
     refuse(param, 'rank_mismatch', {
       torch: `Expected ${rank + 1}D (unbatched) or ${rank + 2}D (batched) input to ${opName}, but got input of size: ${formatShape(shape)}`,
       why: `${opName} slides over ${rank} spatial dim${rank > 1 ? 's' : ''}, so its ${param} is (C, ${spatialLetters(rank)}) or (N, C, ${spatialLetters(rank)}), but it has ${shape.length} dim${shape.length === 1 ? '' : 's'}`,
-      fix: shape.length < rank + 1
-        ? `add the missing dims (e.g. a channel dim of size 1: shape ${formatShape([1, ...shape])})`
-        : `use the ${shape.length - 2}-D op (e.g. conv${Math.min(3, shape.length - 2)}d) or drop the extra dims`,
+      fix:
+        shape.length < rank + 1
+          ? `add the missing dims (e.g. a channel dim of size 1: shape ${formatShape([1, ...shape])})`
+          : `use the ${shape.length - 2}-D op (e.g. conv${Math.min(3, shape.length - 2)}d) or drop the extra dims`,
     });
   }
   const batched = shape.length === rank + 2;
@@ -249,7 +255,11 @@ function spatialLetters(rank: SpatialRank): string {
 
 function checkShapeArray(value: unknown, name: string): number[] {
   if (!Array.isArray(value) || !value.every((v) => isInt(v) && v >= 0)) {
-    return fail(name, 'type', `${name} must be a list of non-negative integers such as [1, 3, 224, 224], got ${JSON.stringify(value)}`);
+    return fail(
+      name,
+      'type',
+      `${name} must be a list of non-negative integers such as [1, 3, 224, 224], got ${JSON.stringify(value)}`,
+    );
   }
   return [...value];
 }
@@ -276,19 +286,29 @@ function convName(rank: SpatialRank, transposed = false): string {
 function readPaddingMode(value: unknown): PaddingMode {
   if (value === undefined || value === null) return 'zeros';
   if (typeof value === 'string' && (PADDING_MODES as readonly string[]).includes(value)) return value as PaddingMode;
-  return fail('padding_mode', 'type', `padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', got ${JSON.stringify(value)}`);
+  return fail(
+    'padding_mode',
+    'type',
+    `padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', got ${JSON.stringify(value)}`,
+  );
 }
 
-function checkWeightRank(weightShape: readonly number[], rank: SpatialRank, inputShape: readonly number[], opName: string): void {
+function checkWeightRank(
+  weightShape: readonly number[],
+  rank: SpatialRank,
+  inputShape: readonly number[],
+  opName: string,
+): void {
   if (weightShape.length !== rank + 2) {
     refuse('weight', 'rank_mismatch', {
       torch: `Expected ${rank + 2}-dimensional weight for ${opName}, but got ${weightShape.length}-dimensional weight of size ${formatShape(weightShape)}`,
       why: `${opName}'s weight is (C_out, C_in/groups, ${rank === 1 ? 'kL' : rank === 2 ? 'kH, kW' : 'kD, kH, kW'}), ${rank + 2} dims, but this one has ${weightShape.length}`,
-      fix: weightShape.length === rank
-        ? `wrap the kernel as one filter with one channel: shape ${formatShape([1, 1, ...weightShape])}`
-        : weightShape.length === rank + 1
-          ? `add the output-channel dim: shape ${formatShape([1, ...weightShape])}`
-          : `use conv${Math.min(3, Math.max(1, weightShape.length - 2))}d for this weight, or reshape it`,
+      fix:
+        weightShape.length === rank
+          ? `wrap the kernel as one filter with one channel: shape ${formatShape([1, 1, ...weightShape])}`
+          : weightShape.length === rank + 1
+            ? `add the output-channel dim: shape ${formatShape([1, ...weightShape])}`
+            : `use conv${Math.min(3, Math.max(1, weightShape.length - 2))}d for this weight, or reshape it`,
     });
   }
   void inputShape;
@@ -303,7 +323,11 @@ function checkWeightRank(weightShape: readonly number[], rank: SpatialRank, inpu
   }
 }
 
-function checkBias(biasShape: readonly number[] | null | undefined, outChannels: number, weightShape: readonly number[]): boolean {
+function checkBias(
+  biasShape: readonly number[] | null | undefined,
+  outChannels: number,
+  weightShape: readonly number[],
+): boolean {
   if (biasShape === null || biasShape === undefined) return false;
   if (biasShape.length !== 1 || biasShape[0] !== outChannels) {
     refuse('bias', 'bias_shape', {
@@ -372,14 +396,16 @@ export function convGeometry(p: ConvParams): ConvGeometry {
     const divisible = channels % groups === 0;
     refuse('input', divisible ? 'channels_mismatch' : 'groups_divisible', {
       torch: `Given groups=${groups}, weight of size ${formatShape(weightShape)}, expected input${formatShape(inputShape)} to have ${expected} channels, but got ${channels} channels instead`,
-      why: groups === 1
-        ? `the weight's dim 1 (in_channels) is ${weightShape[1]}, but the input has ${channels} channels`
-        : `with groups=${groups} each filter sees ${weightShape[1]} channels, so the input needs ${weightShape[1]}×${groups} = ${expected} channels, but it has ${channels}`,
-      fix: groups === 1
-        ? `set in_channels=${channels} (a weight of shape ${formatShape([outChannels, channels, ...kernelSize])}), or feed an input with ${weightShape[1]} channels`
-        : divisible
-          ? `give the weight ${channels / groups} input channels per group (shape ${formatShape([outChannels, channels / groups, ...kernelSize])}), or feed ${expected} channels`
-          : `in_channels=${channels} is not divisible by groups=${groups}: use groups that divide ${channels} (${divisors(channels).join(', ')})`,
+      why:
+        groups === 1
+          ? `the weight's dim 1 (in_channels) is ${weightShape[1]}, but the input has ${channels} channels`
+          : `with groups=${groups} each filter sees ${weightShape[1]} channels, so the input needs ${weightShape[1]}×${groups} = ${expected} channels, but it has ${channels}`,
+      fix:
+        groups === 1
+          ? `set in_channels=${channels} (a weight of shape ${formatShape([outChannels, channels, ...kernelSize])}), or feed an input with ${weightShape[1]} channels`
+          : divisible
+            ? `give the weight ${channels / groups} input channels per group (shape ${formatShape([outChannels, channels / groups, ...kernelSize])}), or feed ${expected} channels`
+            : `in_channels=${channels} is not divisible by groups=${groups}: use groups that divide ${channels} (${divisors(channels).join(', ')})`,
     });
   }
   const hasBias = checkBias(p.biasShape, outChannels, weightShape);
@@ -432,15 +458,37 @@ export function convGeometry(p: ConvParams): ConvGeometry {
     padBefore: triple(explicit ? new Array(rank).fill(0) : padBefore, 0),
   };
   return {
-    op: 'conv', rank, batched, batch, inChannels: channels, outChannels, groups,
-    inputSize: spatial, kernelSize, stride, dilation, padBefore, padAfter, paddingMode,
-    outputSize, inputShape, weightShape, outputShape, hasBias, formula, window,
+    op: 'conv',
+    rank,
+    batched,
+    batch,
+    inChannels: channels,
+    outChannels,
+    groups,
+    inputSize: spatial,
+    kernelSize,
+    stride,
+    dilation,
+    padBefore,
+    padAfter,
+    paddingMode,
+    outputSize,
+    inputShape,
+    weightShape,
+    outputShape,
+    hasBias,
+    formula,
+    window,
   };
 }
 
 function kernelFitFix(
-  kernel: readonly number[], dilation: readonly number[], spatial: readonly number[],
-  padBefore: readonly number[], padAfter: readonly number[], paddingWasString: boolean,
+  kernel: readonly number[],
+  dilation: readonly number[],
+  spatial: readonly number[],
+  padBefore: readonly number[],
+  padAfter: readonly number[],
+  paddingWasString: boolean,
 ): string {
   const options: string[] = [];
   const needPad: number[] = [];
@@ -454,7 +502,8 @@ function kernelFitFix(
     maxDil.push(Math.min(dilation[i], fitting));
     if (fitting < 1) dilationHelps = false;
   }
-  if (!paddingWasString) options.push(`padding ≥ ${needPad.every((v) => v === needPad[0]) ? needPad[0] : tupleText(needPad)}`);
+  if (!paddingWasString)
+    options.push(`padding ≥ ${needPad.every((v) => v === needPad[0]) ? needPad[0] : tupleText(needPad)}`);
   if (dilation.some((d) => d > 1) && dilationHelps) {
     options.push(`dilation ${maxDil.every((v) => v === maxDil[0]) ? maxDil[0] : tupleText(maxDil)}`);
   }
@@ -470,8 +519,16 @@ function divisors(n: number): number[] {
 }
 
 function dimFormula(
-  dim: number, input: number, padBefore: number, padAfter: number, kernel: number, dilation: number,
-  stride: number, output: number, kind: 'conv' | 'pool_floor' | 'pool_ceil' | 'transpose', outputPadding = 0,
+  dim: number,
+  input: number,
+  padBefore: number,
+  padAfter: number,
+  kernel: number,
+  dilation: number,
+  stride: number,
+  output: number,
+  kind: 'conv' | 'pool_floor' | 'pool_ceil' | 'transpose',
+  outputPadding = 0,
 ): DimFormula {
   const effectiveKernel = dilation * (kernel - 1) + 1;
   const pad = padBefore === padAfter ? `2·${padBefore}` : `${padBefore} + ${padAfter}`;
@@ -510,7 +567,10 @@ export function convTransposeGeometry(p: ConvTransposeParams): ConvTransposeGeom
     refuse('weight', 'rank_mismatch', {
       torch: `Expected ${rank + 2}-dimensional weight for ${opName}, but got ${weightShape.length}-dimensional weight of size ${formatShape(weightShape)}`,
       why: `${opName}'s weight is (C_in, C_out/groups, ${spatialLetters(rank).replace(/\w/g, (c) => 'k' + c)}), ${rank + 2} dims, but this one has ${weightShape.length}`,
-      fix: weightShape.length === rank ? `wrap the kernel: shape ${formatShape([1, 1, ...weightShape])}` : 'reshape the weight or use the matching op',
+      fix:
+        weightShape.length === rank
+          ? `wrap the kernel: shape ${formatShape([1, 1, ...weightShape])}`
+          : 'reshape the weight or use the matching op',
     });
   }
   if (typeof p.padding === 'string') {
@@ -561,7 +621,9 @@ export function convTransposeGeometry(p: ConvTransposeParams): ConvTransposeGeom
       });
     }
   }
-  const outputSize = spatial.map((s, i) => (s - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernelSize[i] - 1) + outputPadding[i] + 1);
+  const outputSize = spatial.map(
+    (s, i) => (s - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernelSize[i] - 1) + outputPadding[i] + 1,
+  );
   if (outputSize.some((o) => o < 1)) {
     refuse('padding', 'output_too_small', {
       torch: `Given input size per channel: (${spatial.join(' x ')}). Calculated output size per channel: (${outputSize.join(' x ')}). Output size is too small`,
@@ -570,7 +632,18 @@ export function convTransposeGeometry(p: ConvTransposeParams): ConvTransposeGeom
     });
   }
   const formula = outputSize.map((o, i) =>
-    dimFormula(i, spatial[i], padding[i], padding[i], kernelSize[i], dilation[i], stride[i], o, 'transpose', outputPadding[i]),
+    dimFormula(
+      i,
+      spatial[i],
+      padding[i],
+      padding[i],
+      kernelSize[i],
+      dilation[i],
+      stride[i],
+      o,
+      'transpose',
+      outputPadding[i],
+    ),
   );
   const outputShape = batched ? [batch, outChannels, ...outputSize] : [outChannels, ...outputSize];
   const window: WindowGeometry = {
@@ -586,9 +659,26 @@ export function convTransposeGeometry(p: ConvTransposeParams): ConvTransposeGeom
     padBefore: triple(padding, 0),
   };
   return {
-    op: 'conv_transpose', rank, batched, batch, inChannels: channels, outChannels, groups,
-    inputSize: spatial, kernelSize, stride, dilation, padding, outputPadding, outputSize,
-    inputShape, weightShape, outputShape, hasBias, formula, window,
+    op: 'conv_transpose',
+    rank,
+    batched,
+    batch,
+    inChannels: channels,
+    outChannels,
+    groups,
+    inputSize: spatial,
+    kernelSize,
+    stride,
+    dilation,
+    padding,
+    outputPadding,
+    outputSize,
+    inputShape,
+    weightShape,
+    outputShape,
+    hasBias,
+    formula,
+    window,
   };
 }
 
@@ -620,7 +710,8 @@ export function poolGeometry(p: PoolParams): PoolGeometry {
   const opName = `${p.kind}_pool${rank}d`;
   const inputShape = checkShapeArray(p.inputShape, 'input');
   const { batched, batch, channels, spatial } = splitInput(inputShape, rank, opName);
-  if (p.kernelSize === undefined || p.kernelSize === null) fail('kernel_size', 'missing_field', `${opName} needs kernel_size`);
+  if (p.kernelSize === undefined || p.kernelSize === null)
+    fail('kernel_size', 'missing_field', `${opName} needs kernel_size`);
   const kernelSize = tupleParam(p.kernelSize, rank, 'kernel_size', 1);
   const stride =
     p.stride === undefined || p.stride === null || (Array.isArray(p.stride) && p.stride.length === 0)
@@ -638,9 +729,10 @@ export function poolGeometry(p: PoolParams): PoolGeometry {
     const limit = Math.floor(effective / 2);
     if (padding[i] > limit) {
       refuse('padding', 'pool_pad_too_large', {
-        torch: p.kind === 'max'
-          ? `pad should be at most half of effective kernel size, but got pad=${padding[i]}, kernel_size=${kernelSize[i]} and dilation=${dilation[i]}`
-          : `pad should be at most half of kernel size, but got pad=${padding[i]} and kernel_size=${kernelSize[i]}`,
+        torch:
+          p.kind === 'max'
+            ? `pad should be at most half of effective kernel size, but got pad=${padding[i]}, kernel_size=${kernelSize[i]} and dilation=${dilation[i]}`
+            : `pad should be at most half of kernel size, but got pad=${padding[i]} and kernel_size=${kernelSize[i]}`,
         why: `a window of ${effective} cell${effective > 1 ? 's' : ''} along ${dimName(rank, i)} may hang over the edge by at most ${limit}, or some windows would see only padding`,
         fix: `use padding ≤ ${limit}${p.kind === 'max' ? ' or a larger kernel_size/dilation' : ' or a larger kernel_size'}`,
       });
@@ -663,7 +755,17 @@ export function poolGeometry(p: PoolParams): PoolGeometry {
     });
   }
   const formula = outputSize.map((o, i) =>
-    dimFormula(i, spatial[i], padding[i], padding[i], kernelSize[i], dilation[i], stride[i], o, ceilMode ? 'pool_ceil' : 'pool_floor'),
+    dimFormula(
+      i,
+      spatial[i],
+      padding[i],
+      padding[i],
+      kernelSize[i],
+      dilation[i],
+      stride[i],
+      o,
+      ceilMode ? 'pool_ceil' : 'pool_floor',
+    ),
   );
   const outputShape = batched ? [batch, channels, ...outputSize] : [channels, ...outputSize];
   const window: WindowGeometry = {
@@ -679,8 +781,23 @@ export function poolGeometry(p: PoolParams): PoolGeometry {
     padBefore: triple(padding, 0),
   };
   return {
-    op: 'pool', kind: p.kind, rank, batched, batch, channels, inputSize: spatial, kernelSize, stride, dilation,
-    padding, ceilMode, outputSize, inputShape, outputShape, formula, window,
+    op: 'pool',
+    kind: p.kind,
+    rank,
+    batched,
+    batch,
+    channels,
+    inputSize: spatial,
+    kernelSize,
+    stride,
+    dilation,
+    padding,
+    ceilMode,
+    outputSize,
+    inputShape,
+    outputShape,
+    formula,
+    window,
   };
 }
 
@@ -697,15 +814,24 @@ export interface UnfoldParams {
 }
 
 function blocksGeometry(
-  rank: SpatialRank, batched: boolean, batch: number, channels: number, spatial: number[], inputShape: number[],
-  p: UnfoldParams, opName: string,
+  rank: SpatialRank,
+  batched: boolean,
+  batch: number,
+  channels: number,
+  spatial: number[],
+  inputShape: number[],
+  p: UnfoldParams,
+  opName: string,
 ): UnfoldGeometry {
-  if (p.kernelSize === undefined || p.kernelSize === null) fail('kernel_size', 'missing_field', `${opName} needs kernel_size`);
+  if (p.kernelSize === undefined || p.kernelSize === null)
+    fail('kernel_size', 'missing_field', `${opName} needs kernel_size`);
   const kernelSize = tupleParam(p.kernelSize, rank, 'kernel_size', 1);
   const stride = tupleParam(p.stride ?? 1, rank, 'stride', 1);
   const padding = tupleParam(p.padding ?? 0, rank, 'padding', 0);
   const dilation = tupleParam(p.dilation ?? 1, rank, 'dilation', 1);
-  const blocks = spatial.map((s, i) => Math.floor((s + 2 * padding[i] - dilation[i] * (kernelSize[i] - 1) - 1) / stride[i]) + 1);
+  const blocks = spatial.map(
+    (s, i) => Math.floor((s + 2 * padding[i] - dilation[i] * (kernelSize[i] - 1) - 1) / stride[i]) + 1,
+  );
   if (blocks.some((b) => b < 1)) {
     refuse('kernel_size', 'output_too_small', {
       torch: `Given input with spatial size ${tupleText(spatial)}, kernel_size=${tupleText(kernelSize)}, dilation=${tupleText(dilation)}, padding=${tupleText(padding)}, calculated shape of the array of sliding blocks as ${tupleText(blocks)}, but its components must be at least one.`,
@@ -716,7 +842,9 @@ function blocksGeometry(
   const taps = sizeOf(kernelSize);
   const columns = sizeOf(blocks);
   const rows = channels * taps;
-  const formula = blocks.map((o, i) => dimFormula(i, spatial[i], padding[i], padding[i], kernelSize[i], dilation[i], stride[i], o, 'conv'));
+  const formula = blocks.map((o, i) =>
+    dimFormula(i, spatial[i], padding[i], padding[i], kernelSize[i], dilation[i], stride[i], o, 'conv'),
+  );
   const window: WindowGeometry = {
     batch,
     groups: channels,
@@ -730,8 +858,23 @@ function blocksGeometry(
     padBefore: triple(padding, 0),
   };
   return {
-    op: 'unfold', rank, batched, batch, channels, inputSize: spatial, kernelSize, stride, dilation, padding, blocks,
-    rows, columns, inputShape, outputShape: batched ? [batch, rows, columns] : [rows, columns], formula, window,
+    op: 'unfold',
+    rank,
+    batched,
+    batch,
+    channels,
+    inputSize: spatial,
+    kernelSize,
+    stride,
+    dilation,
+    padding,
+    blocks,
+    rows,
+    columns,
+    inputShape,
+    outputShape: batched ? [batch, rows, columns] : [rows, columns],
+    formula,
+    window,
   };
 }
 
@@ -772,7 +915,16 @@ export function foldGeometry(p: FoldParams): UnfoldGeometry {
     });
   }
   const channels = rows / taps;
-  const g = blocksGeometry(rank, batched, batched ? inputShape[0] : 1, channels, outputSize, [], { ...p, rank }, 'fold');
+  const g = blocksGeometry(
+    rank,
+    batched,
+    batched ? inputShape[0] : 1,
+    channels,
+    outputSize,
+    [],
+    { ...p, rank },
+    'fold',
+  );
   if (g.columns !== columns) {
     refuse('input', 'shape_mismatch', {
       torch: `Given output_size=${tupleText(outputSize)}, kernel_size=${tupleText(kernelSize)}, dilation=${tupleText(g.dilation)}, padding=${tupleText(g.padding)}, stride=${tupleText(g.stride)}, expected size of input's dimension ${batched ? 2 : 1} to match the calculated number of sliding blocks ${g.blocks.join(' * ')} = ${g.columns}, but got input.size(${batched ? 2 : 1})=${columns}.`,

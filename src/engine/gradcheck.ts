@@ -177,9 +177,17 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
       const diff = Math.abs(analytical - numerical);
       const passed = close(analytical, numerical, atol * sumU * sumV, rtol);
       checks.push({
-        input: f.inputNames[i], inputNumber: i, passed, compared: 1, mismatches: passed ? 0 : 1, maxDifference: diff,
-        worst: passed ? [] : [{ inputIndex: null, outputIndex: null, analytical, numerical, difference: diff, tolerance: tol }],
-        elementDifference: [], elementFailed: [],
+        input: f.inputNames[i],
+        inputNumber: i,
+        passed,
+        compared: 1,
+        mismatches: passed ? 0 : 1,
+        maxDifference: diff,
+        worst: passed
+          ? []
+          : [{ inputIndex: null, outputIndex: null, analytical, numerical, difference: diff, tolerance: tol }],
+        elementDifference: [],
+        elementFailed: [],
       });
       progress(1);
     }
@@ -187,7 +195,11 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
     const limit = options.maxJacobianEntries ?? 5e7;
     for (const i of wrt) {
       if (values[i].length * outSize > limit) {
-        fail('fast_mode', 'size_limit', `the Jacobian of the output (${outSize} elements) with respect to ${f.inputNames[i]} (${values[i].length} elements) has ${values[i].length * outSize} entries, over the limit of ${limit}: use fast_mode=true or smaller tensors`);
+        fail(
+          'fast_mode',
+          'size_limit',
+          `the Jacobian of the output (${outSize} elements) with respect to ${f.inputNames[i]} (${values[i].length} elements) has ${values[i].length * outSize} entries, over the limit of ${limit}: use fast_mode=true or smaller tensors`,
+        );
       }
     }
     for (const i of wrt) {
@@ -223,8 +235,12 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
           if (!close(a, num, atol, rtol)) {
             elementFailed[j] = true;
             worst.add({
-              inputIndex: unravel(j, f.inputs[i].shape), outputIndex: unravel(k, f.outputShape),
-              analytical: a, numerical: num, difference: diff, tolerance: atol + rtol * Math.abs(num),
+              inputIndex: unravel(j, f.inputs[i].shape),
+              outputIndex: unravel(k, f.outputShape),
+              analytical: a,
+              numerical: num,
+              difference: diff,
+              tolerance: atol + rtol * Math.abs(num),
             });
           }
         }
@@ -233,8 +249,15 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
       progress(outSize & 15);
       worst.trim();
       checks.push({
-        input: f.inputNames[i], inputNumber: i, passed: worst.count === 0, compared: n * outSize,
-        mismatches: worst.count, maxDifference: worst.maxDifference, worst: worst.items, elementDifference, elementFailed,
+        input: f.inputNames[i],
+        inputNumber: i,
+        passed: worst.count === 0,
+        compared: n * outSize,
+        mismatches: worst.count,
+        maxDifference: worst.maxDifference,
+        worst: worst.items,
+        elementDifference,
+        elementFailed,
       });
     }
   }
@@ -269,10 +292,17 @@ export interface UserGradientReport {
  * tolerance rule (|got − expected| ≤ atol + rtol·|expected|).
  */
 export function compareUserGradient(
-  name: string, expected: Tensor, got: Tensor, options: { atol?: number; rtol?: number; maxReported?: number } = {},
+  name: string,
+  expected: Tensor,
+  got: Tensor,
+  options: { atol?: number; rtol?: number; maxReported?: number } = {},
 ): UserGradientReport {
   if (expected.shape.length !== got.shape.length || expected.shape.some((d, i) => d !== got.shape[i])) {
-    fail(name, 'shape_mismatch', `${name} has shape ${formatShape(got.shape)} but the gradient has shape ${formatShape(expected.shape)}: it must match the tensor it is the gradient of`);
+    fail(
+      name,
+      'shape_mismatch',
+      `${name} has shape ${formatShape(got.shape)} but the gradient has shape ${formatShape(expected.shape)}: it must match the tensor it is the gradient of`,
+    );
   }
   const atol = options.atol ?? GRADCHECK_DEFAULTS.atol;
   const rtol = options.rtol ?? GRADCHECK_DEFAULTS.rtol;
@@ -284,8 +314,16 @@ export function compareUserGradient(
     const g = got.data[j];
     if (!close(g, e, atol, rtol)) {
       mismatches++;
-      if (elements.length < maxReported) elements.push({ index: unravel(j, expected.shape), expected: e, got: g, difference: Math.abs(g - e) });
+      if (elements.length < maxReported)
+        elements.push({ index: unravel(j, expected.shape), expected: e, got: g, difference: Math.abs(g - e) });
     }
   }
-  return { name, passed: mismatches === 0, compared: expected.data.length, mismatches, elements, truncated: mismatches > elements.length };
+  return {
+    name,
+    passed: mismatches === 0,
+    compared: expected.data.length,
+    mismatches,
+    elements,
+    truncated: mismatches > elements.length,
+  };
 }

@@ -49,7 +49,11 @@ function padMaps(g: ConvGeometry): PadMaps {
     before[off + i] = g.padBefore[i];
     after[off + i] = g.padAfter[i];
   }
-  const maps = [0, 1, 2].map((d) => padIndexMap(inSize[d], before[d], after[d], g.paddingMode)) as [Int32Array, Int32Array, Int32Array];
+  const maps = [0, 1, 2].map((d) => padIndexMap(inSize[d], before[d], after[d], g.paddingMode)) as [
+    Int32Array,
+    Int32Array,
+    Int32Array,
+  ];
   const outSize: Triple = [maps[0].length, maps[1].length, maps[2].length];
   return { maps, inSize, outSize, planes: g.batch * g.inChannels };
 }

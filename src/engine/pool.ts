@@ -24,7 +24,11 @@ export interface AvgPoolOptions {
 
 function checkInput(g: PoolGeometry, t: Tensor, name: string, shape: readonly number[]): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    fail(name, 'shape_mismatch', `${name} has shape ${formatShape(t.shape)} but ${g.kind}_pool${g.rank}d needs ${formatShape(shape)} here`);
+    fail(
+      name,
+      'shape_mismatch',
+      `${name} has shape ${formatShape(t.shape)} but ${g.kind}_pool${g.rank}d needs ${formatShape(shape)} here`,
+    );
   }
 }
 
@@ -87,7 +91,8 @@ export function maxPoolBackward(g: PoolGeometry, input: Tensor, gradOutput: Tens
   const grad = new Float64Array(input.data.length);
   const planes = w.batch * w.bigChannels;
   for (let p = 0; p < planes; p++) {
-    for (let k = 0; k < smallPlane; k++) grad[p * bigPlane + indices.data[p * smallPlane + k]] += gradOutput.data[p * smallPlane + k];
+    for (let k = 0; k < smallPlane; k++)
+      grad[p * bigPlane + indices.data[p * smallPlane + k]] += gradOutput.data[p * smallPlane + k];
   }
   return { shape: g.inputShape, data: grad };
 }

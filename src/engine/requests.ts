@@ -7,12 +7,33 @@ import { CONV_ALGORITHMS, conv, convBackward, convTranspose, type ConvAlgorithm 
 import { convFunction, convTransposeFunction, avgPoolFunction, maxPoolFunction } from './differentiable';
 import { EngineError, fail } from './errors';
 import {
-  convGeometry, convTransposeGeometry, foldGeometry, poolGeometry, unfoldGeometry,
-  type DimFormula, type PoolKind, type SpatialRank,
+  convGeometry,
+  convTransposeGeometry,
+  foldGeometry,
+  poolGeometry,
+  unfoldGeometry,
+  type DimFormula,
+  type PoolKind,
+  type SpatialRank,
 } from './geometry';
-import { CancelledError, compareUserGradient, gradcheck, type Differentiable, type UserGradientReport } from './gradcheck';
+import {
+  CancelledError,
+  compareUserGradient,
+  gradcheck,
+  type Differentiable,
+  type UserGradientReport,
+} from './gradcheck';
 import { avgPool, avgPoolBackward, maxPool, maxPoolBackward, type AvgPoolOptions } from './pool';
-import { DEFAULT_MAX_ELEMENTS, describe, formatShape, fromNested, sizeOf, toNested, type Nested, type Tensor } from './tensor';
+import {
+  DEFAULT_MAX_ELEMENTS,
+  describe,
+  formatShape,
+  fromNested,
+  sizeOf,
+  toNested,
+  type Nested,
+  type Tensor,
+} from './tensor';
 import { traceConv, traceConvBackward, traceConvTranspose, traceIm2col, tracePool } from './trace';
 import { fold, unfold } from './unfold';
 
@@ -50,13 +71,44 @@ type Fields = Record<string, unknown>;
 // Op table: which fields each op takes. Unknown fields are refused (a typo such as "strides" would
 // otherwise be silently ignored and the answer would be for different parameters).
 
-const CONV_FIELDS = ['input', 'weight', 'bias', 'stride', 'padding', 'dilation', 'groups', 'padding_mode', 'flip', 'algorithm'];
+const CONV_FIELDS = [
+  'input',
+  'weight',
+  'bias',
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'padding_mode',
+  'flip',
+  'algorithm',
+];
 const CONV_T_FIELDS = ['input', 'weight', 'bias', 'stride', 'padding', 'output_padding', 'dilation', 'groups'];
 const MAX_POOL_FIELDS = ['input', 'kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'];
-const AVG_POOL_FIELDS = ['input', 'kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'];
+const AVG_POOL_FIELDS = [
+  'input',
+  'kernel_size',
+  'stride',
+  'padding',
+  'ceil_mode',
+  'count_include_pad',
+  'divisor_override',
+];
 const UNFOLD_FIELDS = ['input', 'kernel_size', 'dilation', 'padding', 'stride'];
 const FOLD_FIELDS = ['input', 'output_size', 'kernel_size', 'dilation', 'padding', 'stride'];
-const GRADCHECK_FIELDS = ['of', 'wrt', 'fast_mode', 'eps', 'atol', 'rtol', 'seed', 'grad_output', 'grad_input', 'grad_weight', 'grad_bias'];
+const GRADCHECK_FIELDS = [
+  'of',
+  'wrt',
+  'fast_mode',
+  'eps',
+  'atol',
+  'rtol',
+  'seed',
+  'grad_output',
+  'grad_input',
+  'grad_weight',
+  'grad_bias',
+];
 const TRACE_FIELDS = ['of', 'start', 'count', 'batch', 'grad_output'];
 const COMMON_FIELDS = ['op', 'id'];
 
@@ -68,8 +120,22 @@ type OpFamily =
   | { kind: 'fold' };
 
 export const OPS: readonly string[] = [
-  ...[1, 2, 3].flatMap((r) => [`conv${r}d`, `conv_transpose${r}d`, `max_pool${r}d`, `avg_pool${r}d`, `conv${r}d_backward`, `max_pool${r}d_backward`, `avg_pool${r}d_backward`]),
-  'unfold', 'unfold1d', 'unfold3d', 'fold', 'gradcheck', 'shape', 'trace',
+  ...[1, 2, 3].flatMap((r) => [
+    `conv${r}d`,
+    `conv_transpose${r}d`,
+    `max_pool${r}d`,
+    `avg_pool${r}d`,
+    `conv${r}d_backward`,
+    `max_pool${r}d_backward`,
+    `avg_pool${r}d_backward`,
+  ]),
+  'unfold',
+  'unfold1d',
+  'unfold3d',
+  'fold',
+  'gradcheck',
+  'shape',
+  'trace',
 ];
 
 function family(op: string, field = 'op'): OpFamily {
@@ -83,16 +149,25 @@ function family(op: string, field = 'op'): OpFamily {
   m = /^unfold([13])d$/.exec(op);
   if (m) return { kind: 'unfold', rank: Number(m[1]) as SpatialRank };
   if (op === 'fold') return { kind: 'fold' };
-  return fail(field, 'unknown_op', `unknown ${field} ${JSON.stringify(op)}${suggest(op, OPS)}; the ops are ${OPS.join(', ')}`);
+  return fail(
+    field,
+    'unknown_op',
+    `unknown ${field} ${JSON.stringify(op)}${suggest(op, OPS)}; the ops are ${OPS.join(', ')}`,
+  );
 }
 
 function fieldsOf(f: OpFamily): string[] {
   switch (f.kind) {
-    case 'conv': return CONV_FIELDS;
-    case 'conv_transpose': return CONV_T_FIELDS;
-    case 'pool': return f.pool === 'max' ? MAX_POOL_FIELDS : AVG_POOL_FIELDS.filter((k) => f.rank > 1 || k !== 'divisor_override');
-    case 'unfold': return UNFOLD_FIELDS;
-    case 'fold': return FOLD_FIELDS;
+    case 'conv':
+      return CONV_FIELDS;
+    case 'conv_transpose':
+      return CONV_T_FIELDS;
+    case 'pool':
+      return f.pool === 'max' ? MAX_POOL_FIELDS : AVG_POOL_FIELDS.filter((k) => f.rank > 1 || k !== 'divisor_override');
+    case 'unfold':
+      return UNFOLD_FIELDS;
+    case 'fold':
+      return FOLD_FIELDS;
   }
 }
 
@@ -127,7 +202,11 @@ function checkFields(req: Fields, allowed: readonly string[], op: string): void 
   for (const key of Object.keys(req)) {
     // a null is "not given", so {"divisor_override": null} is fine even where the field does not exist
     if (req[key] != null && !allowed.includes(key) && !COMMON_FIELDS.includes(key)) {
-      fail(key, 'unknown_field', `${op} has no field ${JSON.stringify(key)}${suggest(key, allowed)}; its fields are ${allowed.join(', ')}`);
+      fail(
+        key,
+        'unknown_field',
+        `${op} has no field ${JSON.stringify(key)}${suggest(key, allowed)}; its fields are ${allowed.join(', ')}`,
+      );
     }
   }
 }
@@ -145,7 +224,8 @@ function bool(req: Fields, key: string, fallback: boolean): boolean {
 function num(req: Fields, key: string): number | undefined {
   const v = req[key];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) fail(key, 'type', `${key} must be a finite number, got ${describe(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    fail(key, 'type', `${key} must be a finite number, got ${describe(v)}`);
   return v;
 }
 
@@ -164,14 +244,22 @@ function shapeField(req: Fields, key: string): number[] {
   if (v === undefined || v === null) fail(key, 'missing_field', `shape needs ${key}, e.g. [1, 3, 224, 224]`);
   if (typeof v === 'string') return parseShape(v, key);
   if (!Array.isArray(v) || !v.every((d) => Number.isInteger(d) && d >= 0)) {
-    fail(key, 'type', `${key} must be a list of non-negative integers such as [1, 3, 224, 224] (or "1x3x224x224"), got ${describe(v)}`);
+    fail(
+      key,
+      'type',
+      `${key} must be a list of non-negative integers such as [1, 3, 224, 224] (or "1x3x224x224"), got ${describe(v)}`,
+    );
   }
   return v as number[];
 }
 
 /** "1x3x224x224", "1×3×224×224", "[1, 3, 224, 224]" or "(1, 3, 224, 224)". */
 export function parseShape(text: string, key = 'shape'): number[] {
-  const parts = text.trim().replace(/^[[(]|[\])]$/g, '').split(/\s*[x×,*]\s*|\s+/).filter((p) => p !== '');
+  const parts = text
+    .trim()
+    .replace(/^[[(]|[\])]$/g, '')
+    .split(/\s*[x×,*]\s*|\s+/)
+    .filter((p) => p !== '');
   if (parts.length === 0 || !parts.every((p) => /^\d+$/.test(p))) {
     fail(key, 'type', `${key} must look like 1x3x224x224, got ${JSON.stringify(text)}`);
   }
@@ -181,12 +269,22 @@ export function parseShape(text: string, key = 'shape'): number[] {
 function checkOutputSize(shape: readonly number[], limits: RequestLimits): void {
   const max = limits.maxElements ?? DEFAULT_MAX_ELEMENTS;
   const n = sizeOf(shape);
-  if (n > max) fail('output', 'size_limit', `the output would have ${n} elements (shape ${formatShape(shape)}), over the limit of ${max}: use smaller tensors`);
+  if (n > max)
+    fail(
+      'output',
+      'size_limit',
+      `the output would have ${n} elements (shape ${formatShape(shape)}), over the limit of ${max}: use smaller tensors`,
+    );
 }
 
 function checkWork(work: number, limits: RequestLimits): void {
   const max = limits.maxWork ?? DEFAULT_MAX_WORK;
-  if (work > max) fail('input', 'size_limit', `this request costs about ${work.toExponential(2)} multiply-adds, over the limit of ${max.toExponential(0)}: use smaller tensors`);
+  if (work > max)
+    fail(
+      'input',
+      'size_limit',
+      `this request costs about ${work.toExponential(2)} multiply-adds, over the limit of ${max.toExponential(0)}: use smaller tensors`,
+    );
 }
 
 function out(t: Tensor): Nested {
@@ -196,34 +294,75 @@ function out(t: Tensor): Nested {
 // ---------------------------------------------------------------------------------------------------------
 // Building geometries from a request (values or shapes)
 
-function convGeom(req: Fields, rank: SpatialRank, inputShape: readonly number[], weightShape: readonly number[], biasShape: readonly number[] | null) {
+function convGeom(
+  req: Fields,
+  rank: SpatialRank,
+  inputShape: readonly number[],
+  weightShape: readonly number[],
+  biasShape: readonly number[] | null,
+) {
   return convGeometry({
-    rank, inputShape, weightShape, biasShape, stride: req.stride, padding: req.padding, dilation: req.dilation,
-    groups: req.groups, paddingMode: req.padding_mode,
+    rank,
+    inputShape,
+    weightShape,
+    biasShape,
+    stride: req.stride,
+    padding: req.padding,
+    dilation: req.dilation,
+    groups: req.groups,
+    paddingMode: req.padding_mode,
   });
 }
 
-function convTGeom(req: Fields, rank: SpatialRank, inputShape: readonly number[], weightShape: readonly number[], biasShape: readonly number[] | null) {
+function convTGeom(
+  req: Fields,
+  rank: SpatialRank,
+  inputShape: readonly number[],
+  weightShape: readonly number[],
+  biasShape: readonly number[] | null,
+) {
   return convTransposeGeometry({
-    rank, inputShape, weightShape, biasShape, stride: req.stride, padding: req.padding,
-    outputPadding: req.output_padding, dilation: req.dilation, groups: req.groups,
+    rank,
+    inputShape,
+    weightShape,
+    biasShape,
+    stride: req.stride,
+    padding: req.padding,
+    outputPadding: req.output_padding,
+    dilation: req.dilation,
+    groups: req.groups,
   });
 }
 
 function poolGeom(req: Fields, kind: PoolKind, rank: SpatialRank, inputShape: readonly number[]) {
   return poolGeometry({
-    kind, rank, inputShape, kernelSize: req.kernel_size, stride: req.stride, padding: req.padding,
-    dilation: req.dilation, ceilMode: req.ceil_mode,
+    kind,
+    rank,
+    inputShape,
+    kernelSize: req.kernel_size,
+    stride: req.stride,
+    padding: req.padding,
+    dilation: req.dilation,
+    ceilMode: req.ceil_mode,
   });
 }
 
 function avgOptions(req: Fields): AvgPoolOptions {
   const divisor = req.divisor_override;
   if (divisor !== undefined && divisor !== null) {
-    if (!Number.isInteger(divisor)) fail('divisor_override', 'type', `divisor_override must be an integer or null, got ${describe(divisor)}`);
-    if (divisor === 0) fail('divisor_override', 'nonpositive', 'divisor must be not zero — divisor_override=0 would divide by zero: use a non-zero integer or null');
+    if (!Number.isInteger(divisor))
+      fail('divisor_override', 'type', `divisor_override must be an integer or null, got ${describe(divisor)}`);
+    if (divisor === 0)
+      fail(
+        'divisor_override',
+        'nonpositive',
+        'divisor must be not zero — divisor_override=0 would divide by zero: use a non-zero integer or null',
+      );
   }
-  return { countIncludePad: bool(req, 'count_include_pad', true), divisorOverride: (divisor as number | null | undefined) ?? null };
+  return {
+    countIncludePad: bool(req, 'count_include_pad', true),
+    divisorOverride: (divisor as number | null | undefined) ?? null,
+  };
 }
 
 function algorithm(req: Fields): ConvAlgorithm {
@@ -257,7 +396,7 @@ function forward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
     case 'conv': {
       const g = convGeom(req, f.rank, input.shape, (weight as Tensor).shape, bias ? bias.shape : null);
       checkOutputSize(g.outputShape, limits);
-      checkWork(sizeOf(g.outputShape) * sizeOf(g.weightShape) / g.outChannels, limits);
+      checkWork((sizeOf(g.outputShape) * sizeOf(g.weightShape)) / g.outChannels, limits);
       const alg = algorithm(req);
       const y = conv(g, input, weight as Tensor, bias, { flip: bool(req, 'flip', false), algorithm: alg });
       return { ok: true, output: out(y), shape: y.shape, dtype: alg === 'wasm_f32' ? 'float32' : 'float64' };
@@ -265,7 +404,7 @@ function forward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
     case 'conv_transpose': {
       const g = convTGeom(req, f.rank, input.shape, (weight as Tensor).shape, bias ? bias.shape : null);
       checkOutputSize(g.outputShape, limits);
-      checkWork(sizeOf(g.inputShape) * sizeOf(g.weightShape) / g.inChannels, limits);
+      checkWork((sizeOf(g.inputShape) * sizeOf(g.weightShape)) / g.inChannels, limits);
       const y = convTranspose(g, input, weight as Tensor, bias);
       return { ok: true, output: out(y), shape: y.shape };
     }
@@ -283,13 +422,27 @@ function forward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
       return { ok: true, output: out(y), shape: y.shape };
     }
     case 'unfold': {
-      const g = unfoldGeometry({ rank: f.rank, inputShape: input.shape, kernelSize: req.kernel_size, stride: req.stride, padding: req.padding, dilation: req.dilation });
+      const g = unfoldGeometry({
+        rank: f.rank,
+        inputShape: input.shape,
+        kernelSize: req.kernel_size,
+        stride: req.stride,
+        padding: req.padding,
+        dilation: req.dilation,
+      });
       checkOutputSize(g.outputShape, limits);
       const y = unfold(g, input);
       return { ok: true, output: out(y), shape: y.shape };
     }
     case 'fold': {
-      const g = foldGeometry({ inputShape: input.shape, outputSize: req.output_size, kernelSize: req.kernel_size, stride: req.stride, padding: req.padding, dilation: req.dilation });
+      const g = foldGeometry({
+        inputShape: input.shape,
+        outputSize: req.output_size,
+        kernelSize: req.kernel_size,
+        stride: req.stride,
+        padding: req.padding,
+        dilation: req.dilation,
+      });
       checkOutputSize(g.outputShape, limits);
       const y = fold(g, input);
       return { ok: true, output: out(y), shape: y.shape };
@@ -302,16 +455,20 @@ function backward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
   const gradOutput = tensorField(req, 'grad_output', limits) as Tensor;
   if (f.kind === 'conv') {
     const g = convGeom(req, f.rank, input.shape, (weight as Tensor).shape, bias ? bias.shape : null);
-    checkWork(2 * sizeOf(g.outputShape) * sizeOf(g.weightShape) / g.outChannels, limits);
+    checkWork((2 * sizeOf(g.outputShape) * sizeOf(g.weightShape)) / g.outChannels, limits);
     const r = convBackward(g, input, weight as Tensor, gradOutput, { flip: bool(req, 'flip', false) });
     return {
-      ok: true, grad_input: out(r.gradInput), grad_weight: out(r.gradWeight), grad_bias: r.gradBias ? out(r.gradBias) : null,
+      ok: true,
+      grad_input: out(r.gradInput),
+      grad_weight: out(r.gradWeight),
+      grad_bias: r.gradBias ? out(r.gradBias) : null,
       shape: g.outputShape,
     };
   }
   if (f.kind === 'pool') {
     const g = poolGeom(req, f.pool, f.rank, input.shape);
-    const gi = f.pool === 'max' ? maxPoolBackward(g, input, gradOutput) : avgPoolBackward(g, gradOutput, avgOptions(req));
+    const gi =
+      f.pool === 'max' ? maxPoolBackward(g, input, gradOutput) : avgPoolBackward(g, gradOutput, avgOptions(req));
     return { ok: true, grad_input: out(gi), shape: g.outputShape };
   }
   return fail('op', 'unknown_op', 'backward exists for conv1d/2d/3d and the pooling ops');
@@ -319,8 +476,16 @@ function backward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
 
 function formulaAnswer(formula: readonly DimFormula[]) {
   return formula.map((d) => ({
-    dim: d.dim, input: d.input, pad_before: d.padBefore, pad_after: d.padAfter, kernel: d.kernel, dilation: d.dilation,
-    stride: d.stride, effective_kernel: d.effectiveKernel, output: d.output, text: d.text,
+    dim: d.dim,
+    input: d.input,
+    pad_before: d.padBefore,
+    pad_after: d.padAfter,
+    kernel: d.kernel,
+    dilation: d.dilation,
+    stride: d.stride,
+    effective_kernel: d.effectiveKernel,
+    output: d.output,
+    text: d.text,
   }));
 }
 
@@ -329,7 +494,13 @@ function shapeOnly(req: Fields): Answer {
   if (typeof of !== 'string') fail('of', 'missing_field', `shape needs "of": the op to check, e.g. "conv2d"`);
   const f = family(of, 'of');
   // the op's own fields are accepted as they are (flip, return_indices… do not change the shape)
-  const allowed = ['of', 'input_shape', 'weight_shape', 'bias', ...fieldsOf(f).filter((k) => k !== 'input' && k !== 'weight')];
+  const allowed = [
+    'of',
+    'input_shape',
+    'weight_shape',
+    'bias',
+    ...fieldsOf(f).filter((k) => k !== 'input' && k !== 'weight'),
+  ];
   checkFields(req, allowed, 'shape');
   const inputShape = shapeField(req, 'input_shape');
   const withBias = req.bias === true || Array.isArray(req.bias);
@@ -337,7 +508,13 @@ function shapeOnly(req: Fields): Answer {
     case 'conv': {
       const weightShape = shapeField(req, 'weight_shape');
       const g = convGeom(req, f.rank, inputShape, weightShape, withBias ? [weightShape[0]] : null);
-      return { ok: true, shape: g.outputShape, formula: formulaAnswer(g.formula), pad_before: g.padBefore, pad_after: g.padAfter };
+      return {
+        ok: true,
+        shape: g.outputShape,
+        formula: formulaAnswer(g.formula),
+        pad_before: g.padBefore,
+        pad_after: g.padAfter,
+      };
     }
     case 'conv_transpose': {
       const weightShape = shapeField(req, 'weight_shape');
@@ -349,11 +526,25 @@ function shapeOnly(req: Fields): Answer {
       return { ok: true, shape: g.outputShape, formula: formulaAnswer(g.formula) };
     }
     case 'unfold': {
-      const g = unfoldGeometry({ rank: f.rank, inputShape, kernelSize: req.kernel_size, stride: req.stride, padding: req.padding, dilation: req.dilation });
+      const g = unfoldGeometry({
+        rank: f.rank,
+        inputShape,
+        kernelSize: req.kernel_size,
+        stride: req.stride,
+        padding: req.padding,
+        dilation: req.dilation,
+      });
       return { ok: true, shape: g.outputShape, formula: formulaAnswer(g.formula) };
     }
     case 'fold': {
-      const g = foldGeometry({ inputShape, outputSize: req.output_size, kernelSize: req.kernel_size, stride: req.stride, padding: req.padding, dilation: req.dilation });
+      const g = foldGeometry({
+        inputShape,
+        outputSize: req.output_size,
+        kernelSize: req.kernel_size,
+        stride: req.stride,
+        padding: req.padding,
+        dilation: req.dilation,
+      });
       return { ok: true, shape: g.outputShape, formula: formulaAnswer(g.formula) };
     }
   }
@@ -390,49 +581,95 @@ function gradcheckRequest(req: Fields, limits: RequestLimits): Answer {
     const names = Array.isArray(req.wrt) ? req.wrt : [req.wrt];
     wrt = names.map((name) => {
       const i = fn.inputNames.indexOf(name as string);
-      if (i < 0) fail('wrt', 'type', `wrt may name ${fn.inputNames.join(', ')} for this request, got ${JSON.stringify(name)}`);
+      if (i < 0)
+        fail('wrt', 'type', `wrt may name ${fn.inputNames.join(', ')} for this request, got ${JSON.stringify(name)}`);
       return i;
     });
   }
   const fastMode = bool(req, 'fast_mode', false);
   const seed = num(req, 'seed');
   const result = gradcheck(fn, {
-    eps: num(req, 'eps'), atol: num(req, 'atol'), rtol: num(req, 'rtol'), fastMode, wrt, seed,
+    eps: num(req, 'eps'),
+    atol: num(req, 'atol'),
+    rtol: num(req, 'rtol'),
+    fastMode,
+    wrt,
+    seed,
     onProgress: limits.onProgress,
   });
   const answer: Record<string, unknown> = {
-    ok: true, passed: result.passed, mode: result.mode, eps: result.eps, atol: result.atol, rtol: result.rtol,
+    ok: true,
+    passed: result.passed,
+    mode: result.mode,
+    eps: result.eps,
+    atol: result.atol,
+    rtol: result.rtol,
     message: result.message,
     checks: result.checks.map((c) => ({
-      input: c.input, input_number: c.inputNumber, passed: c.passed, compared: c.compared, mismatches: c.mismatches,
-      max_difference: jsonSafe(c.maxDifference), shape: fn.inputs[c.inputNumber].shape,
-      element_difference: c.elementDifference.map(jsonSafe), element_failed: c.elementFailed,
+      input: c.input,
+      input_number: c.inputNumber,
+      passed: c.passed,
+      compared: c.compared,
+      mismatches: c.mismatches,
+      max_difference: jsonSafe(c.maxDifference),
+      shape: fn.inputs[c.inputNumber].shape,
+      element_difference: c.elementDifference.map(jsonSafe),
+      element_failed: c.elementFailed,
       worst: c.worst.map((w) => ({
-        input_index: w.inputIndex, output_index: w.outputIndex, analytical: jsonSafe(w.analytical),
-        numerical: jsonSafe(w.numerical), difference: jsonSafe(w.difference), tolerance: jsonSafe(w.tolerance),
+        input_index: w.inputIndex,
+        output_index: w.outputIndex,
+        analytical: jsonSafe(w.analytical),
+        numerical: jsonSafe(w.numerical),
+        difference: jsonSafe(w.difference),
+        tolerance: jsonSafe(w.tolerance),
       })),
     })),
   };
   // The user's own gradients, compared element by element with the analytic ones for the same grad_output.
   const userKeys = ['grad_input', 'grad_weight', 'grad_bias'].filter((k) => req[k] !== undefined && req[k] !== null);
   if (userKeys.length > 0) {
-    const gy = tensorField(req, 'grad_output', limits, false) ?? { shape: fn.outputShape, data: new Float64Array(sizeOf(fn.outputShape)).fill(1) };
+    const gy = tensorField(req, 'grad_output', limits, false) ?? {
+      shape: fn.outputShape,
+      data: new Float64Array(sizeOf(fn.outputShape)).fill(1),
+    };
     if (gy.shape.length !== fn.outputShape.length || gy.shape.some((d, i) => d !== fn.outputShape[i])) {
-      fail('grad_output', 'shape_mismatch', `grad_output has shape ${formatShape(gy.shape)} but the output has shape ${formatShape(fn.outputShape)}`);
+      fail(
+        'grad_output',
+        'shape_mismatch',
+        `grad_output has shape ${formatShape(gy.shape)} but the output has shape ${formatShape(fn.outputShape)}`,
+      );
     }
-    const analytic = fn.backward(fn.inputs.map((t) => t.data), gy.data);
+    const analytic = fn.backward(
+      fn.inputs.map((t) => t.data),
+      gy.data,
+    );
     const reports: UserGradientReport[] = [];
     for (const key of userKeys) {
       const i = fn.inputNames.indexOf(key.slice('grad_'.length));
       if (i < 0) fail(key, 'type', `${key} was given but this request has no ${key.slice('grad_'.length)}`);
       const user = tensorField(req, key, limits) as Tensor;
-      reports.push(compareUserGradient(key, { shape: fn.inputs[i].shape, data: analytic[i] }, user, { atol: num(req, 'atol'), rtol: num(req, 'rtol') }));
+      reports.push(
+        compareUserGradient(key, { shape: fn.inputs[i].shape, data: analytic[i] }, user, {
+          atol: num(req, 'atol'),
+          rtol: num(req, 'rtol'),
+        }),
+      );
     }
     answer.user_gradients = reports.map((r) => ({
-      name: r.name, passed: r.passed, compared: r.compared, mismatches: r.mismatches, truncated: r.truncated,
-      elements: r.elements.map((e) => ({ index: e.index, expected: jsonSafe(e.expected), got: jsonSafe(e.got), difference: jsonSafe(e.difference) })),
+      name: r.name,
+      passed: r.passed,
+      compared: r.compared,
+      mismatches: r.mismatches,
+      truncated: r.truncated,
+      elements: r.elements.map((e) => ({
+        index: e.index,
+        expected: jsonSafe(e.expected),
+        got: jsonSafe(e.got),
+        difference: jsonSafe(e.difference),
+      })),
     }));
-    answer.grad_output_default = req.grad_output === undefined || req.grad_output === null ? 'ones (the gradient of output.sum())' : undefined;
+    answer.grad_output_default =
+      req.grad_output === undefined || req.grad_output === null ? 'ones (the gradient of output.sum())' : undefined;
   }
   return answer as Answer;
 }
@@ -443,10 +680,19 @@ function jsonSafe(x: number): number | string {
 
 function traceRequest(req: Fields, limits: RequestLimits): Answer {
   const of = req.of;
-  if (typeof of !== 'string') fail('of', 'missing_field', 'trace needs "of": the op to trace, e.g. "conv2d", "conv2d_backward", "unfold"');
+  if (typeof of !== 'string')
+    fail('of', 'missing_field', 'trace needs "of": the op to trace, e.g. "conv2d", "conv2d_backward", "unfold"');
   const isBackward = of.endsWith('_backward');
   const f = family(isBackward ? of.slice(0, -'_backward'.length) : of, 'of');
-  checkFields(req, [...fieldsOf(f), ...TRACE_FIELDS, ...(f.kind === 'unfold' ? ['weight', 'bias', 'groups', 'flip', 'padding_mode'] : [])], 'trace');
+  checkFields(
+    req,
+    [
+      ...fieldsOf(f),
+      ...TRACE_FIELDS,
+      ...(f.kind === 'unfold' ? ['weight', 'bias', 'groups', 'flip', 'padding_mode'] : []),
+    ],
+    'trace',
+  );
   const range = { start: num(req, 'start'), count: num(req, 'count') };
   const limitsForTrace = { ...limits, maxElements: Math.min(limits.maxElements ?? DEFAULT_MAX_ELEMENTS, 1 << 20) };
   const o = operands(req, f, limitsForTrace);
@@ -470,16 +716,32 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
       return { ok: true, trace: tracePool(g, o.input, f.pool === 'avg' ? avgOptions(req) : {}, range) };
     }
     case 'unfold': {
-      const g = unfoldGeometry({ rank: f.rank, inputShape: o.input.shape, kernelSize: req.kernel_size, stride: req.stride, padding: req.padding, dilation: req.dilation });
+      const g = unfoldGeometry({
+        rank: f.rank,
+        inputShape: o.input.shape,
+        kernelSize: req.kernel_size,
+        stride: req.stride,
+        padding: req.padding,
+        dilation: req.dilation,
+      });
       const weight = tensorField(req, 'weight', limitsForTrace, false);
       const batch = num(req, 'batch') ?? 0;
       if (!weight) return { ok: true, trace: traceIm2col(g, o.input, batch) };
       const bias = tensorField(req, 'bias', limitsForTrace, false);
       const cg = convGeometry({
-        rank: f.rank, inputShape: o.input.shape, weightShape: weight.shape, biasShape: bias ? bias.shape : null,
-        stride: req.stride, padding: req.padding, dilation: req.dilation, groups: req.groups,
+        rank: f.rank,
+        inputShape: o.input.shape,
+        weightShape: weight.shape,
+        biasShape: bias ? bias.shape : null,
+        stride: req.stride,
+        padding: req.padding,
+        dilation: req.dilation,
+        groups: req.groups,
       });
-      return { ok: true, trace: traceIm2col(g, o.input, batch, { geometry: cg, weight, bias, flip: bool(req, 'flip', false) }) };
+      return {
+        ok: true,
+        trace: traceIm2col(g, o.input, batch, { geometry: cg, weight, bias, flip: bool(req, 'flip', false) }),
+      };
     }
     case 'fold':
       return fail('of', 'unknown_op', 'fold has no trace; trace unfold instead');
@@ -493,14 +755,23 @@ export function errorAnswer(e: unknown, id?: unknown): ErrorAnswer {
   if (e instanceof EngineError) {
     const ex = e.explanation;
     return {
-      ok: false, error: e.message, param: e.param, rule: e.rule,
-      ...(ex ? { torch_error: ex.torch, why: ex.why, fix: ex.fix } : {}), ...withId,
+      ok: false,
+      error: e.message,
+      param: e.param,
+      rule: e.rule,
+      ...(ex ? { torch_error: ex.torch, why: ex.why, fix: ex.fix } : {}),
+      ...withId,
     };
   }
   if (e instanceof CancelledError) return { ok: false, error: 'cancelled', rule: 'cancelled', ...withId };
   // Anything else is a bug in the engine; say so rather than pretend it is the user's fault.
   const message = e instanceof Error ? e.message : String(e);
-  return { ok: false, error: `internal error in Conv Lens (please report it): ${message}`, rule: 'internal', ...withId };
+  return {
+    ok: false,
+    error: `internal error in Conv Lens (please report it): ${message}`,
+    rule: 'internal',
+    ...withId,
+  };
 }
 
 /** Answers one request. Never throws. */
@@ -508,7 +779,11 @@ export function handleRequest(request: unknown, limits: RequestLimits = {}): Ans
   let id: unknown;
   try {
     if (request === null || typeof request !== 'object' || Array.isArray(request)) {
-      fail('request', 'type', `a request must be a JSON object such as {"op": "conv2d", "input": [...], "weight": [...]}, got ${describe(request)}`);
+      fail(
+        'request',
+        'type',
+        `a request must be a JSON object such as {"op": "conv2d", "input": [...], "weight": [...]}, got ${describe(request)}`,
+      );
     }
     const req = request as Fields;
     id = req.id;
@@ -520,7 +795,12 @@ export function handleRequest(request: unknown, limits: RequestLimits = {}): Ans
     else if (op === 'trace') answer = traceRequest(req, limits);
     else if (op.endsWith('_backward')) {
       const f = family(op.slice(0, -'_backward'.length));
-      if (f.kind !== 'conv' && f.kind !== 'pool') fail('op', 'unknown_op', `unknown op ${JSON.stringify(op)}: backward exists for conv1d/2d/3d and the pooling ops`);
+      if (f.kind !== 'conv' && f.kind !== 'pool')
+        fail(
+          'op',
+          'unknown_op',
+          `unknown op ${JSON.stringify(op)}: backward exists for conv1d/2d/3d and the pooling ops`,
+        );
       checkFields(req, [...fieldsOf(f), 'grad_output'], op);
       answer = backward(req, f, limits);
     } else {

@@ -40,7 +40,8 @@ export function sizeOf(shape: readonly number[]): number {
 
 export function tensor(shape: readonly number[], data?: Float64Array): Tensor {
   const size = sizeOf(shape);
-  if (data && data.length !== size) throw new Error(`data length ${data.length} does not match shape [${shape.join(', ')}]`);
+  if (data && data.length !== size)
+    throw new Error(`data length ${data.length} does not match shape [${shape.join(', ')}]`);
   return { shape: [...shape], data: data ?? new Float64Array(size) };
 }
 
@@ -73,13 +74,18 @@ export function scalarFromJson(value: unknown, path: string): number {
     if (s === 'infinity' || s === 'inf' || s === '+infinity' || s === '+inf') return Infinity;
     if (s === '-infinity' || s === '-inf') return -Infinity;
   }
-  return fail(path.split(/[[.]/)[0], 'type', `${path} must be a number (or "NaN", "Infinity", "-Infinity"), got ${describe(value)}`);
+  return fail(
+    path.split(/[[.]/)[0],
+    'type',
+    `${path} must be a number (or "NaN", "Infinity", "-Infinity"), got ${describe(value)}`,
+  );
 }
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
   if (typeof value === 'object') return 'an object';
   return `${typeof value} ${String(value)}`;
 }
@@ -98,23 +104,39 @@ export function fromNested(value: unknown, name: string, maxElements = DEFAULT_M
   }
   const size = sizeOf(shape);
   if (size > maxElements) {
-    fail(name, 'size_limit', `${name} has ${size} elements (shape ${formatShape(shape)}), over the limit of ${maxElements}: use a smaller tensor or raise the limit`);
+    fail(
+      name,
+      'size_limit',
+      `${name} has ${size} elements (shape ${formatShape(shape)}), over the limit of ${maxElements}: use a smaller tensor or raise the limit`,
+    );
   }
   const data = new Float64Array(size);
   let k = 0;
   const walk = (v: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
       if (Array.isArray(v)) {
-        fail(name, 'ragged', `${path} is an array but ${name} has rank ${shape.length} (shape ${formatShape(shape)} from its first elements): every entry at this depth must be a number`);
+        fail(
+          name,
+          'ragged',
+          `${path} is an array but ${name} has rank ${shape.length} (shape ${formatShape(shape)} from its first elements): every entry at this depth must be a number`,
+        );
       }
       data[k++] = scalarFromJson(v, path);
       return;
     }
     if (!Array.isArray(v)) {
-      fail(name, 'ragged', `${path} is ${describe(v)} but ${name}'s first elements have shape ${formatShape(shape)}: expected an array of length ${shape[depth]} here`);
+      fail(
+        name,
+        'ragged',
+        `${path} is ${describe(v)} but ${name}'s first elements have shape ${formatShape(shape)}: expected an array of length ${shape[depth]} here`,
+      );
     }
     if (v.length !== shape[depth]) {
-      fail(name, 'ragged', `${path} has length ${v.length} but the first ${depth === 0 ? 'dimension' : 'sibling'} has length ${shape[depth]}: ${name} is ragged, every row must have the same length`);
+      fail(
+        name,
+        'ragged',
+        `${path} has length ${v.length} but the first ${depth === 0 ? 'dimension' : 'sibling'} has length ${shape[depth]}: ${name} is ragged, every row must have the same length`,
+      );
     }
     for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`);
   };

@@ -46,7 +46,6 @@ function stepWindow(total: number, range: TraceRange): StepWindow {
   return { start: from, count, total, truncated: from > 0 || from + count < total };
 }
 
-
 function formatNumber(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
@@ -55,7 +54,11 @@ function formatNumber(x: number): string {
 }
 
 /** "1·0 + 3·0 + 2·0 + … = 16": the arithmetic of one step, bounded in length. */
-export function arithmetic(pairs: readonly (readonly [number, number])[], extra: number | null, result: number): string {
+export function arithmetic(
+  pairs: readonly (readonly [number, number])[],
+  extra: number | null,
+  result: number,
+): string {
   const shown = pairs.slice(0, TEXT_TERMS).map(([a, b]) => `${formatNumber(a)}·${formatNumber(b)}`);
   if (pairs.length > TEXT_TERMS) shown.push(`… (${pairs.length - TEXT_TERMS} more)`);
   if (extra !== null) shown.push(`${formatNumber(extra)} (bias)`);
@@ -119,7 +122,14 @@ export interface ConvTrace {
   readonly formula: readonly string[];
 }
 
-export function traceConv(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, options: ConvOptions = {}, range: TraceRange = {}): ConvTrace {
+export function traceConv(
+  g: ConvGeometry,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  options: ConvOptions = {},
+  range: TraceRange = {},
+): ConvTrace {
   const output = conv(g, input, weight, bias, options);
   const applied = options.flip ? flipKernel(weight) : weight;
   const rank = g.rank;
@@ -168,16 +178,44 @@ export function traceConv(g: ConvGeometry, input: Tensor, weight: Tensor, bias: 
     const b = bias ? bias.data[oc] : null;
     const value = output.data[s];
     steps.push({
-      step: s, batch: n, outChannel: oc, group, position, windowStart, terms, channelSums, bias: b, value,
-      text: arithmetic(terms.map((t) => [t.w, t.x] as const), b, value),
+      step: s,
+      batch: n,
+      outChannel: oc,
+      group,
+      position,
+      windowStart,
+      terms,
+      channelSums,
+      bias: b,
+      value,
+      text: arithmetic(
+        terms.map((t) => [t.w, t.x] as const),
+        b,
+        value,
+      ),
     });
   }
   return {
-    kind: 'conv', rank, flip: options.flip === true, paddingMode: g.paddingMode,
-    inputShape: g.inputShape, weightShape: g.weightShape, outputShape: g.outputShape,
-    stride: g.stride, dilation: g.dilation, padBefore: g.padBefore, padAfter: g.padAfter, groups: g.groups,
-    paddedSize, padSource, input: toNested(input), bias: bias ? toNested(bias) : null, appliedWeight: toNested(applied),
-    output: toNested(output), steps, range: win,
+    kind: 'conv',
+    rank,
+    flip: options.flip === true,
+    paddingMode: g.paddingMode,
+    inputShape: g.inputShape,
+    weightShape: g.weightShape,
+    outputShape: g.outputShape,
+    stride: g.stride,
+    dilation: g.dilation,
+    padBefore: g.padBefore,
+    padAfter: g.padAfter,
+    groups: g.groups,
+    paddedSize,
+    padSource,
+    input: toNested(input),
+    bias: bias ? toNested(bias) : null,
+    appliedWeight: toNested(applied),
+    output: toNested(output),
+    steps,
+    range: win,
     formula: g.formula.map((f) => f.text),
   };
 }
@@ -218,14 +256,27 @@ export interface Im2colTrace {
  * The column matrix of one batch item, with where each entry came from; with a conv geometry and weight
  * also the weight matrix and its product, which equals the conv output (rows = output channels).
  */
-export function traceIm2col(g: UnfoldGeometry, input: Tensor, batch = 0, conv?: { geometry: ConvGeometry; weight: Tensor; bias: Tensor | null; flip?: boolean }): Im2colTrace {
+export function traceIm2col(
+  g: UnfoldGeometry,
+  input: Tensor,
+  batch = 0,
+  conv?: { geometry: ConvGeometry; weight: Tensor; bias: Tensor | null; flip?: boolean },
+): Im2colTrace {
   if (g.rows * g.columns > MAX_MATRIX_ENTRIES) {
-    fail('input', 'size_limit', `the column matrix would have ${g.rows}×${g.columns} = ${g.rows * g.columns} entries, over the trace limit of ${MAX_MATRIX_ENTRIES}: trace a smaller input`);
+    fail(
+      'input',
+      'size_limit',
+      `the column matrix would have ${g.rows}×${g.columns} = ${g.rows * g.columns} entries, over the trace limit of ${MAX_MATRIX_ENTRIES}: trace a smaller input`,
+    );
   }
-  if (!Number.isInteger(batch) || batch < 0 || batch >= g.batch) fail('batch', 'type', `batch must be an integer from 0 to ${g.batch - 1}, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 0 || batch >= g.batch)
+    fail('batch', 'type', `batch must be an integer from 0 to ${g.batch - 1}, got ${batch}`);
   const cols = unfold(g, input);
   const taps = g.kernelSize.reduce((a, b) => a * b, 1);
-  const rowLabels = Array.from({ length: g.rows }, (_, r) => ({ channel: Math.floor(r / taps), tap: unravel(r % taps, g.kernelSize) }));
+  const rowLabels = Array.from({ length: g.rows }, (_, r) => ({
+    channel: Math.floor(r / taps),
+    tap: unravel(r % taps, g.kernelSize),
+  }));
   const columnLabels = Array.from({ length: g.columns }, (_, l) => unravel(l, g.blocks));
   const base = batch * g.rows * g.columns;
   const matrix: (number | string)[][] = [];
@@ -248,20 +299,38 @@ export function traceIm2col(g: UnfoldGeometry, input: Tensor, batch = 0, conv?: 
     gemm = { groups: conv.geometry.groups, ...out };
   }
   return {
-    kind: 'im2col', inputShape: g.inputShape, kernelSize: g.kernelSize, stride: g.stride, padding: g.padding,
-    dilation: g.dilation, blocks: g.blocks, input: toNested(input), batch, rows: g.rows, columns: g.columns,
-    rowLabels, columnLabels, matrix, sources, gemm,
+    kind: 'im2col',
+    inputShape: g.inputShape,
+    kernelSize: g.kernelSize,
+    stride: g.stride,
+    padding: g.padding,
+    dilation: g.dilation,
+    blocks: g.blocks,
+    input: toNested(input),
+    batch,
+    rows: g.rows,
+    columns: g.columns,
+    rowLabels,
+    columnLabels,
+    matrix,
+    sources,
+    gemm,
   };
 }
 
 function traceGemm(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, flip: boolean, batch: number) {
   const applied = flip ? flipKernel(weight) : weight;
   const k = applied.data.length / g.outChannels;
-  const weightMatrix = Array.from({ length: g.outChannels }, (_, c) => Array.from(applied.data.subarray(c * k, (c + 1) * k), jsonNumber));
+  const weightMatrix = Array.from({ length: g.outChannels }, (_, c) =>
+    Array.from(applied.data.subarray(c * k, (c + 1) * k), jsonNumber),
+  );
   const output = conv(g, input, weight, bias, { flip });
   const plane = g.outputSize.reduce((a, b) => a * b, 1);
   const product = Array.from({ length: g.outChannels }, (_, c) =>
-    Array.from(output.data.subarray((batch * g.outChannels + c) * plane, (batch * g.outChannels + c + 1) * plane), jsonNumber),
+    Array.from(
+      output.data.subarray((batch * g.outChannels + c) * plane, (batch * g.outChannels + c + 1) * plane),
+      jsonNumber,
+    ),
   );
   return { weightMatrix, product };
 }
@@ -308,23 +377,61 @@ export interface TransposeTrace {
   readonly formula: readonly string[];
 }
 
-export function traceConvTranspose(g: ConvTransposeGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, range: TraceRange = {}): TransposeTrace {
+export function traceConvTranspose(
+  g: ConvTransposeGeometry,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  range: TraceRange = {},
+): TransposeTrace {
   const output = convTranspose(g, input, weight, bias);
   return {
-    kind: 'conv_transpose', inputShape: g.inputShape, weightShape: g.weightShape, outputShape: g.outputShape,
-    stride: g.stride, dilation: g.dilation, padding: g.padding, outputPadding: g.outputPadding,
+    kind: 'conv_transpose',
+    inputShape: g.inputShape,
+    weightShape: g.weightShape,
+    outputShape: g.outputShape,
+    stride: g.stride,
+    dilation: g.dilation,
+    padding: g.padding,
+    outputPadding: g.outputPadding,
     uncroppedSize: g.outputSize.map((o, i) => o + 2 * g.padding[i]),
-    input: toNested(input), weight: toNested(weight), output: toNested(output),
-    ...scatterSteps(g.batch, g.inChannels, g.inputSize, g.outChannels, g.groups, g.kernelSize, g.stride, g.dilation, g.padding, g.outputSize, input, weight, range),
+    input: toNested(input),
+    weight: toNested(weight),
+    output: toNested(output),
+    ...scatterSteps(
+      g.batch,
+      g.inChannels,
+      g.inputSize,
+      g.outChannels,
+      g.groups,
+      g.kernelSize,
+      g.stride,
+      g.dilation,
+      g.padding,
+      g.outputSize,
+      input,
+      weight,
+      range,
+    ),
     formula: g.formula.map((f) => f.text),
   };
 }
 
 /** The scatter of a transposed conv (or of dY through W in a conv's backward pass), step by input cell. */
 function scatterSteps(
-  batch: number, inChannels: number, inSize: readonly number[], outChannels: number, groups: number,
-  kernel: readonly number[], stride: readonly number[], dilation: readonly number[], padding: readonly number[],
-  outSize: readonly number[], input: Tensor, weight: Tensor, range: TraceRange,
+  batch: number,
+  inChannels: number,
+  inSize: readonly number[],
+  outChannels: number,
+  groups: number,
+  kernel: readonly number[],
+  stride: readonly number[],
+  dilation: readonly number[],
+  padding: readonly number[],
+  outSize: readonly number[],
+  input: Tensor,
+  weight: Tensor,
+  range: TraceRange,
 ): { steps: ScatterStep[]; range: StepWindow } {
   const inPlane = inSize.reduce((a, b) => a * b, 1);
   const taps = kernel.reduce((a, b) => a * b, 1);
@@ -346,7 +453,14 @@ function scatterSteps(
         const cropped = at.map((a, i) => a - padding[i]);
         const inside = cropped.every((c, i) => c >= 0 && c < outSize[i]);
         const wv = weight.data[(ic * perGroupOut + co) * taps + t];
-        contributions.push({ outChannel: group * perGroupOut + co, tap, at, position: inside ? cropped : null, w: wv, product: value * wv });
+        contributions.push({
+          outChannel: group * perGroupOut + co,
+          tap,
+          at,
+          position: inside ? cropped : null,
+          w: wv,
+          product: value * wv,
+        });
       }
     }
     steps.push({ step: s, batch: n, inChannel: ic, position, value, contributions });
@@ -399,7 +513,12 @@ export interface PoolTrace {
   readonly notes: readonly string[];
 }
 
-export function tracePool(g: PoolGeometry, input: Tensor, options: AvgPoolOptions = {}, range: TraceRange = {}): PoolTrace {
+export function tracePool(
+  g: PoolGeometry,
+  input: Tensor,
+  options: AvgPoolOptions = {},
+  range: TraceRange = {},
+): PoolTrace {
   const isMax = g.kind === 'max';
   const max = isMax ? maxPool(g, input) : null;
   const output = max ? max.output : avgPool(g, input, options);
@@ -426,10 +545,20 @@ export function tracePool(g: PoolGeometry, input: Tensor, options: AvgPoolOption
     const argmax = max ? max.indices.data[s] : null;
     const divisor = divisors ? divisors[s % outPlane] : null;
     const shown = cells.filter((c) => c.inside).map((c) => formatNumber(c.value as number));
-    const text = isMax ? `max(${shown.join(', ')}) = ${formatNumber(value)} at index ${argmax}` : `(${shown.join(' + ')}) / ${divisor} = ${formatNumber(value)}`;
+    const text = isMax
+      ? `max(${shown.join(', ')}) = ${formatNumber(value)} at index ${argmax}`
+      : `(${shown.join(' + ')}) / ${divisor} = ${formatNumber(value)}`;
     steps.push({
-      step: s, batch: Math.floor(plane / g.channels), channel: plane % g.channels, position, windowStart, cells,
-      argmax, divisor, value, text,
+      step: s,
+      batch: Math.floor(plane / g.channels),
+      channel: plane % g.channels,
+      position,
+      windowStart,
+      cells,
+      argmax,
+      divisor,
+      value,
+      text,
     });
   }
   const notes = g.formula.map((f, i) => {
@@ -446,10 +575,21 @@ export function tracePool(g: PoolGeometry, input: Tensor, options: AvgPoolOption
     return note;
   });
   return {
-    kind: isMax ? 'max_pool' : 'avg_pool', inputShape: g.inputShape, outputShape: g.outputShape,
-    kernelSize: g.kernelSize, stride: g.stride, padding: g.padding, dilation: g.dilation, ceilMode: g.ceilMode,
-    input: toNested(input), output: toNested(output), indices: max ? toNested(max.indices) : null, steps, range: win,
-    formula: g.formula.map((f) => f.text), notes,
+    kind: isMax ? 'max_pool' : 'avg_pool',
+    inputShape: g.inputShape,
+    outputShape: g.outputShape,
+    kernelSize: g.kernelSize,
+    stride: g.stride,
+    padding: g.padding,
+    dilation: g.dilation,
+    ceilMode: g.ceilMode,
+    input: toNested(input),
+    output: toNested(output),
+    indices: max ? toNested(max.indices) : null,
+    steps,
+    range: win,
+    formula: g.formula.map((f) => f.text),
+    notes,
   };
 }
 
@@ -496,15 +636,33 @@ export interface BackwardTrace {
   readonly gradWeightRange: StepWindow;
 }
 
-export function traceConvBackward(g: ConvGeometry, input: Tensor, weight: Tensor, gradOutput: Tensor, options: ConvOptions = {}, range: TraceRange = {}): BackwardTrace {
+export function traceConvBackward(
+  g: ConvGeometry,
+  input: Tensor,
+  weight: Tensor,
+  gradOutput: Tensor,
+  options: ConvOptions = {},
+  range: TraceRange = {},
+): BackwardTrace {
   const grads = convBackward(g, input, weight, gradOutput, options);
   const applied = options.flip ? flipKernel(weight) : weight;
   // dY scattered through the kernel into the padded input: (o·s + t·d) is a padded coordinate, so the crop is 0.
   // A conv weight [C_out][C_in/g][k] is already in the scatter's [from-channel][to-channel-in-group] layout.
   const paddedSize = g.inputSize.map((s, i) => s + g.padBefore[i] + g.padAfter[i]);
   const dx = scatterSteps(
-    g.batch, g.outChannels, g.outputSize, g.inChannels, g.groups, g.kernelSize, g.stride, g.dilation,
-    g.kernelSize.map(() => 0), paddedSize, gradOutput, applied, range,
+    g.batch,
+    g.outChannels,
+    g.outputSize,
+    g.inChannels,
+    g.groups,
+    g.kernelSize,
+    g.stride,
+    g.dilation,
+    g.kernelSize.map(() => 0),
+    paddedSize,
+    gradOutput,
+    applied,
+    range,
   );
   const taps = g.kernelSize.reduce((a, b) => a * b, 1);
   const cg = g.inChannels / g.groups;
@@ -528,18 +686,45 @@ export function traceConvBackward(g: ConvGeometry, input: Tensor, weight: Tensor
       for (let o = 0; o < outPlane; o++) {
         const position = unravel(o, g.outputSize);
         const src = position.map((p, i) => padSource[i][p * g.stride[i] + appliedTap[i] * g.dilation[i]]);
-        const x = src.some((v) => v < 0) ? 0 : input.data[(n * g.inChannels + channel) * inPlane + src.reduce((a, v, i) => a + v * inStrides[i], 0)];
+        const x = src.some((v) => v < 0)
+          ? 0
+          : input.data[(n * g.inChannels + channel) * inPlane + src.reduce((a, v, i) => a + v * inStrides[i], 0)];
         terms.push({ batch: n, position, x, dy: gradOutput.data[(n * g.outChannels + oc) * outPlane + o] });
       }
     }
     const value = grads.gradWeight.data[s];
-    steps.push({ step: s, outChannel: oc, inChannel: ci, tap, terms, value, text: arithmetic(terms.map((u) => [u.x, u.dy] as const), null, value) });
+    steps.push({
+      step: s,
+      outChannel: oc,
+      inChannel: ci,
+      tap,
+      terms,
+      value,
+      text: arithmetic(
+        terms.map((u) => [u.x, u.dy] as const),
+        null,
+        value,
+      ),
+    });
   }
   return {
-    kind: 'conv_backward', input: toNested(input), appliedWeight: toNested(applied), gradOutput: toNested(gradOutput),
-    inputShape: g.inputShape, weightShape: g.weightShape, outputShape: g.outputShape, stride: g.stride,
-    dilation: g.dilation, padBefore: g.padBefore, padAfter: g.padAfter, gradInput: toNested(grads.gradInput), gradWeight: toNested(grads.gradWeight),
+    kind: 'conv_backward',
+    input: toNested(input),
+    appliedWeight: toNested(applied),
+    gradOutput: toNested(gradOutput),
+    inputShape: g.inputShape,
+    weightShape: g.weightShape,
+    outputShape: g.outputShape,
+    stride: g.stride,
+    dilation: g.dilation,
+    padBefore: g.padBefore,
+    padAfter: g.padAfter,
+    gradInput: toNested(grads.gradInput),
+    gradWeight: toNested(grads.gradWeight),
     gradBias: grads.gradBias ? toNested(grads.gradBias) : null,
-    gradInputSteps: dx.steps, gradInputRange: dx.range, gradWeightSteps: steps, gradWeightRange: win,
+    gradInputSteps: dx.steps,
+    gradInputRange: dx.range,
+    gradWeightSteps: steps,
+    gradWeightRange: win,
   };
 }

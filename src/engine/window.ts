@@ -17,7 +17,14 @@ import { allocate } from './tensor';
  * For one spatial dim: the valid taps of each output position, as [first, last] with
  * first ≤ t ≤ last ⇔ 0 ≤ o·s − p + t·d < size. Precomputed so the inner loops carry no bounds checks.
  */
-export function tapRanges(outSize: number, size: number, kernel: number, stride: number, pad: number, dilation: number): Int32Array {
+export function tapRanges(
+  outSize: number,
+  size: number,
+  kernel: number,
+  stride: number,
+  pad: number,
+  dilation: number,
+): Int32Array {
   const ranges = new Int32Array(outSize * 2);
   for (let o = 0; o < outSize; o++) {
     const start = o * stride - pad;
@@ -71,15 +78,30 @@ function computePrepared(w: WindowGeometry): Prepared {
 }
 
 /** Conv forward by direct loops. `bias` (one per small channel) may be null. */
-export function gather(w: WindowGeometry, big: Float64Array, weight: Float64Array, bias: Float64Array | null): Float64Array {
+export function gather(
+  w: WindowGeometry,
+  big: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array | null,
+): Float64Array {
   const P = prepare(w);
   // indexed reads rather than destructuring: this runs per call on tiny problems, where it shows
-  const BH = w.big[1], BW = w.big[2];
-  const OD = w.small[0], OH = w.small[1], OW = w.small[2];
-  const KH = w.kernel[1], KW = w.kernel[2];
-  const sd = w.stride[0], sh = w.stride[1], sw = w.stride[2];
-  const pd = w.padBefore[0], ph = w.padBefore[1], pw = w.padBefore[2];
-  const dd = w.dilation[0], dh = w.dilation[1], dw = w.dilation[2];
+  const BH = w.big[1],
+    BW = w.big[2];
+  const OD = w.small[0],
+    OH = w.small[1],
+    OW = w.small[2];
+  const KH = w.kernel[1],
+    KW = w.kernel[2];
+  const sd = w.stride[0],
+    sh = w.stride[1],
+    sw = w.stride[2];
+  const pd = w.padBefore[0],
+    ph = w.padBefore[1],
+    pw = w.padBefore[2];
+  const dd = w.dilation[0],
+    dh = w.dilation[1],
+    dw = w.dilation[2];
   const out = allocate(w.batch * w.smallChannels * P.smallPlane);
   for (let n = 0; n < w.batch; n++) {
     for (let c = 0; c < w.smallChannels; c++) {
@@ -87,11 +109,14 @@ export function gather(w: WindowGeometry, big: Float64Array, weight: Float64Arra
       const outBase = (n * w.smallChannels + c) * P.smallPlane;
       const b = bias ? bias[c] : 0;
       for (let od = 0; od < OD; od++) {
-        const d0 = P.rd[2 * od], d1 = P.rd[2 * od + 1];
+        const d0 = P.rd[2 * od],
+          d1 = P.rd[2 * od + 1];
         for (let oh = 0; oh < OH; oh++) {
-          const h0 = P.rh[2 * oh], h1 = P.rh[2 * oh + 1];
+          const h0 = P.rh[2 * oh],
+            h1 = P.rh[2 * oh + 1];
           for (let ow = 0; ow < OW; ow++) {
-            const w0 = P.rw[2 * ow], w1 = P.rw[2 * ow + 1];
+            const w0 = P.rw[2 * ow],
+              w1 = P.rw[2 * ow + 1];
             let acc = 0;
             for (let ci = 0; ci < P.bigPerGroup; ci++) {
               const inBase = (n * w.bigChannels + g * P.bigPerGroup + ci) * P.bigPlane;
@@ -124,14 +149,30 @@ export function gather(w: WindowGeometry, big: Float64Array, weight: Float64Arra
  * keeps those NaNs, so the default keeps them too. A gradient check's unit vectors (finite weights, one
  * non-zero) skip the zeros and cost one window instead of the whole output.
  */
-function spread(w: WindowGeometry, small: Float64Array, operand: Float64Array, target: 'big' | 'weight', skipZeros: boolean): Float64Array {
+function spread(
+  w: WindowGeometry,
+  small: Float64Array,
+  operand: Float64Array,
+  target: 'big' | 'weight',
+  skipZeros: boolean,
+): Float64Array {
   const P = prepare(w);
-  const BH = w.big[1], BW = w.big[2];
-  const OD = w.small[0], OH = w.small[1], OW = w.small[2];
-  const KH = w.kernel[1], KW = w.kernel[2];
-  const sd = w.stride[0], sh = w.stride[1], sw = w.stride[2];
-  const pd = w.padBefore[0], ph = w.padBefore[1], pw = w.padBefore[2];
-  const dd = w.dilation[0], dh = w.dilation[1], dw = w.dilation[2];
+  const BH = w.big[1],
+    BW = w.big[2];
+  const OD = w.small[0],
+    OH = w.small[1],
+    OW = w.small[2];
+  const KH = w.kernel[1],
+    KW = w.kernel[2];
+  const sd = w.stride[0],
+    sh = w.stride[1],
+    sw = w.stride[2];
+  const pd = w.padBefore[0],
+    ph = w.padBefore[1],
+    pw = w.padBefore[2];
+  const dd = w.dilation[0],
+    dh = w.dilation[1],
+    dw = w.dilation[2];
   const toBig = target === 'big';
   const out = new Float64Array(toBig ? w.batch * w.bigChannels * P.bigPlane : w.smallChannels * P.bigPerGroup * P.taps);
   for (let n = 0; n < w.batch; n++) {
@@ -139,11 +180,14 @@ function spread(w: WindowGeometry, small: Float64Array, operand: Float64Array, t
       const g = Math.floor(c / P.smallPerGroup);
       const smallBase = (n * w.smallChannels + c) * P.smallPlane;
       for (let od = 0; od < OD; od++) {
-        const d0 = P.rd[2 * od], d1 = P.rd[2 * od + 1];
+        const d0 = P.rd[2 * od],
+          d1 = P.rd[2 * od + 1];
         for (let oh = 0; oh < OH; oh++) {
-          const h0 = P.rh[2 * oh], h1 = P.rh[2 * oh + 1];
+          const h0 = P.rh[2 * oh],
+            h1 = P.rh[2 * oh + 1];
           for (let ow = 0; ow < OW; ow++) {
-            const w0 = P.rw[2 * ow], w1 = P.rw[2 * ow + 1];
+            const w0 = P.rw[2 * ow],
+              w1 = P.rw[2 * ow + 1];
             const v = small[smallBase + (od * OH + oh) * OW + ow];
             if (skipZeros && v === 0) continue;
             for (let ci = 0; ci < P.bigPerGroup; ci++) {

@@ -17,7 +17,8 @@ export interface DocumentLiteral {
   readonly label: string;
 }
 
-export type LiteralLookup = { ok: true; value: DocumentLiteral } | { ok: false; error: ParseError; range: vscode.Range };
+export type LiteralLookup =
+  { ok: true; value: DocumentLiteral } | { ok: false; error: ParseError; range: vscode.Range };
 
 interface CacheEntry {
   readonly version: number;
@@ -33,7 +34,13 @@ export interface LiteralRef {
 
 export function isLiteralRef(x: unknown): x is LiteralRef {
   const r = x as LiteralRef;
-  return typeof x === 'object' && x !== null && typeof r.uri === 'string' && Number.isInteger(r.line) && Number.isInteger(r.character);
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof r.uri === 'string' &&
+    Number.isInteger(r.line) &&
+    Number.isInteger(r.character)
+  );
 }
 
 const cache = new Map<string, CacheEntry>();
@@ -46,7 +53,11 @@ function describeLiteral(literal: ParsedLiteral): string {
   return `${literal.shape.join('×')} ${literal.wrapper ?? literal.format}`;
 }
 
-function lookupFrom(document: vscode.TextDocument, base: number, result: ReturnType<typeof parseLiteral>): LiteralLookup {
+function lookupFrom(
+  document: vscode.TextDocument,
+  base: number,
+  result: ReturnType<typeof parseLiteral>,
+): LiteralLookup {
   if (result.ok) {
     const l = result.literal;
     const range = new vscode.Range(document.positionAt(base + l.range.start), document.positionAt(base + l.range.end));
@@ -58,7 +69,11 @@ function lookupFrom(document: vscode.TextDocument, base: number, result: ReturnT
 }
 
 /** The literal enclosing `position`, or null when the cursor is on none. */
-export function literalAt(document: vscode.TextDocument, position: vscode.Position, maxElements: number): LiteralLookup | null {
+export function literalAt(
+  document: vscode.TextDocument,
+  position: vscode.Position,
+  maxElements: number,
+): LiteralLookup | null {
   const key = document.uri.toString();
   const offset = document.offsetAt(position);
   let entry = cache.get(key);
@@ -74,14 +89,22 @@ export function literalAt(document: vscode.TextDocument, position: vscode.Positi
   if (!result) return null;
   const lookup = lookupFrom(document, start, result);
   if (lookup.ok) {
-    entry.found.push({ start: document.offsetAt(lookup.value.range.start), end: document.offsetAt(lookup.value.range.end), lookup });
+    entry.found.push({
+      start: document.offsetAt(lookup.value.range.start),
+      end: document.offsetAt(lookup.value.range.end),
+      lookup,
+    });
     if (entry.found.length > 64) entry.found.shift();
   }
   return lookup;
 }
 
 /** The literal that a selection holds (the selection is the whole literal, or sits inside one). */
-export function literalInSelection(document: vscode.TextDocument, selection: vscode.Selection, maxElements: number): LiteralLookup | null {
+export function literalInSelection(
+  document: vscode.TextDocument,
+  selection: vscode.Selection,
+  maxElements: number,
+): LiteralLookup | null {
   if (selection.isEmpty) return literalAt(document, selection.active, maxElements);
   const base = document.offsetAt(selection.start);
   const result = parseLiteral(document.getText(selection), { maxElements });

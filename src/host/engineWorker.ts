@@ -14,7 +14,8 @@ export type WorkerTask =
   | { readonly kind: 'operation'; readonly operation: OperationInput }
   | { readonly kind: 'backward'; readonly operation: Omit<OperationInput, 'kind'> & { readonly gradOutput?: Tensor } };
 
-export type WorkerReply = { readonly type: 'progress'; readonly fraction: number } | { readonly type: 'done'; readonly result: unknown };
+export type WorkerReply =
+  { readonly type: 'progress'; readonly fraction: number } | { readonly type: 'done'; readonly result: unknown };
 
 export interface WorkerRunOptions {
   readonly onProgress?: (fraction: number) => void;
@@ -30,7 +31,10 @@ export class EnginePool {
   private readonly idle: Worker[] = [];
   private readonly busy = new Set<Worker>();
 
-  constructor(private readonly workerPath: string, private readonly keepIdle = 2) {}
+  constructor(
+    private readonly workerPath: string,
+    private readonly keepIdle = 2,
+  ) {}
 
   run<T>(task: WorkerTask, options: WorkerRunOptions = {}): Promise<T | Cancelled> {
     const worker = this.idle.pop() ?? new Worker(this.workerPath);
@@ -79,7 +83,13 @@ export class EnginePool {
 }
 
 /** One engine request in a fresh worker (scripts and the benchmark); the answer, or a 'cancelled' answer. */
-export async function runInWorker(workerPath: string, request: unknown, options: WorkerRunOptions & { limits?: WorkerTask extends infer T ? T extends { kind: 'request'; limits: infer L } ? L : never : never } = {}): Promise<Answer> {
+export async function runInWorker(
+  workerPath: string,
+  request: unknown,
+  options: WorkerRunOptions & {
+    limits?: WorkerTask extends infer T ? (T extends { kind: 'request'; limits: infer L } ? L : never) : never;
+  } = {},
+): Promise<Answer> {
   const pool = new EnginePool(workerPath, 0);
   const result = await pool.run<Answer>({ kind: 'request', request, limits: options.limits ?? {} }, options);
   pool.dispose();

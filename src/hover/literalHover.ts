@@ -7,7 +7,12 @@ import { literalAt, type DocumentLiteral, type LiteralRef } from '../host/docume
 import { readSettings } from '../host/settings';
 import { formatNumber } from '../format';
 
-export const HOVER_COMMANDS = ['convLens.convolve', 'convLens.showIm2col', 'convLens.setInput', 'convLens.setKernel'] as const;
+export const HOVER_COMMANDS = [
+  'convLens.convolve',
+  'convLens.showIm2col',
+  'convLens.setInput',
+  'convLens.setKernel',
+] as const;
 
 const PREVIEW_ROWS = 8;
 const PREVIEW_COLUMNS = 8;
@@ -67,7 +72,11 @@ export function hoverMarkdown(found: DocumentLiteral, precision: number): vscode
     md.appendCodeblock(previewText(literal.shape, literal.tensor.data, precision), 'text');
   }
   for (const note of literal.notes) md.appendMarkdown(`_${note}_\n\n`);
-  const ref: LiteralRef = { uri: found.uri.toString(), line: found.range.start.line, character: found.range.start.character };
+  const ref: LiteralRef = {
+    uri: found.uri.toString(),
+    line: found.range.start.line,
+    character: found.range.start.character,
+  };
   const link = (icon: string, label: string, command: string, tip: string) =>
     `[$(${icon}) ${label}](command:${command}?${encodeURIComponent(JSON.stringify([ref]))} "${tip}")`;
   md.appendMarkdown(

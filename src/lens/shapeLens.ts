@@ -13,8 +13,19 @@ import { parseShape } from '../engine/requests';
 import { readSettings } from '../host/settings';
 import type { OperandStore } from '../host/operandStore';
 import {
-  describeLayer, layerAt, randomNested, shapeDiagnostics, shapeHints, shapeText, stepPlan,
-  ShapeAnalyzer, type Fill, type LensDiagnostic, type ModelShapes, type ShapeHint, type StepPlan,
+  describeLayer,
+  layerAt,
+  randomNested,
+  shapeDiagnostics,
+  shapeHints,
+  shapeText,
+  stepPlan,
+  ShapeAnalyzer,
+  type Fill,
+  type LensDiagnostic,
+  type ModelShapes,
+  type ShapeHint,
+  type StepPlan,
 } from '../shapeLens/analyze';
 import type { SourceRange } from '../shapeLens/parseModel';
 
@@ -65,7 +76,11 @@ export class ShapeLens implements vscode.Disposable {
   /** bumped when a remembered input shape or a setting changes: every cached analysis is stale */
   private generation = 0;
 
-  constructor(private readonly context: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel, private readonly store: OperandStore) {
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly store: OperandStore,
+  ) {
     const onChange = this.changed.event;
     this.disposables.push(
       this.diagnostics,
@@ -74,19 +89,32 @@ export class ShapeLens implements vscode.Disposable {
         onDidChangeInlayHints: onChange,
         provideInlayHints: (document, range) => this.inlayHints(document, range),
       }),
-      vscode.languages.registerHoverProvider(SHAPE_LENS_SELECTOR, { provideHover: (document, position) => this.hover(document, position) }),
-      vscode.languages.registerCodeLensProvider(SHAPE_LENS_SELECTOR, { onDidChangeCodeLenses: onChange, provideCodeLenses: (document) => this.codeLenses(document) }),
-      vscode.languages.registerCodeActionsProvider(SHAPE_LENS_SELECTOR, { provideCodeActions: (document, range, ctx) => this.quickFixes(document, range, ctx) }, {
-        providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
+      vscode.languages.registerHoverProvider(SHAPE_LENS_SELECTOR, {
+        provideHover: (document, position) => this.hover(document, position),
       }),
+      vscode.languages.registerCodeLensProvider(SHAPE_LENS_SELECTOR, {
+        onDidChangeCodeLenses: onChange,
+        provideCodeLenses: (document) => this.codeLenses(document),
+      }),
+      vscode.languages.registerCodeActionsProvider(
+        SHAPE_LENS_SELECTOR,
+        { provideCodeActions: (document, range, ctx) => this.quickFixes(document, range, ctx) },
+        {
+          providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
+        },
+      ),
       vscode.workspace.onDidOpenTextDocument((d) => this.refreshDiagnostics(d)),
       vscode.workspace.onDidChangeTextDocument((e) => this.scheduleDiagnostics(e.document)),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('convLens.shapeLens')) this.invalidate();
       }),
-      vscode.commands.registerCommand('convLens.setModelInputShape', (args?: ModelArgs) => this.safely('Set Model Input Shape', () => this.setModelInputShape(args))),
-      vscode.commands.registerCommand('convLens.stepThroughLayer', (args?: ModelArgs) => this.safely('Step Through Layer', () => this.stepThroughLayer(args))),
+      vscode.commands.registerCommand('convLens.setModelInputShape', (args?: ModelArgs) =>
+        this.safely('Set Model Input Shape', () => this.setModelInputShape(args)),
+      ),
+      vscode.commands.registerCommand('convLens.stepThroughLayer', (args?: ModelArgs) =>
+        this.safely('Step Through Layer', () => this.stepThroughLayer(args)),
+      ),
     );
     for (const d of vscode.workspace.textDocuments) this.refreshDiagnostics(d);
   }
@@ -116,7 +144,13 @@ export class ShapeLens implements vscode.Disposable {
     let analyzer = this.analyzers.get(key);
     if (!analyzer) this.analyzers.set(key, (analyzer = new ShapeAnalyzer()));
     const models = analyzer.analyze(document.getText(), (name) => remembered[`${key}#${name}`]);
-    const analysis: Analysis = { version: document.version, generation: this.generation, models, hints: shapeHints(models), diagnostics: shapeDiagnostics(models) };
+    const analysis: Analysis = {
+      version: document.version,
+      generation: this.generation,
+      models,
+      hints: shapeHints(models),
+      diagnostics: shapeDiagnostics(models),
+    };
     this.cache.set(key, analysis);
     return analysis;
   }
@@ -140,10 +174,13 @@ export class ShapeLens implements vscode.Disposable {
     if (document.languageId !== 'python') return;
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
-    this.timers.set(key, setTimeout(() => {
-      this.timers.delete(key);
-      this.refreshDiagnostics(document);
-    }, DIAGNOSTIC_DELAY_MS));
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        this.refreshDiagnostics(document);
+      }, DIAGNOSTIC_DELAY_MS),
+    );
   }
 
   private refreshDiagnostics(document: vscode.TextDocument): void {
@@ -154,16 +191,28 @@ export class ShapeLens implements vscode.Disposable {
     }
     try {
       const found = this.analysis(document).diagnostics.map((d) => {
-        const diagnostic = new vscode.Diagnostic(this.range(document, d.range), d.message, vscode.DiagnosticSeverity.Error);
+        const diagnostic = new vscode.Diagnostic(
+          this.range(document, d.range),
+          d.message,
+          vscode.DiagnosticSeverity.Error,
+        );
         diagnostic.source = DIAGNOSTIC_SOURCE;
         diagnostic.code = DIAGNOSTIC_CODE;
-        diagnostic.relatedInformation = d.related.map((r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(document.uri, this.range(document, r.range)), r.message));
+        diagnostic.relatedInformation = d.related.map(
+          (r) =>
+            new vscode.DiagnosticRelatedInformation(
+              new vscode.Location(document.uri, this.range(document, r.range)),
+              r.message,
+            ),
+        );
         return diagnostic;
       });
       this.diagnostics.set(document.uri, found);
     } catch (e) {
       // the lens must never take the editor down: a parser bug costs the diagnostics of one file
-      this.log.error(`shape lens failed on ${document.uri.toString()}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      this.log.error(
+        `shape lens failed on ${document.uri.toString()}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
       this.diagnostics.delete(document.uri);
     }
   }
@@ -177,7 +226,9 @@ export class ShapeLens implements vscode.Disposable {
     try {
       return fn();
     } catch (e) {
-      this.log.error(`shape lens ${what} failed on ${document.uri.toString()}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      this.log.error(
+        `shape lens ${what} failed on ${document.uri.toString()}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
       return undefined;
     }
   }
@@ -190,12 +241,14 @@ export class ShapeLens implements vscode.Disposable {
     return this.guarded('inlay hints', document, () => {
       const from = document.offsetAt(range.start);
       const to = document.offsetAt(range.end);
-      return this.analysis(document).hints.filter((h) => h.offset >= from && h.offset <= to).map((h) => {
-        const hint = new vscode.InlayHint(document.positionAt(h.offset), h.label, vscode.InlayHintKind.Type);
-        hint.paddingLeft = true;
-        hint.tooltip = h.tooltip;
-        return hint;
-      });
+      return this.analysis(document)
+        .hints.filter((h) => h.offset >= from && h.offset <= to)
+        .map((h) => {
+          const hint = new vscode.InlayHint(document.positionAt(h.offset), h.label, vscode.InlayHintKind.Type);
+          hint.paddingLeft = true;
+          hint.tooltip = h.tooltip;
+          return hint;
+        });
     });
   }
 
@@ -209,9 +262,15 @@ export class ShapeLens implements vscode.Disposable {
         md.isTrusted = { enabledCommands: ['convLens.stepThroughLayer'] };
         // one layer: straight to it; a block of several (a Sequential called in forward): pick one
         const block = new Set(steppable.map((l) => l.step.range.start)).size > 1;
-        const args: ModelArgs = { uri: document.uri.toString(), model: at.model.model.name, ...(block ? {} : { layer: steppable[0].index }) };
+        const args: ModelArgs = {
+          uri: document.uri.toString(),
+          model: at.model.model.name,
+          ...(block ? {} : { layer: steppable[0].index }),
+        };
         const label = block ? 'Step through a layer of this block…' : 'Step through this layer in the panel';
-        md.appendMarkdown(`\n\n[$(debug-step-into) ${label}](command:convLens.stepThroughLayer?${encodeURIComponent(JSON.stringify([args]))} "Open the panel on the layer with input of the shape it receives")`);
+        md.appendMarkdown(
+          `\n\n[$(debug-step-into) ${label}](command:convLens.stepThroughLayer?${encodeURIComponent(JSON.stringify([args]))} "Open the panel on the layer with input of the shape it receives")`,
+        );
       }
       return new vscode.Hover(md, this.range(document, at.range));
     });
@@ -228,24 +287,40 @@ export class ShapeLens implements vscode.Disposable {
         const p = m.propagation;
         let title: string;
         if (!m.input) title = '$(symbol-ruler) Conv Lens: set input shape…';
-        else if (p.diagnostic) title = `$(error) ${shapeText(m.input)} → refused at layer ${p.diagnostic.index + 1} (${p.diagnostic.step.attr ?? p.diagnostic.step.op})`;
+        else if (p.diagnostic)
+          title = `$(error) ${shapeText(m.input)} → refused at layer ${p.diagnostic.index + 1} (${p.diagnostic.step.attr ?? p.diagnostic.step.op})`;
         else title = `$(symbol-ruler) ${shapeText(m.input)} → ${shapeText(p.output)}`;
-        lenses.push(new vscode.CodeLens(line, {
-          title, command: 'convLens.setModelInputShape', arguments: [args],
-          tooltip: m.input ? `Input shape of ${m.model.name} (${m.inputSource === 'comment' ? 'from the # conv-lens: input comment' : 'set with this command'}); click to change it` : `Give ${m.model.name} an input shape to see every layer's output shape`,
-        }));
+        lenses.push(
+          new vscode.CodeLens(line, {
+            title,
+            command: 'convLens.setModelInputShape',
+            arguments: [args],
+            tooltip: m.input
+              ? `Input shape of ${m.model.name} (${m.inputSource === 'comment' ? 'from the # conv-lens: input comment' : 'set with this command'}); click to change it`
+              : `Give ${m.model.name} an input shape to see every layer's output shape`,
+          }),
+        );
         if (m.input && p.layers.some((l) => !('reason' in stepPlan(l)))) {
-          lenses.push(new vscode.CodeLens(line, {
-            title: '$(debug-step-into) Step through layer…', command: 'convLens.stepThroughLayer', arguments: [args],
-            tooltip: 'Open the panel on one conv or pooling layer of this model, with random input of the shape it gets',
-          }));
+          lenses.push(
+            new vscode.CodeLens(line, {
+              title: '$(debug-step-into) Step through layer…',
+              command: 'convLens.stepThroughLayer',
+              arguments: [args],
+              tooltip:
+                'Open the panel on one conv or pooling layer of this model, with random input of the shape it gets',
+            }),
+          );
         }
       }
       return lenses;
     });
   }
 
-  private quickFixes(document: vscode.TextDocument, range: vscode.Range | vscode.Selection, ctx: vscode.CodeActionContext): vscode.CodeAction[] | undefined {
+  private quickFixes(
+    document: vscode.TextDocument,
+    range: vscode.Range | vscode.Selection,
+    ctx: vscode.CodeActionContext,
+  ): vscode.CodeAction[] | undefined {
     return this.guarded('quick fix', document, () => {
       const ours = ctx.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE && d.code === DIAGNOSTIC_CODE);
       if (ours.length === 0) return [];
@@ -285,23 +360,40 @@ export class ShapeLens implements vscode.Disposable {
   private async target(args: ModelArgs | undefined): Promise<{ document: vscode.TextDocument; model: ModelShapes }> {
     const editor = vscode.window.activeTextEditor;
     const document = args?.uri ? await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri)) : editor?.document;
-    if (!document || document.languageId !== 'python') throw new Error('open a Python file with a PyTorch model (nn.Sequential or an nn.Module with a forward chain)');
+    if (!document || document.languageId !== 'python')
+      throw new Error('open a Python file with a PyTorch model (nn.Sequential or an nn.Module with a forward chain)');
     const models = this.analysis(document).models;
     if (args?.model !== undefined) {
       const m = models.find((c) => c.model.name === args.model);
-      if (!m) throw new Error(`there is no model named ${args.model} in ${vscode.workspace.asRelativePath(document.uri)} (found: ${models.map((c) => c.model.name).join(', ') || 'none'})`);
+      if (!m)
+        throw new Error(
+          `there is no model named ${args.model} in ${vscode.workspace.asRelativePath(document.uri)} (found: ${models.map((c) => c.model.name).join(', ') || 'none'})`,
+        );
       return { document, model: m };
     }
-    if (models.length === 0) throw new Error(`no PyTorch model found in ${vscode.workspace.asRelativePath(document.uri)}: the lens reads nn.Sequential(...) chains and nn.Module classes with __init__ and forward`);
+    if (models.length === 0)
+      throw new Error(
+        `no PyTorch model found in ${vscode.workspace.asRelativePath(document.uri)}: the lens reads nn.Sequential(...) chains and nn.Module classes with __init__ and forward`,
+      );
     if (editor && editor.document === document) {
       const offset = document.offsetAt(editor.selection.active);
       const inside = models.filter((m) => m.model.range.start <= offset && offset <= m.model.range.end);
       // the innermost model under the cursor (a Sequential inside a class beats the class)
-      if (inside.length > 0) return { document, model: inside.reduce((a, b) => (b.model.range.end - b.model.range.start < a.model.range.end - a.model.range.start ? b : a)) };
+      if (inside.length > 0)
+        return {
+          document,
+          model: inside.reduce((a, b) =>
+            b.model.range.end - b.model.range.start < a.model.range.end - a.model.range.start ? b : a,
+          ),
+        };
     }
     if (models.length === 1) return { document, model: models[0] };
     const picked = await vscode.window.showQuickPick(
-      models.map((m) => ({ label: m.model.name, description: m.input ? shapeText(m.input) : 'no input shape', model: m })),
+      models.map((m) => ({
+        label: m.model.name,
+        description: m.input ? shapeText(m.input) : 'no input shape',
+        model: m,
+      })),
       { title: 'Conv Lens: which model?', ignoreFocusOut: true },
     );
     if (!picked) throw new UserCancelled();
@@ -316,7 +408,8 @@ export class ShapeLens implements vscode.Disposable {
       text = await vscode.window.showInputBox({
         title: `Conv Lens: input shape of ${model.model.name}`,
         prompt: `N×C×H×W (or N×C×L, N×C×D×H×W), e.g. 1x3x224x224.${model.model.inputShape ? ` Leave empty to use the comment's ${shapeText(model.model.inputShape)}.` : ' Leave empty to forget it.'}`,
-        value: model.input ? model.input.join('x') : '', ignoreFocusOut: true,
+        value: model.input ? model.input.join('x') : '',
+        ignoreFocusOut: true,
         validateInput: (v) => {
           if (v.trim() === '') return null;
           try {
@@ -343,19 +436,26 @@ export class ShapeLens implements vscode.Disposable {
 
   private async stepThroughLayer(args: ModelArgs | undefined): Promise<unknown> {
     const { model } = await this.target(args);
-    if (!model.input) throw new Error(`${model.model.name} has no input shape yet: add a \`# conv-lens: input 1x3x224x224\` comment above it, or run Conv Lens: Set Model Input Shape`);
+    if (!model.input)
+      throw new Error(
+        `${model.model.name} has no input shape yet: add a \`# conv-lens: input 1x3x224x224\` comment above it, or run Conv Lens: Set Model Input Shape`,
+      );
     const candidates = model.propagation.layers
       .map((layer) => ({ layer, plan: stepPlan(layer) }))
       .filter((c): c is { layer: typeof c.layer; plan: StepPlan } => !('reason' in c.plan));
     let chosen: { layer: (typeof model.propagation.layers)[number]; plan: StepPlan } | undefined;
     if (args?.layer !== undefined) {
       const layer = model.propagation.layers[args.layer];
-      if (!layer) throw new Error(`${model.model.name} has ${model.propagation.layers.length} layers with a known input; layer must be 0…${model.propagation.layers.length - 1}, not ${args.layer}`);
+      if (!layer)
+        throw new Error(
+          `${model.model.name} has ${model.propagation.layers.length} layers with a known input; layer must be 0…${model.propagation.layers.length - 1}, not ${args.layer}`,
+        );
       const plan = stepPlan(layer);
       if ('reason' in plan) throw new Error(`cannot step through layer ${args.layer + 1}: ${plan.reason}`);
       chosen = { layer, plan };
     } else {
-      if (candidates.length === 0) throw new Error(`${model.model.name} has no conv or pooling layer with a known input to step through`);
+      if (candidates.length === 0)
+        throw new Error(`${model.model.name} has no conv or pooling layer with a known input to step through`);
       const picked = await vscode.window.showQuickPick(
         candidates.map((c) => ({
           label: `${c.layer.index + 1}. ${c.layer.step.attr ? `self.${c.layer.step.attr}` : c.layer.step.op}`,
@@ -363,7 +463,11 @@ export class ShapeLens implements vscode.Disposable {
           detail: c.layer.step.text.replace(/\s+/g, ' '),
           candidate: c,
         })),
-        { title: `Conv Lens: step through which layer of ${model.model.name}?`, matchOnDetail: true, ignoreFocusOut: true },
+        {
+          title: `Conv Lens: step through which layer of ${model.model.name}?`,
+          matchOnDetail: true,
+          ignoreFocusOut: true,
+        },
       );
       if (!picked) throw new UserCancelled();
       chosen = picked.candidate;
@@ -374,7 +478,9 @@ export class ShapeLens implements vscode.Disposable {
     /** a chosen tensor, read in the layer's input shape: only the element count has to match */
     const reshaped = (tensor: Tensor, what: string): unknown[] => {
       if (tensor.data.length !== needed) {
-        throw new Error(`${what} has ${tensor.data.length} elements (${shapeText(tensor.shape)}), but ${layerName} takes ${shapeText(plan.inputShape)} = ${needed}: give it ${needed} numbers, or pick random input`);
+        throw new Error(
+          `${what} has ${tensor.data.length} elements (${shapeText(tensor.shape)}), but ${layerName} takes ${shapeText(plan.inputShape)} = ${needed}: give it ${needed} numbers, or pick random input`,
+        );
       }
       return toNested({ shape: plan.inputShape, data: tensor.data }) as unknown[];
     };
@@ -384,36 +490,57 @@ export class ShapeLens implements vscode.Disposable {
       const items: (vscode.QuickPickItem & { fill: Fill | 'stored' | 'typed' })[] = [
         { label: 'Random integers −2…2', description: 'every product readable in the panel', fill: 'integers' },
         { label: 'Random normal N(0, 1)', description: 'three decimals, closer to real activations', fill: 'normal' },
-        { label: '$(edit) Type or paste the input…', description: `a matrix literal with ${needed} numbers`, fill: 'typed' },
+        {
+          label: '$(edit) Type or paste the input…',
+          description: `a matrix literal with ${needed} numbers`,
+          fill: 'typed',
+        },
       ];
-      if (stored) items.push({ label: `The input you set: ${stored.label}`, description: `${shapeText(stored.tensor.shape)}; the layer takes ${shapeText(plan.inputShape)}`, fill: 'stored' });
-      const picked = await vscode.window.showQuickPick(items, { title: `Conv Lens: input of shape ${shapeText(plan.inputShape)} for ${layerName}`, ignoreFocusOut: true });
+      if (stored)
+        items.push({
+          label: `The input you set: ${stored.label}`,
+          description: `${shapeText(stored.tensor.shape)}; the layer takes ${shapeText(plan.inputShape)}`,
+          fill: 'stored',
+        });
+      const picked = await vscode.window.showQuickPick(items, {
+        title: `Conv Lens: input of shape ${shapeText(plan.inputShape)} for ${layerName}`,
+        ignoreFocusOut: true,
+      });
       if (!picked) throw new UserCancelled();
       fill = picked.fill;
     }
     const max = readSettings().maxElements;
     if (needed > max) {
-      throw new Error(`${layerName} takes ${shapeText(plan.inputShape)} = ${needed.toLocaleString('en-US')} elements, more than convLens.limits.maxElements (${max.toLocaleString('en-US')}): raise the setting, or give the model a smaller input shape`);
+      throw new Error(
+        `${layerName} takes ${shapeText(plan.inputShape)} = ${needed.toLocaleString('en-US')} elements, more than convLens.limits.maxElements (${max.toLocaleString('en-US')}): raise the setting, or give the model a smaller input shape`,
+      );
     }
     const seed = chosen.layer.index + 1;
     const valueFill: Fill = fill === 'normal' ? 'normal' : 'integers';
     let input: unknown[];
     if (fill === 'stored') {
       const stored = this.store.get('input');
-      if (!stored) throw new Error('no input is set: use Conv Lens: Set Selection as Input first, or pick random input');
+      if (!stored)
+        throw new Error('no input is set: use Conv Lens: Set Selection as Input first, or pick random input');
       input = reshaped(stored.tensor, `the input you set (${stored.label})`);
     } else if (fill === 'typed') {
       let text = args?.literal;
       if (text === undefined) {
         text = await vscode.window.showInputBox({
-          title: `Conv Lens: input for ${layerName}`, ignoreFocusOut: true,
+          title: `Conv Lens: input for ${layerName}`,
+          ignoreFocusOut: true,
           prompt: `${needed} numbers as a matrix literal; they are read in the layer's input shape ${shapeText(plan.inputShape)}`,
           validateInput: (value) => {
             if (value.trim() === '') return null;
             const r = parseLiteral(value, { maxElements: max });
             if (!r.ok) return { message: r.error.message, severity: vscode.InputBoxValidationSeverity.Error };
             const n = r.literal.tensor.data.length;
-            return n === needed ? null : { message: `${n} numbers; ${layerName} takes ${needed} (${shapeText(plan.inputShape)})`, severity: vscode.InputBoxValidationSeverity.Error };
+            return n === needed
+              ? null
+              : {
+                  message: `${n} numbers; ${layerName} takes ${needed} (${shapeText(plan.inputShape)})`,
+                  severity: vscode.InputBoxValidationSeverity.Error,
+                };
           },
         });
         if (text === undefined || text.trim() === '') throw new UserCancelled();
@@ -426,7 +553,8 @@ export class ShapeLens implements vscode.Disposable {
     if (plan.command === 'convLens.convolve') {
       // a PyTorch layer cross-correlates, whatever convLens.defaultMode says
       const extra = ['flip=False'];
-      if (plan.biasChannels > 0) extra.push(`bias=[${(randomNested([plan.biasChannels], valueFill, seed + 2) as number[]).join(', ')}]`);
+      if (plan.biasChannels > 0)
+        extra.push(`bias=[${(randomNested([plan.biasChannels], valueFill, seed + 2) as number[]).join(', ')}]`);
       params = [params, ...extra].filter((p) => p !== '').join(', ');
     }
     const commandArgs = {

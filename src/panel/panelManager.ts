@@ -6,7 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { isPanelView, isWebviewMessage, type HostMessage, type PanelView, type TracePart, type WebviewMessage } from '../protocol';
+import {
+  isPanelView,
+  isWebviewMessage,
+  type HostMessage,
+  type PanelView,
+  type TracePart,
+  type WebviewMessage,
+} from '../protocol';
 
 export const PANEL_VIEW_TYPE = 'convLens.panel';
 
@@ -61,10 +68,18 @@ export class PanelManager implements vscode.Disposable {
       this.panel.reveal(undefined, preserveFocus);
       return;
     }
-    const panel = vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Conv Lens', { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')],
-    });
+    const panel = vscode.window.createWebviewPanel(
+      PANEL_VIEW_TYPE,
+      'Conv Lens',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+      {
+        enableScripts: true,
+        localResourceRoots: [
+          vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'),
+          vscode.Uri.joinPath(this.extensionUri, 'media'),
+        ],
+      },
+    );
     this.attach(panel);
   }
 
@@ -74,14 +89,21 @@ export class PanelManager implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.png');
     panel.webview.options = {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')],
+      localResourceRoots: [
+        vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(this.extensionUri, 'media'),
+      ],
     };
     panel.webview.html = this.html(panel.webview);
     panel.webview.onDidReceiveMessage((m: unknown) => this.handleMessage(m), undefined, this.disposables);
-    panel.onDidDispose(() => {
-      this.panel = undefined;
-      this.ready = false;
-    }, undefined, this.disposables);
+    panel.onDidDispose(
+      () => {
+        this.panel = undefined;
+        this.ready = false;
+      },
+      undefined,
+      this.disposables,
+    );
   }
 
   private post(message: HostMessage): void {
@@ -112,7 +134,9 @@ export class PanelManager implements vscode.Disposable {
         this.events.onInsert(m.viewId, m.tensor);
         return;
       case 'copy':
-        void vscode.env.clipboard.writeText(m.text).then(() => vscode.window.setStatusBarMessage('Conv Lens: copied', 2000));
+        void vscode.env.clipboard
+          .writeText(m.text)
+          .then(() => vscode.window.setStatusBarMessage('Conv Lens: copied', 2000));
         return;
       case 'runCommand':
         this.events.onRunCommand(m.command);
@@ -142,7 +166,8 @@ export class PanelManager implements vscode.Disposable {
 
   private html(webview: vscode.Webview): string {
     const nonce = randomBytes(16).toString('base64');
-    const asset = (...path: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...path)).toString();
+    const asset = (...path: string[]) =>
+      webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, ...path)).toString();
     const csp = [
       "default-src 'none'",
       `img-src ${webview.cspSource} data:`,

@@ -134,7 +134,14 @@ class NestedParser {
       this.ctx.fail(start, 'scalar', 'a single number is not a matrix literal', 'write it in brackets, e.g. [5]');
     }
     if (this.sink.n === 0) {
-      this.ctx.fail(start, 'empty', 'the literal has no numbers', 'an empty list has no shape to show', undefined, this.pos);
+      this.ctx.fail(
+        start,
+        'empty',
+        'the literal has no numbers',
+        'an empty list has no shape to show',
+        undefined,
+        this.pos,
+      );
     }
     return this.pos;
   }
@@ -150,7 +157,12 @@ class NestedParser {
     const c = text.charCodeAt(this.pos);
     if (c === LBRACK || (c === LPAREN && !this.squareOnly)) {
       if (++this.frames > 4 * MAX_DEPTH) {
-        this.ctx.fail(this.pos, 'syntax', `more than ${4 * MAX_DEPTH} nested brackets`, 'that is deeper than any tensor');
+        this.ctx.fail(
+          this.pos,
+          'syntax',
+          `more than ${4 * MAX_DEPTH} nested brackets`,
+          'that is deeper than any tensor',
+        );
       }
       let kind: 'list' | 'scalar' = 'list';
       if (c === LPAREN && isGrouping(text, this.pos, this.end)) {
@@ -158,7 +170,13 @@ class NestedParser {
         kind = this.element(depth, RPAREN);
         this.pos = skipTrivia(text, this.pos, this.end, false);
         if (text.charCodeAt(this.pos) !== RPAREN) {
-          this.ctx.fail(this.pos, 'syntax', `expected ')' but found ${this.ctx.found(this.pos, this.end)}`, undefined, "')'");
+          this.ctx.fail(
+            this.pos,
+            'syntax',
+            `expected ')' but found ${this.ctx.found(this.pos, this.end)}`,
+            undefined,
+            "')'",
+          );
         }
         this.pos++;
       } else {
@@ -176,7 +194,8 @@ class NestedParser {
     const { text } = ctx;
     const open = this.pos;
     const openCh = text[open];
-    if (depth >= MAX_DEPTH) ctx.fail(open, 'syntax', `more than ${MAX_DEPTH} levels of nesting`, 'that is deeper than any tensor');
+    if (depth >= MAX_DEPTH)
+      ctx.fail(open, 'syntax', `more than ${MAX_DEPTH} levels of nesting`, 'that is deeper than any tensor');
     if (this.rank >= 0 && depth >= this.rank) {
       ctx.fail(
         open,
@@ -215,7 +234,13 @@ class NestedParser {
         continue;
       }
       if (c === closer) break;
-      ctx.fail(this.pos, 'syntax', `expected ',' or '${closeCh}' but found ${ctx.found(this.pos, this.end)}`, undefined, `',' or '${closeCh}'`);
+      ctx.fail(
+        this.pos,
+        'syntax',
+        `expected ',' or '${closeCh}' but found ${ctx.found(this.pos, this.end)}`,
+        undefined,
+        `',' or '${closeCh}'`,
+      );
     }
     this.pos++;
     const closed = (this.closedAt[depth] ?? 0) + 1;
@@ -239,7 +264,10 @@ class NestedParser {
       );
     }
     const unit = depth === this.rank - 2 ? 'row' : 'block';
-    const here = this.path.slice(1, depth + 1).map((i) => `[${i}]`).join('');
+    const here = this.path
+      .slice(1, depth + 1)
+      .map((i) => `[${i}]`)
+      .join('');
     const first = '[0]'.repeat(depth);
     this.ctx.fail(
       open,
@@ -258,7 +286,12 @@ class NestedParser {
     }
     if (this.rank < 0) {
       if (this.maxListDepth >= depth) {
-        ctx.fail(at, 'shape', `found the number ${ctx.text.slice(at, tok.end)} where a list was expected`, 'an earlier entry at this depth is a list');
+        ctx.fail(
+          at,
+          'shape',
+          `found the number ${ctx.text.slice(at, tok.end)} where a list was expected`,
+          'an earlier entry at this depth is a list',
+        );
       }
       this.rank = depth;
     } else if (depth !== this.rank) {
@@ -332,7 +365,12 @@ function matlab(ctx: Ctx, start: number, end: number): BracketParse {
     if (inRow === 0) return;
     if (cols < 0) cols = inRow;
     else if (inRow !== cols) {
-      ctx.fail(rowStart, 'shape', `row ${rows.length + 1} has ${plural(inRow, 'element')} but row 1 has ${cols}`, 'every row needs the same length');
+      ctx.fail(
+        rowStart,
+        'shape',
+        `row ${rows.length + 1} has ${plural(inRow, 'element')} but row 1 has ${cols}`,
+        'every row needs the same length',
+      );
     }
     rows.push({ start: rowStart, end: rowEnd });
     inRow = 0;
@@ -341,7 +379,13 @@ function matlab(ctx: Ctx, start: number, end: number): BracketParse {
   for (;;) {
     p = skipTrivia(text, p, end, true);
     if (p >= end) {
-      ctx.failRaw(start, 'syntax', `unclosed '[' opened at ${ctx.loc.where(start)}: expected ']' before the end of the text`, "']'", end);
+      ctx.failRaw(
+        start,
+        'syntax',
+        `unclosed '[' opened at ${ctx.loc.where(start)}: expected ']' before the end of the text`,
+        "']'",
+        end,
+      );
     }
     const c = text.charCodeAt(p);
     if (c === RBRACK) {
@@ -351,7 +395,12 @@ function matlab(ctx: Ctx, start: number, end: number): BracketParse {
     }
     if (c === SEMI) {
       if (text.charCodeAt(p + 1) === SEMI) {
-        ctx.fail(p, 'syntax', "Julia's ';;' (concatenation along higher dimensions) is not supported", 'write the tensor as nested lists instead');
+        ctx.fail(
+          p,
+          'syntax',
+          "Julia's ';;' (concatenation along higher dimensions) is not supported",
+          'write the tensor as nested lists instead',
+        );
       }
       endRow();
       p++;
@@ -369,18 +418,40 @@ function matlab(ctx: Ctx, start: number, end: number): BracketParse {
       continue;
     }
     if (isOpen(c)) {
-      ctx.fail(p, 'syntax', `found '${text[p]}' inside a MATLAB-style matrix`, 'nested brackets are only supported in Python/JSON-style lists ([[1, 2], [3, 4]])');
+      ctx.fail(
+        p,
+        'syntax',
+        `found '${text[p]}' inside a MATLAB-style matrix`,
+        'nested brackets are only supported in Python/JSON-style lists ([[1, 2], [3, 4]])',
+      );
     }
     if (!scanNumber(text, p, end, tok)) {
-      ctx.fail(p, 'syntax', `expected a number, ',', ';' or ']' but found ${ctx.found(p, end)}`, undefined, "a number, ',', ';' or ']'");
+      ctx.fail(
+        p,
+        'syntax',
+        `expected a number, ',', ';' or ']' but found ${ctx.found(p, end)}`,
+        undefined,
+        "a number, ',', ';' or ']'",
+      );
     }
     const after = tok.end < end ? text.charCodeAt(tok.end) : -1;
     const separated =
-      after === -1 || isSpace(after) || after === NL || after === COMMA || after === SEMI || after === RBRACK ||
-      after === HASH || after === PERCENT || (after === SLASH && text.charCodeAt(tok.end + 1) === SLASH) ||
+      after === -1 ||
+      isSpace(after) ||
+      after === NL ||
+      after === COMMA ||
+      after === SEMI ||
+      after === RBRACK ||
+      after === HASH ||
+      after === PERCENT ||
+      (after === SLASH && text.charCodeAt(tok.end + 1) === SLASH) ||
       (after === DOT && text.charCodeAt(tok.end + 1) === DOT);
     if (!separated) {
-      ctx.fail(tok.end, 'syntax', `expected a space, ',', ';' or ']' after ${text.slice(p, tok.end)} but found ${ctx.found(tok.end, end)}`);
+      ctx.fail(
+        tok.end,
+        'syntax',
+        `expected a space, ',', ';' or ']' after ${text.slice(p, tok.end)} but found ${ctx.found(tok.end, end)}`,
+      );
     }
     if (inRow === 0) rowStart = p;
     rowEnd = tok.end;
@@ -389,7 +460,8 @@ function matlab(ctx: Ctx, start: number, end: number): BracketParse {
     sink.pushToken(tok, p);
     p = tok.end;
   }
-  if (rows.length === 0) ctx.fail(start, 'empty', 'the literal has no numbers', 'an empty matrix has no shape to show', undefined, p);
+  if (rows.length === 0)
+    ctx.fail(start, 'empty', 'the literal has no numbers', 'an empty matrix has no shape to show', undefined, p);
   const shape = [rows.length, cols];
   checkCount(ctx, start, shape, sink.n);
   return {
@@ -416,11 +488,13 @@ export type BracketMode = 'auto' | 'nested' | 'json' | 'matlab';
  */
 export function parseBracket(ctx: Ctx, start: number, end: number, mode: BracketMode): BracketParse {
   if (mode === 'matlab') {
-    if (ctx.text.charCodeAt(start) !== LBRACK) ctx.fail(start, 'syntax', `expected '[' but found ${ctx.found(start, end)}`, undefined, "'['");
+    if (ctx.text.charCodeAt(start) !== LBRACK)
+      ctx.fail(start, 'syntax', `expected '[' but found ${ctx.found(start, end)}`, undefined, "'['");
     return matlab(ctx, start, end);
   }
   if (mode === 'json') {
-    if (ctx.text.charCodeAt(start) !== LBRACK) ctx.fail(start, 'syntax', `expected '[' but found ${ctx.found(start, end)}`, undefined, "'['");
+    if (ctx.text.charCodeAt(start) !== LBRACK)
+      ctx.fail(start, 'syntax', `expected '[' but found ${ctx.found(start, end)}`, undefined, "'['");
     return nested(ctx, start, end, true);
   }
   if (mode === 'nested' || ctx.text.charCodeAt(start) !== LBRACK) return nested(ctx, start, end, false);
@@ -442,11 +516,23 @@ export function parseBracket(ctx: Ctx, start: number, end: number, mode: Bracket
 
 const WRAPPERS: ReadonlyMap<string, LiteralFormat> = new Map<string, LiteralFormat>([
   ...['np', 'numpy', 'jnp', 'jax.numpy', 'cp', 'cupy'].flatMap((m) =>
-    ['array', 'asarray', 'asanyarray', 'ascontiguousarray'].map((f) => [`${m}.${f}`, 'numpy'] as [string, LiteralFormat]),
+    ['array', 'asarray', 'asanyarray', 'ascontiguousarray'].map(
+      (f) => [`${m}.${f}`, 'numpy'] as [string, LiteralFormat],
+    ),
   ),
-  ...['tensor', 'Tensor', 'as_tensor', 'asarray', 'FloatTensor', 'DoubleTensor', 'HalfTensor', 'LongTensor', 'IntTensor', 'BoolTensor', 'ByteTensor'].map(
-    (f) => [`torch.${f}`, 'torch'] as [string, LiteralFormat],
-  ),
+  ...[
+    'tensor',
+    'Tensor',
+    'as_tensor',
+    'asarray',
+    'FloatTensor',
+    'DoubleTensor',
+    'HalfTensor',
+    'LongTensor',
+    'IntTensor',
+    'BoolTensor',
+    'ByteTensor',
+  ].map((f) => [`torch.${f}`, 'torch'] as [string, LiteralFormat]),
   ...['constant', 'convert_to_tensor', 'Variable'].map((f) => [`tf.${f}`, 'tensorflow'] as [string, LiteralFormat]),
 ]);
 
@@ -520,31 +606,55 @@ export function parseWrapper(ctx: Ctx, start: number, end: number): BracketParse
     );
   }
   let p = skipTrivia(text, nameEnd, end, false);
-  if (text.charCodeAt(p) !== LPAREN) ctx.fail(p, 'notLiteral', `expected '(' after ${name} but found ${ctx.found(p, end)}`, undefined, "'('");
+  if (text.charCodeAt(p) !== LPAREN)
+    ctx.fail(p, 'notLiteral', `expected '(' after ${name} but found ${ctx.found(p, end)}`, undefined, "'('");
   const call = p;
   p = skipTrivia(text, p + 1, end, false);
   if (!isOpen(text.charCodeAt(p))) {
-    ctx.fail(p, 'notLiteral', `expected a list literal as the first argument of ${name}( but found ${ctx.found(p, end)}`, undefined, "'['");
+    ctx.fail(
+      p,
+      'notLiteral',
+      `expected a list literal as the first argument of ${name}( but found ${ctx.found(p, end)}`,
+      undefined,
+      "'['",
+    );
   }
   const inner = parseBracket(ctx, p, end, 'nested');
   p = skipTrivia(text, inner.end, end, false);
   const notes: string[] = [];
   let close: number;
   if (p >= end) {
-    ctx.failRaw(call, 'syntax', `unclosed '(' of ${name}( opened at ${ctx.loc.where(call)}: expected ')' before the end of the text`, "')'", end);
+    ctx.failRaw(
+      call,
+      'syntax',
+      `unclosed '(' of ${name}( opened at ${ctx.loc.where(call)}: expected ')' before the end of the text`,
+      "')'",
+      end,
+    );
   }
   if (text.charCodeAt(p) === RPAREN) {
     close = p;
   } else if (text.charCodeAt(p) === COMMA) {
     close = skipCallRest(text, p + 1, end);
     if (close < 0) {
-      ctx.failRaw(call, 'syntax', `unclosed '(' of ${name}( opened at ${ctx.loc.where(call)}: expected ')' before the end of the text`, "')'");
+      ctx.failRaw(
+        call,
+        'syntax',
+        `unclosed '(' of ${name}( opened at ${ctx.loc.where(call)}: expected ')' before the end of the text`,
+        "')'",
+      );
     }
     const args = text.slice(p + 1, close);
     const dtype = /\bdtype\s*=\s*([\w.]+)/.exec(args.length > 2000 ? args.slice(0, 2000) : args);
     if (dtype) notes.push(`the call sets dtype=${dtype[1]}; dtype here says how the numbers were written`);
   } else {
-    ctx.fail(p, 'syntax', `expected ',' or ')' after the literal but found ${ctx.found(p, end)}`, undefined, "',' or ')'");
+    ctx.fail(
+      p,
+      'syntax',
+      `expected ',' or ')' after the literal but found ${ctx.found(p, end)}`,
+      undefined,
+      "',' or ')'",
+    );
   }
   const literal = inner.literal;
   literal.format = format;

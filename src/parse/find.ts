@@ -72,7 +72,8 @@ export function findLiteralAt(text: string, offset: number, options: FindOptions
   try {
     if (typeof text !== 'string' || typeof offset !== 'number' || Number.isNaN(offset)) return null;
     ctx = makeCtx(text, options.maxElements);
-    const maxScan = options.maxScan !== undefined && options.maxScan >= 1 ? Math.floor(options.maxScan) : DEFAULT_MAX_SCAN;
+    const maxScan =
+      options.maxScan !== undefined && options.maxScan >= 1 ? Math.floor(options.maxScan) : DEFAULT_MAX_SCAN;
     const at = Math.max(0, Math.min(text.length, Math.floor(offset)));
     const found = findAt(ctx, at, maxScan);
     if (found) return found;
@@ -100,7 +101,10 @@ function findAt(ctx: Ctx, at: number, maxScan: number): Found {
 function wrapperCall(ctx: Ctx, nameStart: number, open: number, hi: number): Found {
   const first = skipTrivia(ctx.text, open + 1, hi, false);
   if (!isOpen(ctx.text.charCodeAt(first)) || literalExtent(ctx.text, first, hi) < 0) return undefined;
-  return settle(ctx, attempt(() => parseWrapper(ctx, nameStart, hi).literal));
+  return settle(
+    ctx,
+    attempt(() => parseWrapper(ctx, nameStart, hi).literal),
+  );
 }
 
 /** The cursor is on a constructor's name: `np.ar|ray([[1, 2]])`. */
@@ -271,7 +275,10 @@ function enclosingLatex(ctx: Ctx, at: number, lo: number, hi: number): Found {
     const tag = `\\end{${begin.name}}`;
     const close = boundedIndexOf(text, tag, begin.after, hi);
     if (close < 0 || close + tag.length <= at) return undefined;
-    return settle(ctx, attempt(() => parseLatex(ctx, i, hi).literal));
+    return settle(
+      ctx,
+      attempt(() => parseLatex(ctx, i, hi).literal),
+    );
   }
   return undefined;
 }
@@ -346,7 +353,10 @@ function enclosingTable(ctx: Ctx, at: number, lo: number, hi: number): Found {
       top = a;
     }
   }
-  return settle(ctx, attempt(() => parseLines(ctx, top, bottom, 'markdown')));
+  return settle(
+    ctx,
+    attempt(() => parseLines(ctx, top, bottom, 'markdown')),
+  );
 }
 
 type LineClass = { kind: LineFormat; n: number } | 'blank' | null;
@@ -474,5 +484,8 @@ function enclosingGrid(ctx: Ctx, at: number, lo: number, hi: number): Found {
       if (cells.length / 2 === cols) top = s;
     }
   }
-  return settle(ctx, attempt(() => parseLines(ctx, top, bottom, kind)));
+  return settle(
+    ctx,
+    attempt(() => parseLines(ctx, top, bottom, kind)),
+  );
 }

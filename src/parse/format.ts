@@ -32,10 +32,18 @@ function specials(format: LiteralFormat): [string, string, string] {
   }
 }
 
-function speller(format: LiteralFormat, dtype: 'int' | 'float' | 'bool', precision: number | undefined): (x: number) => string {
+function speller(
+  format: LiteralFormat,
+  dtype: 'int' | 'float' | 'bool',
+  precision: number | undefined,
+): (x: number) => string {
   const [nan, inf, ninf] = specials(format);
   const python = PYTHON_FAMILY.has(format);
-  const [yes, no] = python ? ['True', 'False'] : format === 'json' || format === 'matlab' ? ['true', 'false'] : ['1', '0'];
+  const [yes, no] = python
+    ? ['True', 'False']
+    : format === 'json' || format === 'matlab'
+      ? ['true', 'false']
+      : ['1', '0'];
   // Python-family and JSON readers infer the dtype from the spelling, so a float tensor of whole numbers gets `2.0`.
   const markFloat = dtype === 'float' && (python || format === 'json');
   return (x: number): string => {
@@ -61,9 +69,13 @@ export function formatLiteral(tensor: Tensor, format: LiteralFormat, options: Fo
   const rank = shape.length;
   let size = 1;
   for (const d of shape) size *= d;
-  if (size !== tensor.data.length) throw new RangeError(`data has ${tensor.data.length} values but shape [${shape.join(', ')}] needs ${size}`);
+  if (size !== tensor.data.length)
+    throw new RangeError(`data has ${tensor.data.length} values but shape [${shape.join(', ')}] needs ${size}`);
   if (rank === 0) throw new RangeError('a rank-0 tensor has no literal form; reshape it to [1] first');
-  const precision = options.precision !== undefined && options.precision >= 1 && options.precision <= 100 ? Math.floor(options.precision) : undefined;
+  const precision =
+    options.precision !== undefined && options.precision >= 1 && options.precision <= 100
+      ? Math.floor(options.precision)
+      : undefined;
   let integral = true;
   for (const x of tensor.data) {
     if (!Number.isInteger(x)) {
@@ -85,7 +97,8 @@ export function formatLiteral(tensor: Tensor, format: LiteralFormat, options: Fo
     case 'torch':
     case 'tensorflow':
     case 'json': {
-      const wrapper = format === 'python' || format === 'json' ? options.wrapper : (options.wrapper ?? DEFAULT_WRAPPER[format]);
+      const wrapper =
+        format === 'python' || format === 'json' ? options.wrapper : (options.wrapper ?? DEFAULT_WRAPPER[format]);
       const prefix = wrapper ? `${wrapper}(` : '';
       return `${prefix}${nestedText(shape, cells, prefix.length)}${wrapper ? ')' : ''}`;
     }
@@ -132,7 +145,10 @@ function nestedText(shape: number[], cells: string[], indent: number): string {
 
 function linesText(shape: number[], cells: string[], format: 'grid' | 'csv' | 'markdown'): string {
   const rank = shape.length;
-  if (rank > 4) throw new RangeError(`${format} literals hold at most 4 dimensions (N×C×H×W); this tensor has shape [${shape.join(', ')}]`);
+  if (rank > 4)
+    throw new RangeError(
+      `${format} literals hold at most 4 dimensions (N×C×H×W); this tensor has shape [${shape.join(', ')}]`,
+    );
   const full = rank === 1 ? [1, 1, 1, shape[0]] : rank === 2 ? [1, 1, ...shape] : rank === 3 ? [1, ...shape] : shape;
   const [n, c, h, w] = full;
   const sep = format === 'csv' ? ',' : ' ';
@@ -143,7 +159,12 @@ function linesText(shape: number[], cells: string[], format: 'grid' | 'csv' | 'm
       lines.push(`| ${Array.from({ length: w }, (_, j) => `c${j}`.padEnd(width)).join(' | ')} |`);
       lines.push(`|${Array.from({ length: w }, () => '-'.repeat(width + 2)).join('|')}|`);
       for (let r = 0; r < h; r++) {
-        lines.push(`| ${cells.slice(offset + r * w, offset + (r + 1) * w).map((s) => s.padStart(width)).join(' | ')} |`);
+        lines.push(
+          `| ${cells
+            .slice(offset + r * w, offset + (r + 1) * w)
+            .map((s) => s.padStart(width))
+            .join(' | ')} |`,
+        );
       }
     } else {
       for (let r = 0; r < h; r++) lines.push(cells.slice(offset + r * w, offset + (r + 1) * w).join(sep));

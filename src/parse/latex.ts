@@ -22,7 +22,16 @@ import {
   plural,
 } from './text';
 
-export const MATRIX_ENVIRONMENTS = new Set(['matrix', 'pmatrix', 'bmatrix', 'Bmatrix', 'vmatrix', 'Vmatrix', 'smallmatrix', 'array']);
+export const MATRIX_ENVIRONMENTS = new Set([
+  'matrix',
+  'pmatrix',
+  'bmatrix',
+  'Bmatrix',
+  'vmatrix',
+  'Vmatrix',
+  'smallmatrix',
+  'array',
+]);
 
 const BEGIN = '\\begin{';
 const END = '\\end{';
@@ -43,13 +52,38 @@ export function isMatrixEnvironment(name: string): boolean {
 
 /** Commands that only space, rule or style a cell; skipped wherever they appear. */
 const TRIVIA_COMMANDS = new Set([
-  'hline', 'toprule', 'midrule', 'bottomrule', 'hdashline', 'quad', 'qquad', 'displaystyle', 'textstyle',
-  'scriptstyle', 'left', 'right', 'big', 'Big', 'bigl', 'bigr', 'cdot',
+  'hline',
+  'toprule',
+  'midrule',
+  'bottomrule',
+  'hdashline',
+  'quad',
+  'qquad',
+  'displaystyle',
+  'textstyle',
+  'scriptstyle',
+  'left',
+  'right',
+  'big',
+  'Big',
+  'bigl',
+  'bigr',
+  'cdot',
 ]);
 /** Commands whose single `{…}` argument is skipped with them. */
 const TRIVIA_WITH_ARG = new Set(['cline', 'phantom', 'hphantom', 'vphantom', 'color', 'textcolor', 'mathstrut']);
 /** Commands whose argument is the number itself: `\text{NaN}`, `\mathbf{1}`. */
-const TEXT_COMMANDS = new Set(['text', 'mathrm', 'textrm', 'mathit', 'mathbf', 'textbf', 'operatorname', 'boldsymbol', 'mathsf']);
+const TEXT_COMMANDS = new Set([
+  'text',
+  'mathrm',
+  'textrm',
+  'mathit',
+  'mathbf',
+  'textbf',
+  'operatorname',
+  'boldsymbol',
+  'mathsf',
+]);
 
 function commandEnd(text: string, p: number, end: number): number {
   // `p` is at a backslash: a command is letters, or a single non-letter (`\,`, `\;`, `\!`, `\ `).
@@ -145,7 +179,14 @@ function parseCell(ctx: Ctx, a: number, b: number, env: string, tok: NumberToken
     stop = den.after;
   } else if (text.charCodeAt(q) === BACKSLASH && TEXT_COMMANDS.has(text.slice(q + 1, commandEnd(text, q, b)))) {
     const inner = bracedNumber(text, commandEnd(text, q, b), b, tok);
-    if (!inner) ctx.fail(q, 'syntax', `expected a number inside ${text.slice(q, commandEnd(text, q, b))}{…}`, undefined, 'a number');
+    if (!inner)
+      ctx.fail(
+        q,
+        'syntax',
+        `expected a number inside ${text.slice(q, commandEnd(text, q, b))}{…}`,
+        undefined,
+        'a number',
+      );
     value = sign * inner.value;
     kind = tok.kind;
     stop = inner.after;
@@ -154,7 +195,9 @@ function parseCell(ctx: Ctx, a: number, b: number, env: string, tok: NumberToken
     const from = sign === -1 && q !== p + 1 ? q : p;
     if (!scanNumber(text, from, b, tok)) {
       const what = ctx.found(from, b);
-      const hint = /^'\\[vdc]?dots|^'\\ldots/.test(what) ? "elided entries (\\cdots) can't be turned into numbers" : undefined;
+      const hint = /^'\\[vdc]?dots|^'\\ldots/.test(what)
+        ? "elided entries (\\cdots) can't be turned into numbers"
+        : undefined;
       ctx.fail(from, 'syntax', `expected a number but found ${what}`, hint, 'a number');
     }
     value = from === p ? tok.value : -tok.value;
@@ -163,7 +206,13 @@ function parseCell(ctx: Ctx, a: number, b: number, env: string, tok: NumberToken
   }
   const rest = skipCellTrivia(text, stop, b);
   if (rest < b) {
-    ctx.fail(rest, 'syntax', `expected '&', '\\\\' or '\\end{${env}}' after the number but found ${ctx.found(rest, b)}`, undefined, "'&' or '\\\\'");
+    ctx.fail(
+      rest,
+      'syntax',
+      `expected '&', '\\\\' or '\\end{${env}}' after the number but found ${ctx.found(rest, b)}`,
+      undefined,
+      "'&' or '\\\\'",
+    );
   }
   return { value, kind, start, end: stop };
 }
@@ -175,10 +224,22 @@ function parseCell(ctx: Ctx, a: number, b: number, env: string, tok: NumberToken
 export function parseLatex(ctx: Ctx, start: number, end: number): { literal: ParsedLiteral; end: number } {
   const { text } = ctx;
   const begin = readBegin(text, start, end);
-  if (!begin) ctx.fail(start, 'notLiteral', `expected \\begin{bmatrix} but found ${ctx.found(start, end)}`, undefined, '\\begin{…}');
+  if (!begin)
+    ctx.fail(
+      start,
+      'notLiteral',
+      `expected \\begin{bmatrix} but found ${ctx.found(start, end)}`,
+      undefined,
+      '\\begin{…}',
+    );
   const env = begin.name;
   if (!isMatrixEnvironment(env)) {
-    ctx.fail(start, 'notLiteral', `\\begin{${env}} is not a matrix environment`, 'expected bmatrix, pmatrix, matrix, vmatrix or array');
+    ctx.fail(
+      start,
+      'notLiteral',
+      `\\begin{${env}} is not a matrix environment`,
+      'expected bmatrix, pmatrix, matrix, vmatrix or array',
+    );
   }
   let p = begin.after;
   if (env.endsWith('*')) {
@@ -193,7 +254,14 @@ export function parseLatex(ctx: Ctx, start: number, end: number): { literal: Par
   if (env === 'array') {
     let q = p;
     while (q < end && (isSpace(text.charCodeAt(q)) || text.charCodeAt(q) === NL)) q++;
-    if (text.charCodeAt(q) !== LBRACE) ctx.fail(q, 'syntax', `expected the column spec of \\begin{array}, e.g. {cc}, but found ${ctx.found(q, end)}`, undefined, '{');
+    if (text.charCodeAt(q) !== LBRACE)
+      ctx.fail(
+        q,
+        'syntax',
+        `expected the column spec of \\begin{array}, e.g. {cc}, but found ${ctx.found(q, end)}`,
+        undefined,
+        '{',
+      );
     p = skipBraceGroup(text, q, end);
   }
   const bodyStart = p;
@@ -234,12 +302,23 @@ export function parseLatex(ctx: Ctx, start: number, end: number): { literal: Par
         close = p + endTag.length;
         break;
       } else if (text.startsWith(BEGIN, p)) {
-        ctx.fail(p, 'syntax', 'nested environments inside a matrix are not supported', 'select the inner matrix on its own');
+        ctx.fail(
+          p,
+          'syntax',
+          'nested environments inside a matrix are not supported',
+          'select the inner matrix on its own',
+        );
       } else if (text.startsWith(END, p)) {
         const nameStart = p + END.length;
         let q = nameStart;
         while (q < end && q - nameStart < 24 && text.charCodeAt(q) !== RBRACE) q++;
-        ctx.fail(p, 'syntax', `expected \\end{${env}} but found \\end{${text.slice(nameStart, q)}}`, undefined, `\\end{${env}}`);
+        ctx.fail(
+          p,
+          'syntax',
+          `expected \\end{${env}} but found \\end{${text.slice(nameStart, q)}}`,
+          undefined,
+          `\\end{${env}}`,
+        );
       } else {
         p = commandEnd(text, p, end);
       }
@@ -248,7 +327,12 @@ export function parseLatex(ctx: Ctx, start: number, end: number): { literal: Par
     }
   }
   if (close < 0) {
-    ctx.failRaw(start, 'syntax', `unclosed \\begin{${env}} opened at ${ctx.loc.where(start)}: expected \\end{${env}} before the end of the text`, `\\end{${env}}`);
+    ctx.failRaw(
+      start,
+      'syntax',
+      `unclosed \\begin{${env}} opened at ${ctx.loc.where(start)}: expected \\end{${env}} before the end of the text`,
+      `\\end{${env}}`,
+    );
   }
   const sink = new Sink(ctx);
   const tok = newToken();
@@ -259,17 +343,29 @@ export function parseLatex(ctx: Ctx, start: number, end: number): { literal: Par
     if (parsed.every((cell) => cell === null)) continue;
     const firstEmpty = parsed.findIndex((cell) => cell === null);
     if (firstEmpty >= 0) {
-      ctx.fail(row[firstEmpty][0], 'syntax', `row ${rowRanges.length + 1} has an empty cell`, 'every cell needs a number', 'a number');
+      ctx.fail(
+        row[firstEmpty][0],
+        'syntax',
+        `row ${rowRanges.length + 1} has an empty cell`,
+        'every cell needs a number',
+        'a number',
+      );
     }
     const ok = parsed as Cell[];
     if (cols < 0) cols = ok.length;
     else if (ok.length !== cols) {
-      ctx.fail(ok[0].start, 'shape', `row ${rowRanges.length + 1} has ${plural(ok.length, 'element')} but row 1 has ${cols}`, 'every row needs the same length');
+      ctx.fail(
+        ok[0].start,
+        'shape',
+        `row ${rowRanges.length + 1} has ${plural(ok.length, 'element')} but row 1 has ${cols}`,
+        'every row needs the same length',
+      );
     }
     for (const cell of ok) sink.push(cell.value, cell.kind, 0, cell.start);
     rowRanges.push({ start: ok[0].start, end: ok[ok.length - 1].end });
   }
-  if (rowRanges.length === 0) ctx.fail(start, 'empty', `the ${env} has no numbers`, 'an empty matrix has no shape to show');
+  if (rowRanges.length === 0)
+    ctx.fail(start, 'empty', `the ${env} has no numbers`, 'an empty matrix has no shape to show');
   const shape = [rowRanges.length, cols];
   let vs = bodyStart;
   let ve = bodyEnd;

@@ -145,25 +145,45 @@ export function parseLines(ctx: Ctx, start: number, end: number, kind: LineForma
     const n = values.length;
     if (cols < 0) cols = n;
     else if (n !== cols) {
-      ctx.fail(a, 'shape', `row ${rows.length + 1} has ${plural(n, 'element')} but row 1 has ${cols}`, 'every row needs the same length');
+      ctx.fail(
+        a,
+        'shape',
+        `row ${rows.length + 1} has ${plural(n, 'element')} but row 1 has ${cols}`,
+        'every row needs the same length',
+      );
     }
     for (let i = 0; i < n; i++) sink.push(values[i], kinds[i], 0, cells[2 * i]);
     rows.push({ start: a, end: b });
     block.rows++;
   }
   if (rows.length === 0) {
-    ctx.fail(first < 0 ? start : first, 'empty', 'found no rows of numbers', kind === 'markdown' ? 'the table has only a header' : undefined);
+    ctx.fail(
+      first < 0 ? start : first,
+      'empty',
+      'found no rows of numbers',
+      kind === 'markdown' ? 'the table has only a header' : undefined,
+    );
   }
   for (const [i, bl] of blocks.entries()) {
-    if (bl.rows === 0) ctx.fail(bl.at, 'empty', `block ${i + 1} has only a header row`, 'every block separated by blank lines needs numbers');
+    if (bl.rows === 0)
+      ctx.fail(
+        bl.at,
+        'empty',
+        `block ${i + 1} has only a header row`,
+        'every block separated by blank lines needs numbers',
+      );
   }
   const shape = blockShape(ctx, blocks, gaps, cols);
   if (sink.n === 1 && kind !== 'markdown') {
     ctx.fail(rows[0].start, 'scalar', 'a single number is not a matrix literal', 'select at least two numbers');
   }
   const notes: string[] = [];
-  if (headers.length === 1) notes.push(`skipped a header row (${ctx.loc.where(headers[0]).replace(/, column \d+/, '')})`);
-  else if (headers.length > 1) notes.push(`skipped ${headers.length} header rows (lines ${headers.map((h) => ctx.loc.at(h).line + 1).join(', ')})`);
+  if (headers.length === 1)
+    notes.push(`skipped a header row (${ctx.loc.where(headers[0]).replace(/, column \d+/, '')})`);
+  else if (headers.length > 1)
+    notes.push(
+      `skipped ${headers.length} header rows (lines ${headers.map((h) => ctx.loc.at(h).line + 1).join(', ')})`,
+    );
   return {
     format: kind,
     shape,

@@ -23,7 +23,10 @@ import {
 } from './text';
 
 export function makeCtx(text: string, maxElements: number | undefined): Ctx {
-  const max = maxElements !== undefined && Number.isFinite(maxElements) && maxElements >= 1 ? Math.floor(maxElements) : DEFAULT_MAX_ELEMENTS;
+  const max =
+    maxElements !== undefined && Number.isFinite(maxElements) && maxElements >= 1
+      ? Math.floor(maxElements)
+      : DEFAULT_MAX_ELEMENTS;
   return new Ctx(text, max);
 }
 
@@ -36,13 +39,17 @@ export function failure(ctx: Ctx | null, e: unknown): { ok: false; error: ParseE
     return { ok: false, error };
   }
   const detail = e instanceof Error ? e.message : String(e);
-  return { ok: false, error: { message: `internal error while reading the literal: ${detail}`, offset: 0, line: 0, column: 0 } };
+  return {
+    ok: false,
+    error: { message: `internal error while reading the literal: ${detail}`, offset: 0, line: 0, column: 0 },
+  };
 }
 
 export function parseLiteral(text: string, options: ParseOptions = {}): ParseResult {
   let ctx: Ctx | null = null;
   try {
-    if (typeof text !== 'string') return failure(null, new ParseFail(0, 'the text to parse must be a string', 'syntax'));
+    if (typeof text !== 'string')
+      return failure(null, new ParseFail(0, 'the text to parse must be a string', 'syntax'));
     ctx = makeCtx(text, options.maxElements);
     return { ok: true, literal: parseWhole(ctx, options.format) };
   } catch (e) {
@@ -83,7 +90,8 @@ function parseWhole(ctx: Ctx, format: LiteralFormat | undefined): ParsedLiteral 
     let literal: ParsedLiteral;
     let end: number;
     if (isIdentStart(c)) {
-      if (format === 'json' || format === 'matlab') ctx.fail(s, 'syntax', `expected '[' but found ${ctx.found(s, e)}`, undefined, "'['");
+      if (format === 'json' || format === 'matlab')
+        ctx.fail(s, 'syntax', `expected '[' but found ${ctx.found(s, e)}`, undefined, "'['");
       ({ literal, end } = parseWrapper(ctx, s, e));
     } else {
       ({ literal, end } = parseBracket(ctx, s, e, mode));
@@ -144,7 +152,8 @@ export function detectLineFormat(text: string, s: number, e: number): LineFormat
 function wholeLatex(ctx: Ctx, s: number, e: number): ParsedLiteral {
   const { text } = ctx;
   let p = text.indexOf('\\begin{', s);
-  if (p < 0 || p >= e) ctx.fail(s, 'syntax', `expected \\begin{bmatrix} but found ${ctx.found(s, e)}`, undefined, '\\begin{…}');
+  if (p < 0 || p >= e)
+    ctx.fail(s, 'syntax', `expected \\begin{bmatrix} but found ${ctx.found(s, e)}`, undefined, '\\begin{…}');
   // Skip outer non-matrix environments such as \begin{equation}.
   for (;;) {
     const b = readBegin(text, p, e);
@@ -157,7 +166,8 @@ function wholeLatex(ctx: Ctx, s: number, e: number): ParsedLiteral {
   let q = text.indexOf('\\begin{', end);
   while (q >= 0 && q < e) {
     const b = readBegin(text, q, e);
-    if (b && isMatrixEnvironment(b.name)) ctx.fail(q, 'syntax', 'found a second matrix environment', 'select just one literal');
+    if (b && isMatrixEnvironment(b.name))
+      ctx.fail(q, 'syntax', 'found a second matrix environment', 'select just one literal');
     q = text.indexOf('\\begin{', q + 1);
   }
   return literal;

@@ -211,7 +211,13 @@ export class Ctx {
 
   /** Throws `what (line L, column C): why`. */
   fail(offset: number, kind: FailKind, what: string, why?: string, expected?: string, progress?: number): never {
-    throw new ParseFail(offset, `${what} (${this.loc.where(offset)})${why ? `: ${why}` : ''}`, kind, expected, progress ?? offset);
+    throw new ParseFail(
+      offset,
+      `${what} (${this.loc.where(offset)})${why ? `: ${why}` : ''}`,
+      kind,
+      expected,
+      progress ?? offset,
+    );
   }
 
   /** Throws a message that already says where. */

@@ -2,16 +2,7 @@ import type { Tensor } from '../engine/tensor';
 
 /** The notations a matrix literal can be written in. `grid` is whitespace-separated numbers on lines. */
 export type LiteralFormat =
-  | 'python'
-  | 'numpy'
-  | 'torch'
-  | 'tensorflow'
-  | 'json'
-  | 'matlab'
-  | 'grid'
-  | 'csv'
-  | 'markdown'
-  | 'latex';
+  'python' | 'numpy' | 'torch' | 'tensorflow' | 'json' | 'matlab' | 'grid' | 'csv' | 'markdown' | 'latex';
 
 export const LITERAL_FORMATS: readonly LiteralFormat[] = [
   'python',

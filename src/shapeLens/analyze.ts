@@ -9,7 +9,14 @@
  */
 import { seededRandom } from '../engine/gradcheck';
 import { formatNumber } from '../format';
-import { parseModels, SHAPE_PRESERVING, type Literal, type ParsedModel, type SourceRange, type Step } from './parseModel';
+import {
+  parseModels,
+  SHAPE_PRESERVING,
+  type Literal,
+  type ParsedModel,
+  type SourceRange,
+  type Step,
+} from './parseModel';
 import { family, literalArgs, propagate, type LayerShape, type Propagation, type TextEdit } from './propagate';
 
 export type InputSource = 'comment' | 'remembered' | 'none';
@@ -35,7 +42,10 @@ export function shapeText(shape: readonly number[] | null | undefined): string {
  * Parses and propagates every model in `src`. `remembered(name)` gives the input shape the user set for a
  * model with the command; it wins over the comment, because it is the newer and more deliberate choice.
  */
-export function analyzeModels(src: string, remembered?: (modelName: string) => readonly number[] | undefined): ModelShapes[] {
+export function analyzeModels(
+  src: string,
+  remembered?: (modelName: string) => readonly number[] | undefined,
+): ModelShapes[] {
   return new ShapeAnalyzer().analyze(src, remembered);
 }
 
@@ -45,7 +55,10 @@ export function analyzeModels(src: string, remembered?: (modelName: string) => r
  * so a keystroke costs one parse of the file plus the models it touched.
  */
 export class ShapeAnalyzer {
-  private memo = new Map<string, { readonly start: number; readonly line: number; readonly propagation: Propagation }>();
+  private memo = new Map<
+    string,
+    { readonly start: number; readonly line: number; readonly propagation: Propagation }
+  >();
 
   analyze(src: string, remembered?: (modelName: string) => readonly number[] | undefined): ModelShapes[] {
     const models = parseModels(src);
@@ -55,7 +68,9 @@ export class ShapeAnalyzer {
       const mine = remembered?.(model.name);
       const input = mine ?? model.inputShape ?? null;
       const inputSource: InputSource = mine ? 'remembered' : model.inputShape ? 'comment' : 'none';
-      const nested = model.kind === 'sequential' && modules.some((c) => c.range.start <= model.range.start && model.range.end <= c.range.end);
+      const nested =
+        model.kind === 'sequential' &&
+        modules.some((c) => c.range.start <= model.range.start && model.range.end <= c.range.end);
       // everything a propagation depends on: the model's own text (its layers, and forward for a class) and the input
       const key = `${model.kind}\u0000${model.name}\u0000${input?.join('x') ?? '-'}\u0000${src.slice(model.range.start, model.range.end)}`;
       const hit = this.memo.get(key);
@@ -75,7 +90,10 @@ function moved(p: Propagation, steps: readonly Step[], delta: number, lines: num
   const layers = p.layers.map((l) => ({ ...l, step: steps[l.index] }));
   const d = p.diagnostic;
   if (!d) return { layers, output: p.output };
-  const edit = d.edit && { newText: d.edit.newText, range: { start: d.edit.range.start + delta, end: d.edit.range.end + delta, line: d.edit.range.line + lines } };
+  const edit = d.edit && {
+    newText: d.edit.newText,
+    range: { start: d.edit.range.start + delta, end: d.edit.range.end + delta, line: d.edit.range.line + lines },
+  };
   return { layers, output: p.output, diagnostic: { ...d, step: steps[d.index], ...(edit ? { edit } : {}) } };
 }
 
@@ -114,11 +132,12 @@ export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
       // F.relu(...) inside a forward expression: its shape is its input's, and a hint mid-expression is clutter
       if (state === 'shape' && !l.step.attr && m.model.kind === 'module' && SHAPE_PRESERVING.has(l.step.op)) continue;
       const label = state === 'refused' ? '✗ refused' : state === 'unknown' ? 'unknown' : shapeText(l.output);
-      const tip = state === 'refused'
-        ? `${stepName(l.step)}: PyTorch refuses input ${shapeText(l.input)}: ${m.propagation.diagnostic!.torch}`
-        : state === 'unknown'
-          ? `${stepName(l.step)}: output shape unknown: ${l.unknown ?? 'not followed'}`
-          : `${stepName(l.step)} in ${m.model.name}: ${shapeText(l.input)} → ${shapeText(l.output)}`;
+      const tip =
+        state === 'refused'
+          ? `${stepName(l.step)}: PyTorch refuses input ${shapeText(l.input)}: ${m.propagation.diagnostic!.torch}`
+          : state === 'unknown'
+            ? `${stepName(l.step)}: output shape unknown: ${l.unknown ?? 'not followed'}`
+            : `${stepName(l.step)} in ${m.model.name}: ${shapeText(l.input)} → ${shapeText(l.output)}`;
       add(l.step.range.end, label, tip, state);
     }
     // after each `self.x(...)` call in forward: the value it returns (a Sequential's last layer's output)
@@ -129,10 +148,18 @@ export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
       const state: ShapeHint['state'] = refused ? 'refused' : last.output ? 'shape' : 'unknown';
       const call = first.step.call!;
       const what = `self.${first.step.attr?.split('.')[0] ?? '?'}(…)${group.length > 1 ? ` (${group.length} layers)` : ''}`;
-      const tip = state === 'refused'
-        ? `${what}: PyTorch refuses it: ${m.propagation.diagnostic!.torch}`
-        : state === 'unknown' ? `${what}: output shape unknown: ${last.unknown ?? 'not followed'}` : `${what}: ${shapeText(first.input)} → ${shapeText(last.output)}`;
-      add(call.end, state === 'refused' ? '✗ refused' : state === 'unknown' ? 'unknown' : shapeText(last.output), tip, state);
+      const tip =
+        state === 'refused'
+          ? `${what}: PyTorch refuses it: ${m.propagation.diagnostic!.torch}`
+          : state === 'unknown'
+            ? `${what}: output shape unknown: ${last.unknown ?? 'not followed'}`
+            : `${what}: ${shapeText(first.input)} → ${shapeText(last.output)}`;
+      add(
+        call.end,
+        state === 'refused' ? '✗ refused' : state === 'unknown' ? 'unknown' : shapeText(last.output),
+        tip,
+        state,
+      );
     }
   }
   return [...byOffset.entries()]
@@ -209,21 +236,31 @@ export function describeLayer(at: LayerAt): string {
   const step = layers[0].step;
   const total = model.model.steps.length;
   const out: string[] = [];
-  out.push(`**${step.op}**${step.attr ? ` \`self.${step.attr}\`` : ''} — layer ${layers.map((l) => l.index + 1).join(', ')} of ${total} in \`${model.model.name}\``);
+  out.push(
+    `**${step.op}**${step.attr ? ` \`self.${step.attr}\`` : ''} — layer ${layers.map((l) => l.index + 1).join(', ')} of ${total} in \`${model.model.name}\``,
+  );
   const diag = model.propagation.diagnostic;
   for (const l of layers) {
     out.push('');
     const use = layers.length > 1 ? `call ${l.index + 1}: ` : '';
     if (diag && diag.index === l.index) {
       // a mismatch's fix already says what is wrong ("in_channels=32 but the previous layer gives 64 …")
-      out.push(`${use}input \`${shapeText(l.input)}\` → **PyTorch refuses it**`, '', `> ${diag.torch}`, '', diag.edit ? `**Fix:** ${diag.fix}` : `${diag.why}. **Fix:** ${diag.fix}`);
+      out.push(
+        `${use}input \`${shapeText(l.input)}\` → **PyTorch refuses it**`,
+        '',
+        `> ${diag.torch}`,
+        '',
+        diag.edit ? `**Fix:** ${diag.fix}` : `${diag.why}. **Fix:** ${diag.fix}`,
+      );
       continue;
     }
     if (!l.output) {
       out.push(`${use}output shape **unknown**: ${l.unknown ?? 'not followed'}`);
       continue;
     }
-    const given = l.inputs ? `inputs ${l.inputs.map((i) => `\`${shapeText(i)}\``).join(step.op === 'Add' ? ' + ' : ', ')}` : `input \`${shapeText(l.input)}\``;
+    const given = l.inputs
+      ? `inputs ${l.inputs.map((i) => `\`${shapeText(i)}\``).join(step.op === 'Add' ? ' + ' : ', ')}`
+      : `input \`${shapeText(l.input)}\``;
     out.push(`${use}${given} → output \`${shapeText(l.output)}\``);
     if (l.formula.length > 0 && step.op === 'Cat') out.push('', '```text', `${l.formula[0]}`, '```');
     else if (l.formula.length > 0) {
@@ -234,15 +271,20 @@ export function describeLayer(at: LayerAt): string {
     facts.push(`parameters ${GROUPED.format(l.params)}`);
     if (l.flops > 0) facts.push(`FLOPs ${magnitude(l.flops)} (2 × multiply-adds)`);
     const rf = l.receptiveField;
-    facts.push(rf && rf.size.length > 0
-      ? `receptive field so far ${rf.size.map(fmt).join('×')} input pixels, ${rf.jump.map(fmt).join('×')} apart`
-      : 'receptive field: not tracked past this layer');
+    facts.push(
+      rf && rf.size.length > 0
+        ? `receptive field so far ${rf.size.map(fmt).join('×')} input pixels, ${rf.jump.map(fmt).join('×')} apart`
+        : 'receptive field: not tracked past this layer',
+    );
     out.push('', facts.join(' · '));
   }
   const totals = model.propagation.layers.slice(0, layers[layers.length - 1].index + 1);
   const params = totals.reduce((s, l) => s + l.params, 0);
   const flops = totals.reduce((s, l) => s + l.flops, 0);
-  out.push('', `_${model.model.name} up to here: ${GROUPED.format(params)} parameters, ${magnitude(flops)} FLOPs; input ${shapeText(model.input)} (${model.inputSource === 'comment' ? 'from the `# conv-lens: input` comment' : 'set with Conv Lens: Set Model Input Shape'})_`);
+  out.push(
+    '',
+    `_${model.model.name} up to here: ${GROUPED.format(params)} parameters, ${magnitude(flops)} FLOPs; input ${shapeText(model.input)} (${model.inputSource === 'comment' ? 'from the `# conv-lens: input` comment' : 'set with Conv Lens: Set Model Input Shape'})_`,
+  );
   return out.join('\n');
 }
 
@@ -254,10 +296,25 @@ function describeBlock(at: LayerAt): string {
   const name = first.step.attr?.split('.')[0] ?? '?';
   const diag = model.propagation.diagnostic;
   const out: string[] = [];
-  out.push(`**\`self.${name}\`** — ${layers.length} layers (${first.index + 1}–${last.index + 1} of ${model.model.steps.length} in \`${model.model.name}\`)`, '');
+  out.push(
+    `**\`self.${name}\`** — ${layers.length} layers (${first.index + 1}–${last.index + 1} of ${model.model.steps.length} in \`${model.model.name}\`)`,
+    '',
+  );
   const refused = layers.find((l) => diag && diag.index === l.index);
-  if (refused && diag) out.push(`input \`${shapeText(first.input)}\` → **PyTorch refuses layer ${refused.index + 1}**`, '', `> ${diag.torch}`, '', `**Fix:** ${diag.fix}`, '');
-  else out.push(`input \`${shapeText(first.input)}\` → output \`${last.output ? shapeText(last.output) : 'unknown'}\``, '');
+  if (refused && diag)
+    out.push(
+      `input \`${shapeText(first.input)}\` → **PyTorch refuses layer ${refused.index + 1}**`,
+      '',
+      `> ${diag.torch}`,
+      '',
+      `**Fix:** ${diag.fix}`,
+      '',
+    );
+  else
+    out.push(
+      `input \`${shapeText(first.input)}\` → output \`${last.output ? shapeText(last.output) : 'unknown'}\``,
+      '',
+    );
   out.push('| # | layer | output |', '|---:|---|---|');
   for (const l of layers) {
     const shown = diag && diag.index === l.index ? '✗ refused' : l.output ? `\`${shapeText(l.output)}\`` : 'unknown';
@@ -266,7 +323,10 @@ function describeBlock(at: LayerAt): string {
   const params = layers.reduce((s, l) => s + l.params, 0);
   const flops = layers.reduce((s, l) => s + l.flops, 0);
   const rf = last.receptiveField;
-  out.push('', `parameters ${GROUPED.format(params)} · FLOPs ${magnitude(flops)}${rf && rf.size.length > 0 ? ` · receptive field after it ${rf.size.map(fmt).join('×')} input pixels` : ''}`);
+  out.push(
+    '',
+    `parameters ${GROUPED.format(params)} · FLOPs ${magnitude(flops)}${rf && rf.size.length > 0 ? ` · receptive field after it ${rf.size.map(fmt).join('×')} input pixels` : ''}`,
+  );
   return out.join('\n');
 }
 
@@ -305,8 +365,13 @@ export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic
     out.push({
       range: d.step.range,
       message: `${d.torch}\n${fixText} (input ${shapeText(input)}, ${m.model.name} layer ${d.index + 1})`,
-      ...(d.edit ? { edit: d.edit, fixTitle: action ? action[0].toUpperCase() + action.slice(1) : `Change to ${d.edit.newText}` } : {}),
-      related: sources.map((l) => ({ range: l.step.call ?? l.step.range, message: `${stepName(l.step)} gives ${shapeText(l.output)}` })),
+      ...(d.edit
+        ? { edit: d.edit, fixTitle: action ? action[0].toUpperCase() + action.slice(1) : `Change to ${d.edit.newText}` }
+        : {}),
+      related: sources.map((l) => ({
+        range: l.step.call ?? l.step.range,
+        message: `${stepName(l.step)} gives ${shapeText(l.output)}`,
+      })),
     });
   }
   return out;
@@ -315,7 +380,8 @@ export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic
 // ---------------------------------------------------------------------------------------------------------
 // Stepping through a layer in the panel
 
-export type StepCommand = 'convLens.convolve' | 'convLens.transposedConvolution' | 'convLens.maxPool' | 'convLens.avgPool';
+export type StepCommand =
+  'convLens.convolve' | 'convLens.transposedConvolution' | 'convLens.maxPool' | 'convLens.avgPool';
 
 export interface StepPlan {
   readonly command: StepCommand;
@@ -330,9 +396,15 @@ export interface StepPlan {
 
 const STEP_PARAMS: Record<string, { command: StepCommand; keys: readonly string[] }> = {
   Conv: { command: 'convLens.convolve', keys: ['stride', 'padding', 'dilation', 'groups', 'padding_mode'] },
-  ConvTranspose: { command: 'convLens.transposedConvolution', keys: ['stride', 'padding', 'output_padding', 'dilation', 'groups'] },
+  ConvTranspose: {
+    command: 'convLens.transposedConvolution',
+    keys: ['stride', 'padding', 'output_padding', 'dilation', 'groups'],
+  },
   MaxPool: { command: 'convLens.maxPool', keys: ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode'] },
-  AvgPool: { command: 'convLens.avgPool', keys: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'] },
+  AvgPool: {
+    command: 'convLens.avgPool',
+    keys: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'],
+  },
 };
 
 function pythonLiteral(v: Literal): string {
@@ -382,6 +454,7 @@ export function randomNested(shape: readonly number[], fill: Fill, seed: number)
     const v = next();
     return Math.round(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * 1000) / 1000;
   };
-  const build = (d: number): unknown[] => Array.from({ length: shape[d] }, () => (d === shape.length - 1 ? value() : build(d + 1)));
+  const build = (d: number): unknown[] =>
+    Array.from({ length: shape[d] }, () => (d === shape.length - 1 ? value() : build(d + 1)));
   return shape.length === 0 ? [] : build(0);
 }

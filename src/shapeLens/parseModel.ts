@@ -74,25 +74,86 @@ export interface ParsedModel {
 
 /** Layers whose output shape is their input shape whatever their arguments. */
 export const SHAPE_PRESERVING: ReadonlySet<string> = new Set([
-  'ReLU', 'ReLU6', 'LeakyReLU', 'GELU', 'SiLU', 'Sigmoid', 'Tanh', 'ELU', 'SELU', 'CELU', 'PReLU', 'Hardswish',
-  'Hardsigmoid', 'Hardtanh', 'Mish', 'Softplus', 'Softsign', 'Softmax', 'LogSoftmax', 'Identity',
-  'Dropout', 'Dropout1d', 'Dropout2d', 'Dropout3d', 'AlphaDropout',
+  'ReLU',
+  'ReLU6',
+  'LeakyReLU',
+  'GELU',
+  'SiLU',
+  'Sigmoid',
+  'Tanh',
+  'ELU',
+  'SELU',
+  'CELU',
+  'PReLU',
+  'Hardswish',
+  'Hardsigmoid',
+  'Hardtanh',
+  'Mish',
+  'Softplus',
+  'Softsign',
+  'Softmax',
+  'LogSoftmax',
+  'Identity',
+  'Dropout',
+  'Dropout1d',
+  'Dropout2d',
+  'Dropout3d',
+  'AlphaDropout',
 ]);
 
 export const KNOWN_LAYERS: ReadonlySet<string> = new Set([
-  'Conv1d', 'Conv2d', 'Conv3d', 'ConvTranspose1d', 'ConvTranspose2d', 'ConvTranspose3d',
-  'MaxPool1d', 'MaxPool2d', 'MaxPool3d', 'AvgPool1d', 'AvgPool2d', 'AvgPool3d',
-  'AdaptiveAvgPool1d', 'AdaptiveAvgPool2d', 'AdaptiveAvgPool3d', 'AdaptiveMaxPool1d', 'AdaptiveMaxPool2d', 'AdaptiveMaxPool3d',
-  'BatchNorm1d', 'BatchNorm2d', 'BatchNorm3d', 'Flatten', 'Linear', 'Upsample', ...SHAPE_PRESERVING,
+  'Conv1d',
+  'Conv2d',
+  'Conv3d',
+  'ConvTranspose1d',
+  'ConvTranspose2d',
+  'ConvTranspose3d',
+  'MaxPool1d',
+  'MaxPool2d',
+  'MaxPool3d',
+  'AvgPool1d',
+  'AvgPool2d',
+  'AvgPool3d',
+  'AdaptiveAvgPool1d',
+  'AdaptiveAvgPool2d',
+  'AdaptiveAvgPool3d',
+  'AdaptiveMaxPool1d',
+  'AdaptiveMaxPool2d',
+  'AdaptiveMaxPool3d',
+  'BatchNorm1d',
+  'BatchNorm2d',
+  'BatchNorm3d',
+  'Flatten',
+  'Linear',
+  'Upsample',
+  ...SHAPE_PRESERVING,
 ]);
 
 /** Functional forms in `forward` that preserve the shape, by their last name part. */
 const FUNCTIONAL: Record<string, string> = {
-  relu: 'ReLU', relu6: 'ReLU6', leaky_relu: 'LeakyReLU', gelu: 'GELU', silu: 'SiLU', sigmoid: 'Sigmoid',
-  tanh: 'Tanh', elu: 'ELU', selu: 'SELU', celu: 'CELU', hardswish: 'Hardswish', hardsigmoid: 'Hardsigmoid',
-  hardtanh: 'Hardtanh', mish: 'Mish', softplus: 'Softplus', softsign: 'Softsign', softmax: 'Softmax',
-  log_softmax: 'LogSoftmax', dropout: 'Dropout', dropout1d: 'Dropout1d', dropout2d: 'Dropout2d',
-  dropout3d: 'Dropout3d', alpha_dropout: 'AlphaDropout',
+  relu: 'ReLU',
+  relu6: 'ReLU6',
+  leaky_relu: 'LeakyReLU',
+  gelu: 'GELU',
+  silu: 'SiLU',
+  sigmoid: 'Sigmoid',
+  tanh: 'Tanh',
+  elu: 'ELU',
+  selu: 'SELU',
+  celu: 'CELU',
+  hardswish: 'Hardswish',
+  hardsigmoid: 'Hardsigmoid',
+  hardtanh: 'Hardtanh',
+  mish: 'Mish',
+  softplus: 'Softplus',
+  softsign: 'Softsign',
+  softmax: 'Softmax',
+  log_softmax: 'LogSoftmax',
+  dropout: 'Dropout',
+  dropout1d: 'Dropout1d',
+  dropout2d: 'Dropout2d',
+  dropout3d: 'Dropout3d',
+  alpha_dropout: 'AlphaDropout',
 };
 
 /**
@@ -103,12 +164,21 @@ const FUNCTIONAL: Record<string, string> = {
 const FUNCTIONAL_WINDOWED: Record<string, readonly [string, readonly string[]]> = (() => {
   const table: Record<string, readonly [string, readonly string[]]> = {};
   for (const n of [1, 2, 3]) {
-    table[`max_pool${n}d`] = [`MaxPool${n}d`, ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']];
-    table[`avg_pool${n}d`] = [`AvgPool${n}d`, ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', ...(n > 1 ? ['divisor_override'] : [])]];
+    table[`max_pool${n}d`] = [
+      `MaxPool${n}d`,
+      ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'],
+    ];
+    table[`avg_pool${n}d`] = [
+      `AvgPool${n}d`,
+      ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', ...(n > 1 ? ['divisor_override'] : [])],
+    ];
     table[`adaptive_avg_pool${n}d`] = [`AdaptiveAvgPool${n}d`, ['output_size']];
     table[`adaptive_max_pool${n}d`] = [`AdaptiveMaxPool${n}d`, ['output_size', 'return_indices']];
   }
-  table.interpolate = ['Upsample', ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor', 'antialias']];
+  table.interpolate = [
+    'Upsample',
+    ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor', 'antialias'],
+  ];
   return table;
 })();
 
@@ -140,7 +210,27 @@ interface Comment {
 }
 
 const OPS3 = ['**=', '//=', '>>=', '<<=', '...'];
-const OPS2 = ['**', '//', '->', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@=', '<<', '>>'];
+const OPS2 = [
+  '**',
+  '//',
+  '->',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  ':=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '@=',
+  '<<',
+  '>>',
+];
 const KINDS: readonly TokKind[] = ['name', 'number', 'string', 'op'];
 const NAME = 0;
 const NUMBER = 1;
@@ -233,7 +323,14 @@ function tokenize(src: string): { lines: LogicalLine[]; comments: Comment[] } {
     let match = EMPTY_MATCH;
     if (wanted) {
       tokens = new Array<Tok>(count);
-      for (let k = 0; k < count; k++) tokens[k] = { kind: KINDS[tKind[k]], text: src.slice(tStart[k], tEnd[k]), start: tStart[k], end: tEnd[k], line: tLine[k] };
+      for (let k = 0; k < count; k++)
+        tokens[k] = {
+          kind: KINDS[tKind[k]],
+          text: src.slice(tStart[k], tEnd[k]),
+          start: tStart[k],
+          end: tEnd[k],
+          line: tLine[k],
+        };
       match = new Int32Array(count).fill(-1);
       const stack: number[] = [];
       for (let k = 0; k < count; k++) {
@@ -358,7 +455,13 @@ function tokenize(src: string): { lines: LogicalLine[]; comments: Comment[] } {
 
 type Expr =
   | { readonly t: 'lit'; readonly value: Literal; readonly start: number; readonly end: number; readonly line: number }
-  | { readonly t: 'name'; readonly parts: readonly string[]; readonly start: number; readonly end: number; readonly line: number }
+  | {
+      readonly t: 'name';
+      readonly parts: readonly string[];
+      readonly start: number;
+      readonly end: number;
+      readonly line: number;
+    }
   | {
       readonly t: 'call';
       /** dotted callee (`nn.Conv2d`, `self.conv1`, `x.view`), or undefined when it is not a dotted name */
@@ -369,9 +472,22 @@ type Expr =
       readonly line: number;
     }
   /** a tuple or list with an item that is not a literal: `(up, skip)` */
-  | { readonly t: 'seq'; readonly items: readonly Expr[]; readonly start: number; readonly end: number; readonly line: number }
+  | {
+      readonly t: 'seq';
+      readonly items: readonly Expr[];
+      readonly start: number;
+      readonly end: number;
+      readonly line: number;
+    }
   /** `a + b` (the residual sum) */
-  | { readonly t: 'add'; readonly left: Expr; readonly right: Expr; readonly start: number; readonly end: number; readonly line: number }
+  | {
+      readonly t: 'add';
+      readonly left: Expr;
+      readonly right: Expr;
+      readonly start: number;
+      readonly end: number;
+      readonly line: number;
+    }
   | { readonly t: 'other'; readonly start: number; readonly end: number; readonly line: number };
 
 interface ExprArg {
@@ -381,7 +497,10 @@ interface ExprArg {
 }
 
 class ExprReader {
-  constructor(readonly src: string, readonly ln: LogicalLine) {}
+  constructor(
+    readonly src: string,
+    readonly ln: LogicalLine,
+  ) {}
 
   /** Splits tokens [from, to) at top-level commas. */
   split(from: number, to: number): Array<[number, number]> {
@@ -438,7 +557,12 @@ class ExprReader {
         return { t: 'add', left: this.expr(from, k), right: this.expr(k + 1, to), start, end, line };
       }
     }
-    if (to - from === 2 && first.kind === 'op' && (first.text === '-' || first.text === '+') && tokens[from + 1].kind === 'number') {
+    if (
+      to - from === 2 &&
+      first.kind === 'op' &&
+      (first.text === '-' || first.text === '+') &&
+      tokens[from + 1].kind === 'number'
+    ) {
       const v = parseNumber(tokens[from + 1].text);
       return v === undefined ? other : { t: 'lit', value: first.text === '-' ? -v : v, start, end, line };
     }
@@ -447,7 +571,8 @@ class ExprReader {
       const isTuple = first.text === '[' || parts.length !== 1 || tokens[to - 2]?.text === ',';
       if (!isTuple) return this.expr(from + 1, to - 1);
       const exprs = parts.map(([a, b]) => this.expr(a, b));
-      if (exprs.every((e) => e.t === 'lit')) return { t: 'lit', value: exprs.map((e) => (e as { value: Literal }).value), start, end, line };
+      if (exprs.every((e) => e.t === 'lit'))
+        return { t: 'lit', value: exprs.map((e) => (e as { value: Literal }).value), start, end, line };
       return { t: 'seq', items: exprs, start, end, line };
     }
     // dotted name, optionally called: a.b.c or a.b.c(...)
@@ -471,7 +596,10 @@ class ExprReader {
     const { tokens } = this.ln;
     for (const [a, b] of this.split(from, to)) {
       if (tokens[a].kind === 'op' && (tokens[a].text === '*' || tokens[a].text === '**')) {
-        out.push({ star: true, expr: { t: 'other', start: tokens[a].start, end: tokens[b - 1].end, line: tokens[a].line } });
+        out.push({
+          star: true,
+          expr: { t: 'other', start: tokens[a].start, end: tokens[b - 1].end, line: tokens[a].line },
+        });
       } else if (b - a >= 2 && tokens[a].kind === 'name' && tokens[a + 1].text === '=') {
         out.push({ name: tokens[a].text, star: false, expr: this.expr(a + 2, b) });
       } else {
@@ -520,14 +648,33 @@ function rangeOf(e: { start: number; end: number; line: number }): SourceRange {
 function toArg(src: string, a: ExprArg): Arg {
   const e = a.expr;
   const known = e.t === 'lit' && !a.star;
-  const arg: { name?: string; known: boolean; value?: Literal; text: string; range: SourceRange } = { known, text: src.slice(e.start, e.end), range: rangeOf(e) };
+  const arg: { name?: string; known: boolean; value?: Literal; text: string; range: SourceRange } = {
+    known,
+    text: src.slice(e.start, e.end),
+    range: rangeOf(e),
+  };
   if (a.name !== undefined) arg.name = a.name;
   if (known) arg.value = (e as { value: Literal }).value;
   return arg;
 }
 
-function unknownStep(src: string, e: { start: number; end: number; line: number }, reason: string, op = '?', attr?: string): Step {
-  return { op, known: false, reason, args: [], kwargs: [], range: rangeOf(e), text: src.slice(e.start, e.end), ...(attr ? { attr } : {}) };
+function unknownStep(
+  src: string,
+  e: { start: number; end: number; line: number },
+  reason: string,
+  op = '?',
+  attr?: string,
+): Step {
+  return {
+    op,
+    known: false,
+    reason,
+    args: [],
+    kwargs: [],
+    range: rangeOf(e),
+    text: src.slice(e.start, e.end),
+    ...(attr ? { attr } : {}),
+  };
 }
 
 /** The steps of one module expression: a layer call, or a Sequential (flattened), or one unknown step. */
@@ -541,7 +688,15 @@ function stepsOfModuleExpr(src: string, e: Expr, attr?: string): Step[] {
     for (const a of e.args) {
       const sub = attr !== undefined ? `${attr}.${index}` : undefined;
       if (a.star || a.name !== undefined) {
-        out.push(unknownStep(src, a.expr, 'layers built by an expression (a loop, a list or *args) are not followed', '?', sub));
+        out.push(
+          unknownStep(
+            src,
+            a.expr,
+            'layers built by an expression (a loop, a list or *args) are not followed',
+            '?',
+            sub,
+          ),
+        );
       } else {
         out.push(...stepsOfModuleExpr(src, a.expr, sub));
       }
@@ -551,7 +706,9 @@ function stepsOfModuleExpr(src: string, e: Expr, attr?: string): Step[] {
   }
   if (op === undefined || !KNOWN_LAYERS.has(op)) {
     const name = e.callee ? e.callee[e.callee.length - 1] : '?';
-    return [unknownStep(src, e, `${e.callee ? e.callee.join('.') : 'this call'} is not a layer Conv Lens knows`, name, attr)];
+    return [
+      unknownStep(src, e, `${e.callee ? e.callee.join('.') : 'this call'} is not a layer Conv Lens knows`, name, attr),
+    ];
   }
   const args: Arg[] = [];
   const kwargs: Arg[] = [];
@@ -564,10 +721,18 @@ function stepsOfModuleExpr(src: string, e: Expr, attr?: string): Step[] {
   let reason: string | undefined;
   if (starred) reason = `${op} is built from *args/**kwargs`;
   else if (bad && !SHAPE_PRESERVING.has(op)) reason = `${bad.name ?? 'an argument'} is \`${bad.text}\`, not a literal`;
-  return [{
-    op, known: reason === undefined, ...(reason ? { reason } : {}), args, kwargs, range: rangeOf(e), text,
-    ...(attr !== undefined ? { attr } : {}),
-  }];
+  return [
+    {
+      op,
+      known: reason === undefined,
+      ...(reason ? { reason } : {}),
+      args,
+      kwargs,
+      range: rangeOf(e),
+      text,
+      ...(attr !== undefined ? { attr } : {}),
+    },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -651,7 +816,17 @@ export function parseModels(src: string): ParsedModel[] {
     const steps = readForward(src, lines, forward[0], forward[1], attrs);
     if (steps === undefined) continue;
     const cls = ln.tokens[1];
-    models.push(withInput({ name: cls.text, kind: 'module', range: { start: ln.tokens[0].start, end: lines[end - 1].tokens.at(-1)!.end, line: ln.line }, steps }, k));
+    models.push(
+      withInput(
+        {
+          name: cls.text,
+          kind: 'module',
+          range: { start: ln.tokens[0].start, end: lines[end - 1].tokens.at(-1)!.end, line: ln.line },
+          steps,
+        },
+        k,
+      ),
+    );
   }
   models.sort((a, b) => a.range.start - b.range.start);
   return models;
@@ -669,7 +844,15 @@ function readInit(src: string, lines: readonly LogicalLine[], def: number, end: 
     const reader = new ExprReader(src, ln);
     const e = reader.expr(4, t.length);
     if (ln.indent > base) {
-      attrs.set(attr, [unknownStep(src, e, `self.${attr} is assigned inside a loop or a branch`, calleeLayer(e.t === 'call' ? e.callee : undefined) ?? '?', attr)]);
+      attrs.set(attr, [
+        unknownStep(
+          src,
+          e,
+          `self.${attr} is assigned inside a loop or a branch`,
+          calleeLayer(e.t === 'call' ? e.callee : undefined) ?? '?',
+          attr,
+        ),
+      ]);
     } else if (attrs.has(attr)) {
       attrs.set(attr, [unknownStep(src, e, `self.${attr} is assigned more than once`, '?', attr)]);
     } else {
@@ -689,17 +872,31 @@ function readInit(src: string, lines: readonly LogicalLine[], def: number, end: 
  * other statement that touches a tracked value, or one inside a loop or a branch, becomes an unknown step
  * and ends the reading. Returns undefined when forward has no input parameter.
  */
-function readForward(src: string, lines: readonly LogicalLine[], def: number, end: number, attrs: Map<string, Step[]>): Step[] | undefined {
+function readForward(
+  src: string,
+  lines: readonly LogicalLine[],
+  def: number,
+  end: number,
+  attrs: Map<string, Step[]>,
+): Step[] | undefined {
   const head = lines[def].tokens;
   // def forward(self, x, ...):
   const params = head.findIndex((t) => isOp(t, '('));
-  if (params < 0 || !isName(head[params + 1], 'self') || !isOp(head[params + 2], ',') || !isName(head[params + 3])) return undefined;
+  if (params < 0 || !isName(head[params + 1], 'self') || !isOp(head[params + 2], ',') || !isName(head[params + 3]))
+    return undefined;
   const steps: Step[] = [];
   /** variable → index of the step whose output it holds (-1: the model's input) */
   const env = new Map<string, number>([[head[params + 3].text, -1]]);
   const base = def + 1 < end ? lines[def + 1].indent : 0;
-  const plain = (op: string, e: { start: number; end: number; line: number }, extra: Partial<Step> = {}): Step =>
-    ({ op, known: true, args: [], kwargs: [], range: rangeOf(e), text: src.slice(e.start, e.end), ...extra });
+  const plain = (op: string, e: { start: number; end: number; line: number }, extra: Partial<Step> = {}): Step => ({
+    op,
+    known: true,
+    args: [],
+    kwargs: [],
+    range: rangeOf(e),
+    text: src.slice(e.start, e.end),
+    ...extra,
+  });
 
   /**
    * Appends to `out` the steps that compute `e` and returns the index of its value (in steps ++ out), or
@@ -726,14 +923,21 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
       const v = evaluate(pos[0].expr, out);
       if (v === undefined) return undefined;
       const call = rangeOf(e);
-      const layer = attrs.get(c[1]) ?? [unknownStep(src, e, `self.${c[1]} is not assigned a layer in __init__`, '?', c[1])];
+      const layer = attrs.get(c[1]) ?? [
+        unknownStep(src, e, `self.${c[1]} is not assigned a layer in __init__`, '?', c[1]),
+      ];
       // an empty nn.Sequential() passes its input through
       if (layer.length === 0) return v;
       layer.forEach((st, i) => out.push(i === 0 ? fed({ ...st, call }, v) : { ...st, call }));
       return next() - 1;
     }
     // F.relu(<expr>), torch.relu(<expr>)
-    if (c.length === 2 && (c[0] === 'F' || c[0] === 'torch' || c[0] === 'functional') && FUNCTIONAL[last] && pos.length >= 1) {
+    if (
+      c.length === 2 &&
+      (c[0] === 'F' || c[0] === 'torch' || c[0] === 'functional') &&
+      FUNCTIONAL[last] &&
+      pos.length >= 1
+    ) {
       const v = evaluate(pos[0].expr, out);
       if (v === undefined) return undefined;
       out.push(fed(plain(FUNCTIONAL[last], e), v));
@@ -760,10 +964,19 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
     }
     // torch.add(a, b)
     if (c.length === 2 && c[0] === 'torch' && last === 'add' && pos.length === 2 && e.args.length === 2) {
-      return evaluate({ t: 'add', left: pos[0].expr, right: pos[1].expr, start: e.start, end: e.end, line: e.line }, out);
+      return evaluate(
+        { t: 'add', left: pos[0].expr, right: pos[1].expr, start: e.start, end: e.end, line: e.line },
+        out,
+      );
     }
     // torch.cat([a, b], dim=1)
-    if (c.length === 2 && c[0] === 'torch' && (last === 'cat' || last === 'concat' || last === 'concatenate') && pos.length >= 1 && pos[0].expr.t === 'seq') {
+    if (
+      c.length === 2 &&
+      c[0] === 'torch' &&
+      (last === 'cat' || last === 'concat' || last === 'concatenate') &&
+      pos.length >= 1 &&
+      pos[0].expr.t === 'seq'
+    ) {
       const inputs: number[] = [];
       for (const item of pos[0].expr.items) {
         const v = evaluate(item, out);
@@ -778,22 +991,57 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
     if (c.length === 2 && c[0] === 'torch' && last === 'flatten' && pos.length >= 1) {
       const v = evaluate(pos[0].expr, out);
       if (v === undefined) return undefined;
-      out.push(fed(flattenStep(src, e, e.args.slice(1).map((a) => toArg(src, a)), 0), v));
+      out.push(
+        fed(
+          flattenStep(
+            src,
+            e,
+            e.args.slice(1).map((a) => toArg(src, a)),
+            0,
+          ),
+          v,
+        ),
+      );
       return next() - 1;
     }
     // <var>.flatten(start_dim), <var>.view(<var>.size(0), -1), <var>.reshape(...)
     const v = c.length === 2 ? env.get(c[0]) : undefined;
     if (v !== undefined && (last === 'flatten' || last === 'view' || last === 'reshape')) {
       if (last === 'flatten') {
-        out.push(fed(flattenStep(src, e, e.args.map((a) => toArg(src, a)), 0), v));
+        out.push(
+          fed(
+            flattenStep(
+              src,
+              e,
+              e.args.map((a) => toArg(src, a)),
+              0,
+            ),
+            v,
+          ),
+        );
         return next() - 1;
       }
       const a0 = e.args[0]?.expr;
       const a1 = e.args[1]?.expr;
-      const keepsBatch = e.args.length === 2 && a0?.t === 'call' && a0.callee?.length === 2 && a0.callee[0] === c[0]
-        && a0.callee[1] === 'size' && a0.args.length === 1 && a0.args[0].expr.t === 'lit' && a0.args[0].expr.value === 0
-        && a1?.t === 'lit' && a1.value === -1;
-      out.push(fed(keepsBatch ? plain('Flatten', e) : unknownStep(src, e, `${src.slice(e.start, e.end)} is not a flatten that Conv Lens can follow`, last), v));
+      const keepsBatch =
+        e.args.length === 2 &&
+        a0?.t === 'call' &&
+        a0.callee?.length === 2 &&
+        a0.callee[0] === c[0] &&
+        a0.callee[1] === 'size' &&
+        a0.args.length === 1 &&
+        a0.args[0].expr.t === 'lit' &&
+        a0.args[0].expr.value === 0 &&
+        a1?.t === 'lit' &&
+        a1.value === -1;
+      out.push(
+        fed(
+          keepsBatch
+            ? plain('Flatten', e)
+            : unknownStep(src, e, `${src.slice(e.start, e.end)} is not a flatten that Conv Lens can follow`, last),
+          v,
+        ),
+      );
       return next() - 1;
     }
     return undefined;
@@ -810,7 +1058,13 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
     const mentions = t.some((tok) => tok.kind === 'name' && env.has(tok.text));
     if (!isReturn && !assigns) {
       if (mentions && !isName(t[0], 'print') && !isName(t[0], 'assert')) {
-        steps.push(unknownStep(src, { start: t[0].start, end: t[t.length - 1].end, line: ln.line }, `\`${text}\` is not a step Conv Lens can follow`));
+        steps.push(
+          unknownStep(
+            src,
+            { start: t[0].start, end: t[t.length - 1].end, line: ln.line },
+            `\`${text}\` is not a step Conv Lens can follow`,
+          ),
+        );
         break;
       }
       continue;
@@ -818,7 +1072,15 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
     const target = isReturn ? undefined : t[0].text;
     let e = reader.expr(isReturn ? 1 : 2, t.length);
     // v += <expr> is v = v + <expr>
-    if (isOp(t[1], '+=')) e = { t: 'add', left: { t: 'name', parts: [t[0].text], start: t[0].start, end: t[0].end, line: ln.line }, right: e, start: t[0].start, end: e.end, line: ln.line };
+    if (isOp(t[1], '+='))
+      e = {
+        t: 'add',
+        left: { t: 'name', parts: [t[0].text], start: t[0].start, end: t[0].end, line: ln.line },
+        right: e,
+        start: t[0].start,
+        end: e.end,
+        line: ln.line,
+      };
     if (nested) {
       if (mentions || (target !== undefined && env.has(target))) {
         steps.push(unknownStep(src, e, `\`${text}\` is inside a loop or a branch`));
@@ -845,7 +1107,12 @@ function readForward(src: string, lines: readonly LogicalLine[], def: number, en
   return steps;
 }
 
-function flattenStep(src: string, e: { start: number; end: number; line: number }, args: Arg[], defaultStart: number): Step {
+function flattenStep(
+  src: string,
+  e: { start: number; end: number; line: number },
+  args: Arg[],
+  defaultStart: number,
+): Step {
   const pos = args.filter((a) => a.name === undefined);
   const kw = args.filter((a) => a.name !== undefined);
   const bad = args.find((a) => !a.known);
@@ -853,7 +1120,8 @@ function flattenStep(src: string, e: { start: number; end: number; line: number 
   const endArg = pos[1] ?? kw.find((a) => a.name === 'end_dim');
   const range = rangeOf(e);
   const text = src.slice(e.start, e.end);
-  if (bad) return { op: 'Flatten', known: false, reason: `${bad.text} is not a literal`, args: [], kwargs: [], range, text };
+  if (bad)
+    return { op: 'Flatten', known: false, reason: `${bad.text} is not a literal`, args: [], kwargs: [], range, text };
   // torch.flatten defaults start_dim to 0 (nn.Flatten to 1): record it explicitly as keywords
   const mk = (name: string, value: number): Arg => ({ name, known: true, value, text: String(value), range });
   const kwargs: Arg[] = [

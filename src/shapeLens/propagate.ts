@@ -7,9 +7,7 @@
  * Pure TypeScript: no `vscode`, no Node APIs.
  */
 import { EngineError } from '../engine/errors';
-import {
-  convGeometry, convTransposeGeometry, poolGeometry, tupleParam, type SpatialRank,
-} from '../engine/geometry';
+import { convGeometry, convTransposeGeometry, poolGeometry, tupleParam, type SpatialRank } from '../engine/geometry';
 import type { Arg, Literal, SourceRange, Step } from './parseModel';
 import { SHAPE_PRESERVING } from './parseModel';
 
@@ -65,8 +63,33 @@ export interface Propagation {
 }
 
 const PARAM_NAMES: Record<string, readonly string[]> = {
-  Conv: ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'groups', 'bias', 'padding_mode', 'device', 'dtype'],
-  ConvTranspose: ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'],
+  Conv: [
+    'in_channels',
+    'out_channels',
+    'kernel_size',
+    'stride',
+    'padding',
+    'dilation',
+    'groups',
+    'bias',
+    'padding_mode',
+    'device',
+    'dtype',
+  ],
+  ConvTranspose: [
+    'in_channels',
+    'out_channels',
+    'kernel_size',
+    'stride',
+    'padding',
+    'output_padding',
+    'groups',
+    'bias',
+    'dilation',
+    'padding_mode',
+    'device',
+    'dtype',
+  ],
   MaxPool: ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'],
   AvgPool: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'],
   AdaptiveAvgPool: ['output_size'],
@@ -94,7 +117,8 @@ class Unknown {
 /** Arguments by parameter name, positional ones matched to the constructor's order. */
 function bind(step: Step, names: readonly string[]): Map<string, Arg> {
   const out = new Map<string, Arg>();
-  if (step.args.length > names.length) throw new Unknown(`${step.op} takes at most ${names.length} positional arguments`);
+  if (step.args.length > names.length)
+    throw new Unknown(`${step.op} takes at most ${names.length} positional arguments`);
   step.args.forEach((a, i) => out.set(names[i], a));
   for (const a of step.kwargs) {
     if (!names.includes(a.name!)) throw new Unknown(`${step.op} has no argument ${a.name}`);
@@ -114,7 +138,8 @@ function value(args: Map<string, Arg>, name: string): Literal | undefined {
 function intValue(args: Map<string, Arg>, name: string, op: string): number {
   const v = value(args, name);
   if (v === undefined) throw new Unknown(`${op} needs ${name}`);
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new Unknown(`${name}=${JSON.stringify(v)} is not an integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new Unknown(`${name}=${JSON.stringify(v)} is not an integer`);
   return v;
 }
 
@@ -127,15 +152,31 @@ interface Outcome {
   params?: number;
   flops?: number;
   /** how the receptive field changes: a window (kernel span, stride per spatial dim), a rescale, or lost */
-  rf?: { kind: 'window'; span: number[]; stride: number[] } | { kind: 'scale'; factor: number[] } | { kind: 'lost' } | { kind: 'same' };
+  rf?:
+    | { kind: 'window'; span: number[]; stride: number[] }
+    | { kind: 'scale'; factor: number[] }
+    | { kind: 'lost' }
+    | { kind: 'same' };
 }
 
 /** PyTorch would refuse the layer's input (not an Error, for the same reason as Unknown). */
 class Refusal {
-  constructor(readonly torch: string, readonly why: string, readonly fix: string, readonly edit?: TextEdit) {}
+  constructor(
+    readonly torch: string,
+    readonly why: string,
+    readonly fix: string,
+    readonly edit?: TextEdit,
+  ) {}
 }
 
-function mismatchFix(param: string, declared: number, actual: number, index: number, what: string, arg: Arg | undefined): { fix: string; edit?: TextEdit } {
+function mismatchFix(
+  param: string,
+  declared: number,
+  actual: number,
+  index: number,
+  what: string,
+  arg: Arg | undefined,
+): { fix: string; edit?: TextEdit } {
   const from = index === 0 ? 'the input gives' : 'the previous layer gives';
   return {
     fix: `${param}=${declared} but ${from} ${actual} ${what}: set ${param}=${actual}`,
@@ -186,41 +227,68 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
       const kernel = tupleParam(value(a, 'kernel_size'), r, 'kernel_size', 1);
       const groups = a.has('groups') ? intValue(a, 'groups', step.op) : 1;
       if (groups >= 1 && inC % groups !== 0) {
-        throw new Refusal('in_channels must be divisible by groups', `in_channels=${inC} does not split into ${groups} groups`, `use groups that divide ${inC}, or in_channels divisible by ${groups}`);
+        throw new Refusal(
+          'in_channels must be divisible by groups',
+          `in_channels=${inC} does not split into ${groups} groups`,
+          `use groups that divide ${inC}, or in_channels divisible by ${groups}`,
+        );
       }
       if (groups >= 1 && outC % groups !== 0) {
-        throw new Refusal('out_channels must be divisible by groups', `out_channels=${outC} does not split into ${groups} groups`, `use groups that divide ${outC}, or out_channels divisible by ${groups}`);
+        throw new Refusal(
+          'out_channels must be divisible by groups',
+          `out_channels=${outC} does not split into ${groups} groups`,
+          `use groups that divide ${outC}, or out_channels divisible by ${groups}`,
+        );
       }
       const bias = value(a, 'bias') !== false;
       const channels = input.length === r + 2 ? input[1] : input[0];
       try {
         if (fam === 'Conv') {
           const g = convGeometry({
-            rank: r, inputShape: input, weightShape: [outC, inC / groups, ...kernel], biasShape: bias ? [outC] : null,
-            stride: value(a, 'stride'), padding: value(a, 'padding'), dilation: value(a, 'dilation'), groups,
+            rank: r,
+            inputShape: input,
+            weightShape: [outC, inC / groups, ...kernel],
+            biasShape: bias ? [outC] : null,
+            stride: value(a, 'stride'),
+            padding: value(a, 'padding'),
+            dilation: value(a, 'dilation'),
+            groups,
             paddingMode: value(a, 'padding_mode'),
           });
           return {
-            output: [...g.outputShape], formula: g.formula.map((f) => f.text),
+            output: [...g.outputShape],
+            formula: g.formula.map((f) => f.text),
             params: outC * (inC / groups) * prod(kernel) + (bias ? outC : 0),
             flops: 2 * prod(g.outputShape) * (inC / groups) * prod(kernel),
             rf: { kind: 'window', span: g.formula.map((f) => f.effectiveKernel), stride: [...g.stride] },
           };
         }
         const g = convTransposeGeometry({
-          rank: r, inputShape: input, weightShape: [inC, outC / groups, ...kernel], biasShape: bias ? [outC] : null,
-          stride: value(a, 'stride'), padding: value(a, 'padding'), outputPadding: value(a, 'output_padding'),
-          dilation: value(a, 'dilation'), groups,
+          rank: r,
+          inputShape: input,
+          weightShape: [inC, outC / groups, ...kernel],
+          biasShape: bias ? [outC] : null,
+          stride: value(a, 'stride'),
+          padding: value(a, 'padding'),
+          outputPadding: value(a, 'output_padding'),
+          dilation: value(a, 'dilation'),
+          groups,
         });
         return {
-          output: [...g.outputShape], formula: g.formula.map((f) => f.text),
+          output: [...g.outputShape],
+          formula: g.formula.map((f) => f.text),
           params: inC * (outC / groups) * prod(kernel) + (bias ? outC : 0),
           flops: 2 * prod(input) * (outC / groups) * prod(kernel),
           rf: { kind: 'scale', factor: [...g.stride] },
         };
       } catch (e) {
-        if (e instanceof EngineError && e.param === 'input' && (e.rule === 'channels_mismatch' || e.rule === 'groups_divisible')
-          && e.explanation && channels % groups === 0) {
+        if (
+          e instanceof EngineError &&
+          e.param === 'input' &&
+          (e.rule === 'channels_mismatch' || e.rule === 'groups_divisible') &&
+          e.explanation &&
+          channels % groups === 0
+        ) {
           const f = mismatchFix('in_channels', inC, channels, index, 'channels', a.get('in_channels'));
           throw new Refusal(e.explanation.torch, e.explanation.why, f.fix, f.edit);
         }
@@ -231,11 +299,18 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
     case 'AvgPool': {
       const kind = fam === 'MaxPool' ? 'max' : 'avg';
       const g = poolGeometry({
-        kind, rank: r, inputShape: input, kernelSize: value(a, 'kernel_size'), stride: value(a, 'stride'),
-        padding: value(a, 'padding'), dilation: kind === 'max' ? value(a, 'dilation') : undefined, ceilMode: value(a, 'ceil_mode'),
+        kind,
+        rank: r,
+        inputShape: input,
+        kernelSize: value(a, 'kernel_size'),
+        stride: value(a, 'stride'),
+        padding: value(a, 'padding'),
+        dilation: kind === 'max' ? value(a, 'dilation') : undefined,
+        ceilMode: value(a, 'ceil_mode'),
       });
       return {
-        output: [...g.outputShape], formula: g.formula.map((f) => f.text),
+        output: [...g.outputShape],
+        formula: g.formula.map((f) => f.text),
         rf: { kind: 'window', span: g.formula.map((f) => f.effectiveKernel), stride: [...g.stride] },
       };
     }
@@ -255,7 +330,10 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
       const spatial = input.slice(input.length - r);
       const raw = value(a, 'output_size');
       const list = Array.isArray(raw) ? raw : new Array(r).fill(raw);
-      if (list.length !== r || !list.every((v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0))) {
+      if (
+        list.length !== r ||
+        !list.every((v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0))
+      ) {
         throw new Unknown(`output_size=${JSON.stringify(raw)} is not ${r} sizes`);
       }
       const out = list.map((v, i) => (v === null ? spatial[i] : (v as number)));
@@ -263,7 +341,9 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
       return {
         output: [...input.slice(0, input.length - r), ...out],
         formula: out.map((o, i) => `${o} (output_size; adaptive windows over ${spatial[i]})`),
-        rf: even ? { kind: 'window', span: out.map((o, i) => spatial[i] / o), stride: out.map((o, i) => spatial[i] / o) } : { kind: 'lost' },
+        rf: even
+          ? { kind: 'window', span: out.map((o, i) => spatial[i] / o), stride: out.map((o, i) => spatial[i] / o) }
+          : { kind: 'lost' },
       };
     }
     case 'BatchNorm': {
@@ -282,7 +362,8 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
         throw new Refusal(
           `running_mean should contain ${channels} elements not ${nf}`,
           `${step.op}(${nf}) keeps one mean and variance per channel, but the input has ${channels} channels`,
-          f.fix, f.edit,
+          f.fix,
+          f.edit,
         );
       }
       return { output: input, params: value(a, 'affine') === false ? 0 : 2 * nf, rf: { kind: 'same' } };
@@ -306,9 +387,16 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
       const e = norm('end_dim', -1);
       if (n === 0) return { output: [1], rf: { kind: 'lost' } };
       if (s > e) {
-        throw new Refusal('flatten() has invalid args: start_dim cannot come after end_dim', `start_dim is ${s} and end_dim ${e}`, 'use start_dim ≤ end_dim');
+        throw new Refusal(
+          'flatten() has invalid args: start_dim cannot come after end_dim',
+          `start_dim is ${s} and end_dim ${e}`,
+          'use start_dim ≤ end_dim',
+        );
       }
-      return { output: [...input.slice(0, s), prod(input.slice(s, e + 1)), ...input.slice(e + 1)], rf: { kind: 'lost' } };
+      return {
+        output: [...input.slice(0, s), prod(input.slice(s, e + 1)), ...input.slice(e + 1)],
+        rf: { kind: 'lost' },
+      };
     }
     case 'Linear': {
       const inF = intValue(a, 'in_features', step.op);
@@ -320,12 +408,15 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
         throw new Refusal(
           `mat1 and mat2 shapes cannot be multiplied (${rows}x${last} and ${inF}x${outF})`,
           `Linear(${inF}, ${outF}) multiplies the last dim by a ${inF}x${outF} matrix, but the input's last dim is ${last}`,
-          f.fix, f.edit,
+          f.fix,
+          f.edit,
         );
       }
       const bias = value(a, 'bias') !== false;
       return {
-        output: [...input.slice(0, -1), outF], params: inF * outF + (bias ? outF : 0), flops: 2 * rows * inF * outF,
+        output: [...input.slice(0, -1), outF],
+        params: inF * outF + (bias ? outF : 0),
+        flops: 2 * rows * inF * outF,
         rf: { kind: 'lost' },
       };
     }
@@ -344,7 +435,9 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
       const has = (v: Literal | undefined): boolean => v !== undefined && v !== null;
       if (has(size) === has(scale)) {
         throw new Refusal(
-          has(size) ? 'only one of size or scale_factor should be defined' : 'either size or scale_factor should be defined',
+          has(size)
+            ? 'only one of size or scale_factor should be defined'
+            : 'either size or scale_factor should be defined',
           'Upsample takes its output either as a size or as a scale factor',
           'give exactly one of size= and scale_factor=',
         );
@@ -360,14 +453,16 @@ function layer(step: Step, inputs: number[][], index: number): Outcome {
         const out = perDim(size, 'size');
         if (!out.every(Number.isInteger)) throw new Unknown(`size=${JSON.stringify(size)} is not integers`);
         return {
-          output: [input[0], input[1], ...out], formula: out.map((o, i) => `${o} (size; from ${spatial[i]})`),
+          output: [input[0], input[1], ...out],
+          formula: out.map((o, i) => `${o} (size; from ${spatial[i]})`),
           rf: { kind: 'scale', factor: out.map((o, i) => o / spatial[i]) },
         };
       }
       const f = perDim(scale, 'scale_factor');
       const out = spatial.map((s, i) => Math.floor(s * f[i]));
       return {
-        output: [input[0], input[1], ...out], formula: out.map((o, i) => `floor(${spatial[i]} × ${f[i]}) = ${o}`),
+        output: [input[0], input[1], ...out],
+        formula: out.map((o, i) => `floor(${spatial[i]} × ${f[i]}) = ${o}`),
         rf: { kind: 'scale', factor: f },
       };
     }
@@ -394,11 +489,19 @@ function checkShapePreserving(step: Step, input: number[], index: number): void 
     const count = preluParameters(step);
     const channels = input.length >= 2 ? input[1] : 1;
     if (count !== 1 && count !== channels) {
-      const f = mismatchFix('num_parameters', count, channels, index, 'channels', bind(step, PRELU_PARAMS).get('num_parameters'));
+      const f = mismatchFix(
+        'num_parameters',
+        count,
+        channels,
+        index,
+        'channels',
+        bind(step, PRELU_PARAMS).get('num_parameters'),
+      );
       throw new Refusal(
         `Mismatch of parameter numbers and input channel size. Found parameter numbers = ${count} and channel size = ${channels}.`,
         `PReLU(${count}) learns one slope per channel, but the input has ${channels} channels`,
-        f.fix, f.edit,
+        f.fix,
+        f.edit,
       );
     }
   }
@@ -409,7 +512,8 @@ const PRELU_PARAMS = ['num_parameters', 'init', 'device', 'dtype'];
 function preluParameters(step: Step): number {
   const n = value(bind(step, PRELU_PARAMS), 'num_parameters');
   if (n === undefined) return 1;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new Unknown(`num_parameters=${JSON.stringify(n)} is not an integer`);
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new Unknown(`num_parameters=${JSON.stringify(n)} is not an integer`);
   return n;
 }
 
@@ -447,7 +551,8 @@ function concatenate(step: Step, inputs: number[][]): Outcome {
   const dimArg = step.kwargs.find((a) => a.name === 'dim');
   if (dimArg && !dimArg.known) throw new Unknown(`dim is \`${dimArg.text}\`, not a literal`);
   const raw = dimArg ? dimArg.value : 0;
-  if (typeof raw !== 'number' || !Number.isInteger(raw)) throw new Unknown(`dim=${JSON.stringify(raw)} is not an integer`);
+  if (typeof raw !== 'number' || !Number.isInteger(raw))
+    throw new Unknown(`dim=${JSON.stringify(raw)} is not an integer`);
   const first = inputs[0];
   const n = first.length;
   if (raw < -n || raw > n - 1) {
@@ -461,7 +566,11 @@ function concatenate(step: Step, inputs: number[][]): Outcome {
   for (let k = 1; k < inputs.length; k++) {
     const t = inputs[k];
     if (t.length !== n) {
-      throw new Refusal(`Tensors must have same number of dimensions: got ${n} and ${t.length}`, `torch.cat joins ${x(first)} and ${x(t)}`, 'give every tensor the same number of dims');
+      throw new Refusal(
+        `Tensors must have same number of dimensions: got ${n} and ${t.length}`,
+        `torch.cat joins ${x(first)} and ${x(t)}`,
+        'give every tensor the same number of dims',
+      );
     }
     for (let j = 0; j < n; j++) {
       if (j !== dim && t[j] !== first[j]) {
@@ -480,10 +589,19 @@ function concatenate(step: Step, inputs: number[][]): Outcome {
   return { output, formula: [`${inputs.map((t) => t[dim]).join(' + ')} = ${output[dim]} (dim ${dim})`] };
 }
 
-function nextField(rf: ReceptiveField | null | undefined, outcome: Outcome, input: readonly number[]): ReceptiveField | null {
+function nextField(
+  rf: ReceptiveField | null | undefined,
+  outcome: Outcome,
+  input: readonly number[],
+): ReceptiveField | null {
   const change = outcome.rf ?? { kind: 'same' };
   if (rf === null || change.kind === 'lost') return null;
-  const dims = change.kind === 'window' ? change.span.length : change.kind === 'scale' ? change.factor.length : Math.max(input.length - 2, 0);
+  const dims =
+    change.kind === 'window'
+      ? change.span.length
+      : change.kind === 'scale'
+        ? change.factor.length
+        : Math.max(input.length - 2, 0);
   const start: ReceptiveField = rf ?? { size: new Array(dims).fill(1), jump: new Array(dims).fill(1) };
   if (change.kind === 'same') return start;
   if (start.size.length !== dims) return null;
@@ -512,7 +630,12 @@ export function propagate(steps: readonly Step[], input: readonly number[] | nul
     const from = step.inputs ?? [index - 1];
     const shapes = from.map(shapeOf);
     const base = {
-      index, step, input: shapes[0], formula: [] as string[], params: 0, flops: 0,
+      index,
+      step,
+      input: shapes[0],
+      formula: [] as string[],
+      params: 0,
+      flops: 0,
       ...(from.length > 1 ? { inputs: shapes } : {}),
     };
     const unknown = (why: string) => {
@@ -524,7 +647,11 @@ export function propagate(steps: readonly Step[], input: readonly number[] | nul
     const missing = shapes.indexOf(null);
     if (missing >= 0) {
       const j = from[missing];
-      unknown(j < 0 ? noInput : `follows ${steps[j].attr ?? steps[j].op}, whose output is unknown: ${reasons[j]?.replace(/^follows .*?, whose output is unknown: /, '')}`);
+      unknown(
+        j < 0
+          ? noInput
+          : `follows ${steps[j].attr ?? steps[j].op}, whose output is unknown: ${reasons[j]?.replace(/^follows .*?, whose output is unknown: /, '')}`,
+      );
       continue;
     }
     if (!step.known) {
@@ -534,8 +661,18 @@ export function propagate(steps: readonly Step[], input: readonly number[] | nul
     try {
       const o = layer(step, shapes as number[][], index);
       const inFields = from.map((j) => (j < 0 ? undefined : fields[j]));
-      const field = from.length > 1 ? mergeFields(inFields, shapes as number[][]) : nextField(inFields[0], o, shapes[0] as number[]);
-      layers.push({ ...base, output: o.output, formula: o.formula ?? [], params: o.params ?? 0, flops: o.flops ?? 0, receptiveField: field });
+      const field =
+        from.length > 1
+          ? mergeFields(inFields, shapes as number[][])
+          : nextField(inFields[0], o, shapes[0] as number[]);
+      layers.push({
+        ...base,
+        output: o.output,
+        formula: o.formula ?? [],
+        params: o.params ?? 0,
+        flops: o.flops ?? 0,
+        receptiveField: field,
+      });
       outputs.push(o.output);
       reasons.push(undefined);
       fields.push(field);
@@ -563,9 +700,14 @@ export function propagate(steps: readonly Step[], input: readonly number[] | nul
 }
 
 /** The receptive field where several values meet (a sum, a concatenation): the widest, when they step alike. */
-function mergeFields(fields: readonly (ReceptiveField | null | undefined)[], shapes: readonly number[][]): ReceptiveField | null {
+function mergeFields(
+  fields: readonly (ReceptiveField | null | undefined)[],
+  shapes: readonly number[][],
+): ReceptiveField | null {
   const dims = Math.max(shapes[0].length - 2, 0);
-  const all = fields.map((f) => (f === undefined ? { size: new Array<number>(dims).fill(1), jump: new Array<number>(dims).fill(1) } : f));
+  const all = fields.map((f) =>
+    f === undefined ? { size: new Array<number>(dims).fill(1), jump: new Array<number>(dims).fill(1) } : f,
+  );
   if (all.some((f) => f === null || f.size.length !== dims)) return null;
   const known = all as ReceptiveField[];
   if (!known.every((f) => f.jump.every((j, i) => j === known[0].jump[i]))) return null;

@@ -11,8 +11,27 @@ function conv(args: string[], input?: string) {
 }
 
 const valid = {
-  op: 'conv2d', input: [[[1, 3, 2], [3, 1, 2], [3, 3, 3]]], weight: [[[[1, 0], [0, 1]]]], bias: [0.5],
-  stride: 1, padding: 1, dilation: 1, groups: 1,
+  op: 'conv2d',
+  input: [
+    [
+      [1, 3, 2],
+      [3, 1, 2],
+      [3, 3, 3],
+    ],
+  ],
+  weight: [
+    [
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ],
+  ],
+  bias: [0.5],
+  stride: 1,
+  padding: 1,
+  dilation: 1,
+  groups: 1,
 };
 
 describe('conv-lens one-shot commands', () => {
@@ -35,7 +54,18 @@ describe('conv-lens one-shot commands', () => {
     expect(r.stderr).toContain('fix: use padding ≥ 1 or dilation 1');
   });
   it('shape --json and pooling inferred from --kernel-size', () => {
-    const r = conv(['shape', '--input', '1x64x112x112', '--kernel-size', '3', '--stride', '2', '--padding', '1', '--json']);
+    const r = conv([
+      'shape',
+      '--input',
+      '1x64x112x112',
+      '--kernel-size',
+      '3',
+      '--stride',
+      '2',
+      '--padding',
+      '1',
+      '--json',
+    ]);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).shape).toEqual([1, 64, 56, 56]);
   });
@@ -65,7 +95,10 @@ describe('conv-lens run (JSON Lines)', () => {
     ];
     const r = conv(['run', '--max-elements', '1000'], lines.join('\n') + '\n');
     expect(r.status).toBe(0);
-    const answers = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const answers = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(answers).toHaveLength(lines.length);
     expect(answers[0].ok).toBe(true);
     expect(answers[1]).toMatchObject({ ok: false, param: 'input', rule: 'ragged' });
@@ -80,7 +113,10 @@ describe('conv-lens run (JSON Lines)', () => {
   });
   it('labels the float32 fast path as float32 and the exact path as float64', () => {
     const lines = [{ ...valid, algorithm: 'wasm_f32' }, valid].map((l) => JSON.stringify(l)).join('\n') + '\n';
-    const [fast, exact] = conv(['run'], lines).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const [fast, exact] = conv(['run'], lines)
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(fast).toMatchObject({ ok: true, dtype: 'float32', shape: [1, 4, 4] });
     expect(exact).toMatchObject({ ok: true, dtype: 'float64' });
     expect(fast.output).toEqual(exact.output);
@@ -91,55 +127,180 @@ describe('conv-lens run (JSON Lines)', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, param: 'input', rule: 'size_limit' });
   });
   it('NaN and infinities travel as strings both ways', () => {
-    const r = conv(['run'], JSON.stringify({ op: 'max_pool1d', input: [[1, 'NaN', '-Infinity', 'Infinity']], kernel_size: 2, return_indices: true }) + '\n');
+    const r = conv(
+      ['run'],
+      JSON.stringify({
+        op: 'max_pool1d',
+        input: [[1, 'NaN', '-Infinity', 'Infinity']],
+        kernel_size: 2,
+        return_indices: true,
+      }) + '\n',
+    );
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, output: [['NaN', 'Infinity']], indices: [[1, 3]] });
   });
 });
 
 /** Random and mutated requests: every line gets one JSON answer, none is an internal error, the process survives. */
 describe('fuzz: the CLI never crashes', () => {
-  const fields = ['op', 'input', 'weight', 'bias', 'stride', 'padding', 'dilation', 'groups', 'padding_mode', 'flip', 'kernel_size', 'output_padding', 'ceil_mode', 'count_include_pad', 'divisor_override', 'return_indices', 'grad_output', 'of', 'input_shape', 'weight_shape', 'output_size', 'wrt', 'fast_mode', 'eps', 'start', 'count'];
-  const ops = ['conv1d', 'conv2d', 'conv3d', 'conv_transpose2d', 'max_pool2d', 'avg_pool1d', 'avg_pool3d', 'unfold', 'fold', 'conv2d_backward', 'max_pool2d_backward', 'gradcheck', 'shape', 'trace', 'parse', 'bogus'];
-  const scalar = fc.oneof(fc.integer({ min: -3, max: 6 }), fc.double({ noNaN: false }), fc.constantFrom('same', 'valid', 'NaN', 'reflect', 'circular', 'x', '', 'conv2d', 'max_pool2d'), fc.boolean(), fc.constant(null));
+  const fields = [
+    'op',
+    'input',
+    'weight',
+    'bias',
+    'stride',
+    'padding',
+    'dilation',
+    'groups',
+    'padding_mode',
+    'flip',
+    'kernel_size',
+    'output_padding',
+    'ceil_mode',
+    'count_include_pad',
+    'divisor_override',
+    'return_indices',
+    'grad_output',
+    'of',
+    'input_shape',
+    'weight_shape',
+    'output_size',
+    'wrt',
+    'fast_mode',
+    'eps',
+    'start',
+    'count',
+  ];
+  const ops = [
+    'conv1d',
+    'conv2d',
+    'conv3d',
+    'conv_transpose2d',
+    'max_pool2d',
+    'avg_pool1d',
+    'avg_pool3d',
+    'unfold',
+    'fold',
+    'conv2d_backward',
+    'max_pool2d_backward',
+    'gradcheck',
+    'shape',
+    'trace',
+    'parse',
+    'bogus',
+  ];
+  const scalar = fc.oneof(
+    fc.integer({ min: -3, max: 6 }),
+    fc.double({ noNaN: false }),
+    fc.constantFrom('same', 'valid', 'NaN', 'reflect', 'circular', 'x', '', 'conv2d', 'max_pool2d'),
+    fc.boolean(),
+    fc.constant(null),
+  );
   const nested = fc.letrec((tie) => ({
     value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, fc.array(tie('value'), { maxLength: 4 })),
   })).value;
   const tensorLike = fc.integer({ min: 0, max: 3 }).chain((rank) =>
     fc.array(fc.integer({ min: 1, max: 4 }), { minLength: rank + 1, maxLength: rank + 1 }).map((shape) => {
-      const build = (d: number): unknown => (d === shape.length ? (d * 7 + shape[0]) % 5 - 2 : Array.from({ length: shape[d] }, () => build(d + 1)));
+      const build = (d: number): unknown =>
+        d === shape.length ? ((d * 7 + shape[0]) % 5) - 2 : Array.from({ length: shape[d] }, () => build(d + 1));
       return build(0);
     }),
   );
-  const request = fc.dictionary(fc.constantFrom(...fields), fc.oneof(scalar, nested, tensorLike, fc.array(fc.integer({ min: -1, max: 4 }), { maxLength: 4 })), { maxKeys: 9 })
-    .chain((d) => fc.constantFrom(...ops).map((op) => ({ ...d, op, of: typeof d.of === 'string' ? d.of : ops[(op.length * 3) % ops.length] })));
+  const request = fc
+    .dictionary(
+      fc.constantFrom(...fields),
+      fc.oneof(scalar, nested, tensorLike, fc.array(fc.integer({ min: -1, max: 4 }), { maxLength: 4 })),
+      { maxKeys: 9 },
+    )
+    .chain((d) =>
+      fc
+        .constantFrom(...ops)
+        .map((op) => ({ ...d, op, of: typeof d.of === 'string' ? d.of : ops[(op.length * 3) % ops.length] })),
+    );
   const bases: Record<string, unknown>[] = [
     valid,
-    { op: 'max_pool2d', input: [[[1, 2, 3], [4, 5, 6], [7, 8, 9]]], kernel_size: 2, stride: 1, return_indices: true },
+    {
+      op: 'max_pool2d',
+      input: [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+        ],
+      ],
+      kernel_size: 2,
+      stride: 1,
+      return_indices: true,
+    },
     { op: 'avg_pool1d', input: [[1, 2, 3, 4]], kernel_size: 2, ceil_mode: true },
     { op: 'conv_transpose1d', input: [[1, 2, 3]], weight: [[[1, 2]]], stride: 2 },
     { op: 'shape', of: 'conv2d', input_shape: [1, 3, 32, 32], weight_shape: [8, 3, 3, 3], padding: 'same' },
     { op: 'gradcheck', of: 'conv1d', input: [[1, 2, 3, 4]], weight: [[[1, -1]]], fast_mode: true },
-    { op: 'trace', of: 'conv2d', input: [[[1, 2, 3], [4, 5, 6], [7, 8, 9]]], weight: [[[[1, 0], [0, 1]]]], count: 2 },
-    { op: 'unfold', input: [[[1, 2, 3], [4, 5, 6], [7, 8, 9]]], kernel_size: 2 },
+    {
+      op: 'trace',
+      of: 'conv2d',
+      input: [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+        ],
+      ],
+      weight: [
+        [
+          [
+            [1, 0],
+            [0, 1],
+          ],
+        ],
+      ],
+      count: 2,
+    },
+    {
+      op: 'unfold',
+      input: [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+        ],
+      ],
+      kernel_size: 2,
+    },
   ];
-  const mutated = fc.tuple(fc.constantFrom(...bases), fc.constantFrom(...fields), fc.oneof(scalar, nested, tensorLike), fc.boolean()).map(([base, key, value, remove]) => {
-    const r: Record<string, unknown> = { ...base };
-    if (remove) delete r[key];
-    else r[key] = value;
-    return r;
-  });
+  const mutated = fc
+    .tuple(fc.constantFrom(...bases), fc.constantFrom(...fields), fc.oneof(scalar, nested, tensorLike), fc.boolean())
+    .map(([base, key, value, remove]) => {
+      const r: Record<string, unknown> = { ...base };
+      if (remove) delete r[key];
+      else r[key] = value;
+      return r;
+    });
   const line = fc.oneof(
     { weight: 3, arbitrary: request.map((r) => JSON.stringify(r)) },
     { weight: 4, arbitrary: mutated.map((r) => JSON.stringify(r)) },
     { weight: 1, arbitrary: fc.string({ maxLength: 60 }) },
-    { weight: 1, arbitrary: request.chain((r) => fc.nat().map((cut) => { const s = JSON.stringify(r); return s.slice(0, cut % (s.length + 1)); })) },
+    {
+      weight: 1,
+      arbitrary: request.chain((r) =>
+        fc.nat().map((cut) => {
+          const s = JSON.stringify(r);
+          return s.slice(0, cut % (s.length + 1));
+        }),
+      ),
+    },
   );
 
   it('answers 2,000 random lines', () => {
-    const lines = fc.sample(line, { numRuns: 2000, seed: 20261125 }).map((l) => l.replace(/\n/g, ' ')).filter((l) => l.trim() !== '');
+    const lines = fc
+      .sample(line, { numRuns: 2000, seed: 20261125 })
+      .map((l) => l.replace(/\n/g, ' '))
+      .filter((l) => l.trim() !== '');
     const r = conv(['run', '--max-elements', '100000'], lines.join('\n') + '\n');
     expect(r.status, r.stderr).toBe(0);
-    const answers = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const answers = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(answers).toHaveLength(lines.length);
     const internal = answers.map((a, i) => [a, lines[i]] as const).filter(([a]) => a.rule === 'internal');
     expect(internal.map(([a, l]) => `${a.error} ← ${l}`)).toEqual([]);
@@ -164,8 +325,21 @@ describe('conv-lens run: the parse op', () => {
       { op: 'parse', text: 5 },
     ];
     const r = conv(['run'], lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const [a, b, c, d, e] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(a).toMatchObject({ ok: true, shape: [2, 2], values: [[1, 2], [3, 4]], format: 'numpy', wrapper: 'np.array', id: 1 });
+    const [a, b, c, d, e] = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(a).toMatchObject({
+      ok: true,
+      shape: [2, 2],
+      values: [
+        [1, 2],
+        [3, 4],
+      ],
+      format: 'numpy',
+      wrapper: 'np.array',
+      id: 1,
+    });
     expect(text.slice(a.range.start, a.range.end)).toBe('np.array([[1, 2], [3, 4]], dtype=np.float32)');
     expect(b).toMatchObject({ ok: true, shape: [2, 2], format: 'matlab' });
     expect(c).toMatchObject({ ok: false, param: 'text', rule: 'syntax', line: 0 });

@@ -3,9 +3,23 @@
 // invalid request and read the explanation; open every view from the palette and read its numbers;
 // screenshots of the hover and the panel in dark and light themes.
 import assert from 'node:assert/strict';
-import { findInWebviews, hoverText, openFile, openWorkbench, pressEscape, runCommand, screenshot, selectRange, sleep, test, textRect } from './driver.mjs';
+import {
+  findInWebviews,
+  hoverText,
+  openFile,
+  openWorkbench,
+  pressEscape,
+  runCommand,
+  screenshot,
+  selectRange,
+  sleep,
+  test,
+  textRect,
+} from './driver.mjs';
 
-const LECTURE_OUTPUT = [16, 28, 24, 28, 16, 27, 41, 38, 37, 21, 33, 40, 33, 25, 18, 32, 40, 37, 29, 17, 25, 27, 21, 20, 12];
+const LECTURE_OUTPUT = [
+  16, 28, 24, 28, 16, 27, 41, 38, 37, 21, 33, 40, 33, 25, 18, 32, 40, 37, 29, 17, 25, 27, 21, 20, 12,
+];
 const IMAGE = ['[[1, 3, 2, 3, 3]', '[2, 3, 2, 1, 2]]'];
 const KERNEL = ['[[1, 3, 2], [', '[3, 1, 1]]'];
 
@@ -38,7 +52,10 @@ async function enterParams(page, text, expectMessage) {
   await sleep(400);
   let message = '';
   for (let i = 0; i < 20; i++) {
-    message = await page.locator('.quick-input-widget').innerText().catch(() => '');
+    message = await page
+      .locator('.quick-input-widget')
+      .innerText()
+      .catch(() => '');
     if (!expectMessage || expectMessage.test(message)) break;
     await sleep(250);
   }
@@ -88,7 +105,10 @@ test('hover a matrix literal: shape, statistics, preview and command links', asy
   await screenshot(page, 'hover-dark');
 });
 
-test('select two literals, run Convolve from the palette, read the lecture’s numbers in the panel', async ({ page, server }) => {
+test('select two literals, run Convolve from the palette, read the lecture’s numbers in the panel', async ({
+  page,
+  server,
+}) => {
   await start(page, server);
   await selectRange(page, IMAGE[0], IMAGE[1]);
   await addSelection(page, KERNEL[0], KERNEL[1]);
@@ -113,14 +133,20 @@ test('Check Output Shape with an invalid request: PyTorch’s error, why, and th
   await enterText(page, '1x64x56x56');
   await enterText(page, '128x3x3x3');
   const warning = await enterParams(page, 'padding=1', /refuse/);
-  assert.match(warning, /PyTorch would refuse this: the weight's dim 1 \(in_channels\) is 3, but the input has 64 channels/);
+  assert.match(
+    warning,
+    /PyTorch would refuse this: the weight's dim 1 \(in_channels\) is 3, but the input has 64 channels/,
+  );
   const torch = await panelText(page, '.error .torch');
   assert.match(torch, /expected input\[1, 64, 56, 56\] to have 3 channels, but got 64 channels instead/);
   assert.match(await panelText(page, '.error'), /Fix: set in_channels=64/);
   await screenshot(page, 'shape-error-dark');
 });
 
-test('every view from the palette on a real file: pooling, im2col, transposed conv, backward, gradient check', async ({ page, server }) => {
+test('every view from the palette on a real file: pooling, im2col, transposed conv, backward, gradient check', async ({
+  page,
+  server,
+}) => {
   await start(page, server);
   // max pool of the image
   await selectRange(page, IMAGE[0], IMAGE[1]);
@@ -141,7 +167,10 @@ test('every view from the palette on a real file: pooling, im2col, transposed co
   assert.match(await panelText(page, '.scatter .arithmetic'), /^input\[0, 0\] = 5 scatters: 5·1 → \(0, 0\)/);
   await stepKey(page, 'End', '.scatter');
   const { frame } = await findInWebviews(page, '.scatter table.grid');
-  assert.deepEqual((await frame.locator('.scatter table.grid').nth(1).locator('td .v').allInnerTexts()).map(Number), [5, 16, 12, 22, 60, 40, 21, 52, 32]);
+  assert.deepEqual(
+    (await frame.locator('.scatter table.grid').nth(1).locator('td .v').allInnerTexts()).map(Number),
+    [5, 16, 12, 22, 60, 40, 21, 52, 32],
+  );
   // backward pass of the image and the kernel
   await selectRange(page, IMAGE[0], IMAGE[1]);
   await addSelection(page, KERNEL[0], KERNEL[1]);

@@ -32,7 +32,14 @@ const tests = [];
  * @param {{ timeoutMs?: number, skip?: boolean, only?: boolean }} [options]
  */
 export function test(name, fn, options = {}) {
-  tests.push({ name, fn, timeoutMs: options.timeoutMs ?? 120_000, skip: !!options.skip, only: !!options.only, file: currentFile });
+  tests.push({
+    name,
+    fn,
+    timeoutMs: options.timeoutMs ?? 120_000,
+    skip: !!options.skip,
+    only: !!options.only,
+    file: currentFile,
+  });
 }
 test.skip = (name, fn, options = {}) => test(name, fn, { ...options, skip: true });
 test.only = (name, fn, options = {}) => test(name, fn, { ...options, only: true });
@@ -69,7 +76,9 @@ async function quickInputRow(page, text, timeoutMs) {
     if (await row.count()) return row;
     if (Date.now() > deadline) {
       const seen = await rows.allInnerTexts().catch(() => []);
-      throw new Error(`quick input shows no row with ${JSON.stringify(text)}; rows: ${JSON.stringify(seen.map((s) => s.replace(/\s+/g, ' ')))}`);
+      throw new Error(
+        `quick input shows no row with ${JSON.stringify(text)}; rows: ${JSON.stringify(seen.map((s) => s.replace(/\s+/g, ' ')))}`,
+      );
     }
     await sleep(200);
   }
@@ -84,7 +93,10 @@ export async function openFile(page, name, { timeoutMs = 15_000 } = {}) {
   const base = name.split('/').pop();
   const row = await quickInputRow(page, base, timeoutMs);
   await row.click();
-  await page.locator(`.tabs-container .tab.active[aria-label*="${base}"], .title .label-name:text-is("${base}")`).first().waitFor({ timeout: timeoutMs });
+  await page
+    .locator(`.tabs-container .tab.active[aria-label*="${base}"], .title .label-name:text-is("${base}")`)
+    .first()
+    .waitFor({ timeout: timeoutMs });
   await page.locator('.editor-instance .monaco-editor .view-lines').first().waitFor({ timeout: timeoutMs });
   await sleep(300);
 }
@@ -122,7 +134,9 @@ export async function textRect(page, text, { occurrence = 0, timeoutMs = 10_000 
         const editor = editors.find((e) => e.closest('.editor-group-container.active')) ?? editors[0];
         if (!editor) return null;
         // Lines are absolutely positioned; sort by their top so "occurrence" counts in reading order.
-        const lines = [...editor.querySelectorAll('.view-lines .view-line')].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+        const lines = [...editor.querySelectorAll('.view-lines .view-line')].sort(
+          (a, b) => parseFloat(a.style.top) - parseFloat(b.style.top),
+        );
         let seen = 0;
         for (const line of lines) {
           const full = line.textContent.replace(/\u00a0/g, ' ');
@@ -146,7 +160,16 @@ export async function textRect(page, text, { occurrence = 0, timeoutMs = 10_000 
                 offset += len;
               }
               const r = range.getBoundingClientRect();
-              return { x: r.x, y: r.y, width: r.width, height: r.height, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+              return {
+                x: r.x,
+                y: r.y,
+                width: r.width,
+                height: r.height,
+                left: r.left,
+                right: r.right,
+                top: r.top,
+                bottom: r.bottom,
+              };
             }
             index = full.indexOf(text, index + 1);
           }
@@ -156,7 +179,8 @@ export async function textRect(page, text, { occurrence = 0, timeoutMs = 10_000 
       { text, occurrence },
     );
     if (rect && rect.width > 0) return rect;
-    if (Date.now() > deadline) throw new Error(`${JSON.stringify(text)} (occurrence ${occurrence}) is not on the screen in the active editor`);
+    if (Date.now() > deadline)
+      throw new Error(`${JSON.stringify(text)} (occurrence ${occurrence}) is not on the screen in the active editor`);
     await sleep(200);
   }
 }
@@ -179,7 +203,12 @@ export async function hoverText(page, text, { occurrence = 0, timeoutMs = 10_000
 }
 
 /** Selects from the start of `startText` to the end of `endText` (default: `startText` itself) with the mouse. */
-export async function selectRange(page, startText, endText = startText, { occurrence = 0, endOccurrence = occurrence } = {}) {
+export async function selectRange(
+  page,
+  startText,
+  endText = startText,
+  { occurrence = 0, endOccurrence = occurrence } = {},
+) {
   const a = await textRect(page, startText, { occurrence });
   const b = await textRect(page, endText, { occurrence: endOccurrence });
   // Click just inside the first character's left half and the last character's right half.
@@ -193,9 +222,13 @@ export async function selectRange(page, startText, endText = startText, { occurr
 /** The active editor's visible text (rendered lines in order; may omit lines scrolled out of view). */
 export async function editorText(page) {
   return page.evaluate(() => {
-    const editor = document.querySelector('.editor-group-container.active .monaco-editor') ?? document.querySelector('.monaco-editor');
+    const editor =
+      document.querySelector('.editor-group-container.active .monaco-editor') ??
+      document.querySelector('.monaco-editor');
     if (!editor) return '';
-    const lines = [...editor.querySelectorAll('.view-lines .view-line')].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+    const lines = [...editor.querySelectorAll('.view-lines .view-line')].sort(
+      (a, b) => parseFloat(a.style.top) - parseFloat(b.style.top),
+    );
     return lines.map((l) => l.textContent.replace(/\u00a0/g, ' ')).join('\n');
   });
 }
@@ -207,7 +240,11 @@ export async function editorText(page) {
 /** Visible notification toasts: [{ severity: 'error'|'warning'|'info', message, source }]. */
 export async function readNotifications(page) {
   return page.evaluate(() =>
-    [...document.querySelectorAll('.notifications-toasts .notification-toast, .notifications-center .notification-list-item')].map((el) => {
+    [
+      ...document.querySelectorAll(
+        '.notifications-toasts .notification-toast, .notifications-center .notification-list-item',
+      ),
+    ].map((el) => {
       const icon = el.querySelector('.notification-list-item-icon');
       const cls = icon?.className ?? '';
       return {
@@ -226,7 +263,10 @@ export async function waitForNotification(page, pattern, { timeoutMs = 10_000 } 
   for (;;) {
     const found = (await readNotifications(page)).find((n) => re.test(n.message));
     if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no notification matching ${re} within ${timeoutMs} ms; shown: ${JSON.stringify(await readNotifications(page))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no notification matching ${re} within ${timeoutMs} ms; shown: ${JSON.stringify(await readNotifications(page))}`,
+      );
     await sleep(200);
   }
 }
@@ -249,7 +289,9 @@ export async function findInWebviews(page, selector, { timeoutMs = 15_000 } = {}
       if (await locator.count().catch(() => 0)) return { frame, locator };
     }
     if (Date.now() > deadline) {
-      throw new Error(`no webview frame has ${selector} within ${timeoutMs} ms; webview frames: ${JSON.stringify(webviewFrames(page).map((f) => f.url()))}`);
+      throw new Error(
+        `no webview frame has ${selector} within ${timeoutMs} ms; webview frames: ${JSON.stringify(webviewFrames(page).map((f) => f.url()))}`,
+      );
     }
     await sleep(250);
   }

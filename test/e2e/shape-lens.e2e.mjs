@@ -6,7 +6,19 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/vscode/server.mjs';
-import { editorText, findInWebviews, hoverText, openFile, openWorkbench, pressEscape, runCommand, screenshot, sleep, test, textRect } from './driver.mjs';
+import {
+  editorText,
+  findInWebviews,
+  hoverText,
+  openFile,
+  openWorkbench,
+  pressEscape,
+  runCommand,
+  screenshot,
+  sleep,
+  test,
+  textRect,
+} from './driver.mjs';
 
 const SAMPLE = join(ROOT, 'test', 'integration', 'workspace', 'shapes.py');
 // PyTorch's shapes for the sample (test/shapeLens/generate.py)
@@ -44,17 +56,27 @@ async function start(page, server, workspace) {
   await openFile(page, 'shapes.py');
 }
 
-test('shape hints after each layer, the refused layer flagged, and the quick fix repairs it', async ({ page, server, workspace }) => {
+test('shape hints after each layer, the refused layer flagged, and the quick fix repairs it', async ({
+  page,
+  server,
+  workspace,
+}) => {
   await start(page, server, workspace);
   await theme(page, 'Dark Modern');
   const conv1 = shape(TORCH.BuggyNet.steps[0].shape);
   await waitForEditorText(page, new RegExp(`self\\.conv1 = nn\\.Conv2d\\(3, 64, 3, padding=1\\)\\s*→ ${conv1}`));
   assert.match(await renderedLine(page, 'self.conv2 = '), /padding=1\)\s*→ ✗ refused/);
-  assert.match(await renderedLine(page, "padding='same', dilation=2, groups=4)"), new RegExp(`→ ${shape(TORCH.exact.steps[0].shape)}`));
+  assert.match(
+    await renderedLine(page, "padding='same', dilation=2, groups=4)"),
+    new RegExp(`→ ${shape(TORCH.exact.steps[0].shape)}`),
+  );
   assert.match(await renderedLine(page, 'ceil_mode=True)'), new RegExp(`→ ${shape(TORCH.exact.steps[2].shape)}`));
   // the squiggle under the refused layer, and the code lens above its model
   await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 15_000 });
-  await page.locator('.codelens-decoration', { hasText: 'refused at layer 4 (conv2)' }).first().waitFor({ timeout: 15_000 });
+  await page
+    .locator('.codelens-decoration', { hasText: 'refused at layer 4 (conv2)' })
+    .first()
+    .waitFor({ timeout: 15_000 });
   await screenshot(page, 'shape-lens-hints-dark');
 
   const hover = await hoverText(page, 'in_channels=32');
@@ -73,20 +95,33 @@ test('shape hints after each layer, the refused layer flagged, and the quick fix
   assert.match(await page.locator('.action-widget .monaco-list-row.focused').innerText(), /Set in_channels=64/);
   await page.keyboard.press('Enter');
   const after = TORCH['BuggyNet after the quick fix'].steps;
-  await waitForEditorText(page, new RegExp(`in_channels=64, out_channels=128, kernel_size=3, padding=1\\)\\s*→ ${shape(after[3].shape)}`));
-  assert.match(await renderedLine(page, 'self.pool = '), new RegExp(`→ ${shape(after[2].shape)} · ${shape(after[6].shape)}`));
+  await waitForEditorText(
+    page,
+    new RegExp(`in_channels=64, out_channels=128, kernel_size=3, padding=1\\)\\s*→ ${shape(after[3].shape)}`),
+  );
+  assert.match(
+    await renderedLine(page, 'self.pool = '),
+    new RegExp(`→ ${shape(after[2].shape)} · ${shape(after[6].shape)}`),
+  );
   assert.match(await renderedLine(page, 'self.fc = '), new RegExp(`→ ${shape(after[8].shape)}`));
   const deadline = Date.now() + 10_000;
   while ((await page.locator('.monaco-editor .squiggly-error').count()) > 0) {
     assert.ok(Date.now() < deadline, 'the squiggle is still there after the fix');
     await sleep(250);
   }
-  await page.locator('.codelens-decoration', { hasText: `${shape(TORCH.BuggyNet.input)} → ${shape(after[8].shape)}` }).first().waitFor({ timeout: 10_000 });
+  await page
+    .locator('.codelens-decoration', { hasText: `${shape(TORCH.BuggyNet.input)} → ${shape(after[8].shape)}` })
+    .first()
+    .waitFor({ timeout: 10_000 });
   await screenshot(page, 'shape-lens-fixed-dark');
   await page.keyboard.press('Control+Z');
 });
 
-test('hover a layer, then Step through layer… from the code lens opens the panel on it (light theme)', async ({ page, server, workspace }) => {
+test('hover a layer, then Step through layer… from the code lens opens the panel on it (light theme)', async ({
+  page,
+  server,
+  workspace,
+}) => {
   await start(page, server, workspace);
   await theme(page, 'Light Modern');
   await waitForEditorText(page, new RegExp(`→ ${shape(TORCH.exact.steps[0].shape)}`));

@@ -38,13 +38,18 @@ test('the VSIX is installed and the workbench opens sample.py', async ({ page, s
   await page.locator('.runtime-extensions-editor .monaco-list-row').first().waitFor({ timeout: 15_000 });
   const startup = (manifest.activationEvents ?? []).some((e) => e === '*' || e === 'onStartupFinished');
   if (startup) {
-    const row = page.locator('.runtime-extensions-editor .monaco-list-row').filter({ hasText: manifest.displayName }).first();
+    const row = page
+      .locator('.runtime-extensions-editor .monaco-list-row')
+      .filter({ hasText: manifest.displayName })
+      .first();
     await row.waitFor({ timeout: 15_000 });
     const rowText = (await row.innerText()).replace(/\s+/g, ' ');
     assert.doesNotMatch(rowText, /error|failed/i, `Running Extensions row: ${rowText}`);
   }
 
-  const errors = (await readNotifications(page)).filter((n) => n.severity === 'error' || /conv.?lens/i.test(`${n.message} ${n.source}`));
+  const errors = (await readNotifications(page)).filter(
+    (n) => n.severity === 'error' || /conv.?lens/i.test(`${n.message} ${n.source}`),
+  );
   assert.deepEqual(errors, [], 'no error notification, and none from Conv Lens');
   await screenshot(page, 'workbench-running-extensions');
 });

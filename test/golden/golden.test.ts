@@ -1,6 +1,6 @@
 /**
  * Every golden case PyTorch answered (test/golden/golden.json, made by generate_golden.py) and every worked
- * example of the lecture (../shared/fixtures/lecture-examples.json) goes through the built CLI, all in one
+ * example of the lecture (test/fixtures/lecture-examples.json) goes through the built CLI, all in one
  * `conv-lens run` process as a script would use it, and each answer is checked against PyTorch's.
  */
 import { spawnSync } from 'node:child_process';
@@ -17,8 +17,11 @@ interface Case {
 
 const root = resolve(__dirname, '../..');
 const cli = resolve(root, 'dist/cli.js');
-const golden = JSON.parse(readFileSync(resolve(root, 'test/golden/golden.json'), 'utf8')) as { cases: Case[]; torch_version: string };
-const lecturePath = resolve(root, '../shared/fixtures/lecture-examples.json');
+const golden = JSON.parse(readFileSync(resolve(root, 'test/golden/golden.json'), 'utf8')) as {
+  cases: Case[];
+  torch_version: string;
+};
+const lecturePath = resolve(root, 'test/fixtures/lecture-examples.json');
 
 function runAll(cases: Case[]): Record<string, unknown>[] {
   if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
@@ -57,7 +60,25 @@ describe(`PyTorch ${golden.torch_version} golden cases through the CLI`, () => {
   it('has at least 300 cases over every op', () => {
     expect(golden.cases.length).toBeGreaterThanOrEqual(300);
     const ops = new Set(golden.cases.map((c) => (c.request.op === 'shape' ? `shape:${c.request.of}` : c.request.op)));
-    for (const op of ['conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'max_pool1d', 'max_pool2d', 'max_pool3d', 'avg_pool1d', 'avg_pool2d', 'avg_pool3d', 'unfold', 'fold', 'conv1d_backward', 'conv2d_backward', 'conv3d_backward']) {
+    for (const op of [
+      'conv1d',
+      'conv2d',
+      'conv3d',
+      'conv_transpose1d',
+      'conv_transpose2d',
+      'conv_transpose3d',
+      'max_pool1d',
+      'max_pool2d',
+      'max_pool3d',
+      'avg_pool1d',
+      'avg_pool2d',
+      'avg_pool3d',
+      'unfold',
+      'fold',
+      'conv1d_backward',
+      'conv2d_backward',
+      'conv3d_backward',
+    ]) {
       expect(ops.has(op), op).toBe(true);
     }
   });

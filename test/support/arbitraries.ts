@@ -30,7 +30,9 @@ export interface ConvProblem {
 }
 
 /** conv problems PyTorch accepts: the padded input always holds the dilated kernel. */
-export function convProblem(options: { modes?: PaddingMode[]; allowSame?: boolean; maxSize?: number } = {}): fc.Arbitrary<ConvProblem> {
+export function convProblem(
+  options: { modes?: PaddingMode[]; allowSame?: boolean; maxSize?: number } = {},
+): fc.Arbitrary<ConvProblem> {
   const maxSize = options.maxSize ?? 7;
   return fc
     .record({
@@ -51,7 +53,9 @@ export function convProblem(options: { modes?: PaddingMode[]; allowSame?: boolea
         { minLength: 3, maxLength: 3 },
       ),
       paddingKind: fc.constantFrom('numbers', 'numbers', 'same', 'valid'),
-      paddingMode: fc.constantFrom<PaddingMode>(...(options.modes ?? ['zeros', 'zeros', 'reflect', 'replicate', 'circular'])),
+      paddingMode: fc.constantFrom<PaddingMode>(
+        ...(options.modes ?? ['zeros', 'zeros', 'reflect', 'replicate', 'circular']),
+      ),
       bias: fc.boolean(),
       flip: fc.boolean(),
       seed: fc.integer({ min: 1, max: 1 << 30 }),
@@ -73,15 +77,32 @@ export function convProblem(options: { modes?: PaddingMode[]; allowSame?: boolea
       });
       pads = pads.map((p) => p);
       return {
-        rank: r.rank, batch: r.batch, batched: r.batched || r.batch > 1, groups: r.groups,
-        inPerGroup: r.inPerGroup, outPerGroup: r.outPerGroup, size,
-        kernel: dims.map((d) => d.kernel), stride, dilation: dims.map((d) => d.dilation),
-        padding: same ? 'same' : valid ? 'valid' : pads, paddingMode: r.paddingMode, bias: r.bias, flip: r.flip, seed: r.seed,
+        rank: r.rank,
+        batch: r.batch,
+        batched: r.batched || r.batch > 1,
+        groups: r.groups,
+        inPerGroup: r.inPerGroup,
+        outPerGroup: r.outPerGroup,
+        size,
+        kernel: dims.map((d) => d.kernel),
+        stride,
+        dilation: dims.map((d) => d.dilation),
+        padding: same ? 'same' : valid ? 'valid' : pads,
+        paddingMode: r.paddingMode,
+        bias: r.bias,
+        flip: r.flip,
+        seed: r.seed,
       } satisfies ConvProblem;
     });
 }
 
-export function convOperands(p: ConvProblem): { input: Tensor; weight: Tensor; bias: Tensor | null; inputShape: number[]; weightShape: number[] } {
+export function convOperands(p: ConvProblem): {
+  input: Tensor;
+  weight: Tensor;
+  bias: Tensor | null;
+  inputShape: number[];
+  weightShape: number[];
+} {
   const cin = p.groups * p.inPerGroup;
   const cout = p.groups * p.outPerGroup;
   const inputShape = p.batched ? [p.batch, cin, ...p.size] : [cin, ...p.size];

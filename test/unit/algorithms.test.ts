@@ -25,7 +25,9 @@ function outSize(d: DimSpec): number {
 }
 
 /** One spatial dim; padding in 0 … effective kernel − 1 on each side. */
-function dimArb(o: { kernel?: fc.Arbitrary<number>; stride?: fc.Arbitrary<number>; dilation?: fc.Arbitrary<number> } = {}): fc.Arbitrary<DimSpec> {
+function dimArb(
+  o: { kernel?: fc.Arbitrary<number>; stride?: fc.Arbitrary<number>; dilation?: fc.Arbitrary<number> } = {},
+): fc.Arbitrary<DimSpec> {
   return fc
     .record({
       big: fc.integer({ min: 1, max: 9 }),
@@ -86,16 +88,16 @@ function caseArb(dims: fc.Arbitrary<[DimSpec, DimSpec, DimSpec]>): fc.Arbitrary<
 const anyDims: fc.Arbitrary<[DimSpec, DimSpec, DimSpec]> = fc
   .integer({ min: 1, max: 3 })
   .chain((rank) =>
-    fc.tuple(
-      rank >= 3 ? dimArb() : fc.constant(TRIVIAL),
-      rank >= 2 ? dimArb() : fc.constant(TRIVIAL),
-      dimArb(),
-    ),
+    fc.tuple(rank >= 3 ? dimArb() : fc.constant(TRIVIAL), rank >= 2 ? dimArb() : fc.constant(TRIVIAL), dimArb()),
   );
 
 const three = { kernel: fc.constant(3), stride: fc.constant(1), dilation: fc.constant(1) };
 /** 2-D, 3×3, stride 1, dilation 1 (padding 0 … 2 either side). */
-const winogradDims: fc.Arbitrary<[DimSpec, DimSpec, DimSpec]> = fc.tuple(fc.constant(TRIVIAL), dimArb(three), dimArb(three));
+const winogradDims: fc.Arbitrary<[DimSpec, DimSpec, DimSpec]> = fc.tuple(
+  fc.constant(TRIVIAL),
+  dimArb(three),
+  dimArb(three),
+);
 /** conv3d with a 1×3×3 kernel: depth of any size, stride, dilation, and padding up to 1 (whole planes of padding). */
 const winogradDepthDims: fc.Arbitrary<[DimSpec, DimSpec, DimSpec]> = fc.tuple(
   fc.record({
@@ -154,7 +156,10 @@ function checkAgainstGather(conv: typeof gather) {
 
 describe('fftConv', () => {
   it('applies to every geometry', () => {
-    fc.assert(fc.property(caseArb(anyDims), (c) => fftApplies(c.w)), { numRuns: 50 });
+    fc.assert(
+      fc.property(caseArb(anyDims), (c) => fftApplies(c.w)),
+      { numRuns: 50 },
+    );
   });
 
   it('equals gather on random geometries (rank 1-3, groups, stride, dilation, padding, overrun, bias)', () => {
@@ -163,8 +168,16 @@ describe('fftConv', () => {
 
   it('equals gather on a fixed strided, dilated, grouped 3-D case', () => {
     const w: WindowGeometry = {
-      batch: 2, groups: 2, bigChannels: 4, smallChannels: 6,
-      big: [5, 7, 9], small: [2, 3, 3], kernel: [2, 3, 4], stride: [3, 2, 3], dilation: [2, 1, 2], padBefore: [1, 0, 2],
+      batch: 2,
+      groups: 2,
+      bigChannels: 4,
+      smallChannels: 6,
+      big: [5, 7, 9],
+      small: [2, 3, 3],
+      kernel: [2, 3, 4],
+      stride: [3, 2, 3],
+      dilation: [2, 1, 2],
+      padBefore: [1, 0, 2],
     };
     checkAgainstGather(fftConv)({ w, seed: 12345, hasBias: true });
   });
@@ -180,12 +193,23 @@ describe('winogradConv', () => {
   });
 
   it('applies to 3×3 stride-1 2-D geometries', () => {
-    fc.assert(fc.property(caseArb(winogradDims), (c) => winogradApplies(c.w)), { numRuns: 50 });
+    fc.assert(
+      fc.property(caseArb(winogradDims), (c) => winogradApplies(c.w)),
+      { numRuns: 50 },
+    );
   });
 
   const base: WindowGeometry = {
-    batch: 1, groups: 1, bigChannels: 1, smallChannels: 1,
-    big: [1, 8, 8], small: [1, 6, 6], kernel: [1, 3, 3], stride: [1, 1, 1], dilation: [1, 1, 1], padBefore: [0, 0, 0],
+    batch: 1,
+    groups: 1,
+    bigChannels: 1,
+    smallChannels: 1,
+    big: [1, 8, 8],
+    small: [1, 6, 6],
+    kernel: [1, 3, 3],
+    stride: [1, 1, 1],
+    dilation: [1, 1, 1],
+    padBefore: [0, 0, 0],
   };
 
   it.each<[string, Partial<WindowGeometry>]>([
@@ -199,6 +223,8 @@ describe('winogradConv', () => {
     const w = { ...base, ...change };
     expect(winogradApplies(w)).toBe(false);
     const n = w.batch * w.bigChannels * w.big[0] * w.big[1] * w.big[2];
-    expect(() => winogradConv(w, new Float64Array(n), new Float64Array(w.kernel[0] * w.kernel[1] * w.kernel[2]), null)).toThrow(Error);
+    expect(() =>
+      winogradConv(w, new Float64Array(n), new Float64Array(w.kernel[0] * w.kernel[1] * w.kernel[2]), null),
+    ).toThrow(Error);
   });
 });

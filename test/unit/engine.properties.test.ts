@@ -7,21 +7,44 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { conv, convBackward, convTranspose, type ConvAlgorithm } from '../../src/engine/conv';
 import { convFunction, convTransposeFunction, avgPoolFunction, maxPoolFunction } from '../../src/engine/differentiable';
-import { convGeometry, convTransposeGeometry, poolGeometry, restoringOutputPadding, unfoldGeometry, foldGeometry, type SpatialRank } from '../../src/engine/geometry';
+import {
+  convGeometry,
+  convTransposeGeometry,
+  poolGeometry,
+  restoringOutputPadding,
+  unfoldGeometry,
+  foldGeometry,
+  type SpatialRank,
+} from '../../src/engine/geometry';
 import { gradcheck } from '../../src/engine/gradcheck';
 import { padInput, padInputBackward } from '../../src/engine/padding';
 import { fold, unfold } from '../../src/engine/unfold';
 import { im2colBackward } from '../../src/engine/algorithms/im2col';
 import { scatter, weightGrad } from '../../src/engine/window';
-import { convOperands, convProblem, dot, maxAbs, maxAbsDiff, randomTensor, type ConvProblem } from '../support/arbitraries';
+import {
+  convOperands,
+  convProblem,
+  dot,
+  maxAbs,
+  maxAbsDiff,
+  randomTensor,
+  type ConvProblem,
+} from '../support/arbitraries';
 
 const RUNS = 120;
 
 function geometryOf(p: ConvProblem) {
   const o = convOperands(p);
   const g = convGeometry({
-    rank: p.rank, inputShape: o.inputShape, weightShape: o.weightShape, biasShape: o.bias ? o.bias.shape : null,
-    stride: p.stride, padding: p.padding, dilation: p.dilation, groups: p.groups, paddingMode: p.paddingMode,
+    rank: p.rank,
+    inputShape: o.inputShape,
+    weightShape: o.weightShape,
+    biasShape: o.bias ? o.bias.shape : null,
+    stride: p.stride,
+    padding: p.padding,
+    dilation: p.dilation,
+    groups: p.groups,
+    paddingMode: p.paddingMode,
   });
   return { g, ...o };
 }
@@ -54,7 +77,21 @@ describe('every conv algorithm agrees with the direct loops', () => {
   it('winograd, on the 3x3 stride-1 problems it applies to', () => {
     fc.assert(
       fc.property(convProblem(), (raw) => {
-        const p: ConvProblem = { ...raw, rank: 2, kernel: [3, 3], stride: [1, 1], dilation: [1, 1], size: raw.size.slice(0, 2).map((s) => Math.max(s, 3)).concat(raw.size.length < 2 ? [3, 3].slice(raw.size.length) : []), padding: raw.padding === 'valid' || raw.padding === 'same' ? raw.padding : [raw.padding[0] ?? 0, raw.padding[1] ?? 0] };
+        const p: ConvProblem = {
+          ...raw,
+          rank: 2,
+          kernel: [3, 3],
+          stride: [1, 1],
+          dilation: [1, 1],
+          size: raw.size
+            .slice(0, 2)
+            .map((s) => Math.max(s, 3))
+            .concat(raw.size.length < 2 ? [3, 3].slice(raw.size.length) : []),
+          padding:
+            raw.padding === 'valid' || raw.padding === 'same'
+              ? raw.padding
+              : [raw.padding[0] ?? 0, raw.padding[1] ?? 0],
+        };
         const { g, input, weight, bias } = geometryOf(p);
         const direct = conv(g, input, weight, bias, { flip: p.flip, algorithm: 'direct' });
         const wino = conv(g, input, weight, bias, { flip: p.flip, algorithm: 'winograd' });
@@ -65,7 +102,9 @@ describe('every conv algorithm agrees with the direct loops', () => {
   });
   it('winograd refuses a problem it cannot compute, naming the parameter', () => {
     const g = convGeometry({ rank: 2, inputShape: [1, 1, 6, 6], weightShape: [1, 1, 3, 3], stride: 2 });
-    expect(() => conv(g, randomTensor([1, 1, 6, 6], 1), randomTensor([1, 1, 3, 3], 2), null, { algorithm: 'winograd' })).toThrow(/algorithm 'winograd'.*stride 1/);
+    expect(() =>
+      conv(g, randomTensor([1, 1, 6, 6], 1), randomTensor([1, 1, 3, 3], 2), null, { algorithm: 'winograd' }),
+    ).toThrow(/algorithm 'winograd'.*stride 1/);
   });
 });
 
@@ -95,8 +134,14 @@ describe('conv_transpose is the adjoint of conv: <conv(x), y> = <x, conv_transpo
         const y = randomTensor(g.outputShape, p.seed + 7);
         const lhs = dot(conv(g, input, weight, null).data, y.data);
         const t = convTransposeGeometry({
-          rank: p.rank, inputShape: g.outputShape, weightShape: g.weightShape, stride: g.stride,
-          padding: g.padBefore, dilation: g.dilation, groups: g.groups, outputPadding: restoringOutputPadding(g),
+          rank: p.rank,
+          inputShape: g.outputShape,
+          weightShape: g.weightShape,
+          stride: g.stride,
+          padding: g.padBefore,
+          dilation: g.dilation,
+          groups: g.groups,
+          outputPadding: restoringOutputPadding(g),
         });
         expect(t.outputShape).toEqual(g.inputShape);
         const back = convTranspose(t, y, weight, null);
@@ -130,7 +175,14 @@ describe('im2col', () => {
       fc.property(convProblem({ modes: ['zeros'], allowSame: false }), (raw) => {
         const p = { ...raw, groups: 1, batched: true };
         const { g, input, weight } = geometryOf(p);
-        const u = unfoldGeometry({ rank: p.rank, inputShape: input.shape, kernelSize: p.kernel, stride: p.stride, padding: g.padBefore, dilation: p.dilation });
+        const u = unfoldGeometry({
+          rank: p.rank,
+          inputShape: input.shape,
+          kernelSize: p.kernel,
+          stride: p.stride,
+          padding: g.padBefore,
+          dilation: p.dilation,
+        });
         const cols = unfold(u, input);
         const y = conv(g, input, weight, null);
         const K = u.rows;
@@ -152,15 +204,40 @@ describe('im2col', () => {
   it('fold is the adjoint of unfold', () => {
     fc.assert(
       fc.property(convProblem({ modes: ['zeros'], allowSame: false }), (raw) => {
-        const p = { ...raw, rank: 2 as SpatialRank, size: [raw.size[0], raw.size[1] ?? 3].map((s, i) => Math.max(s, (raw.dilation[i] ?? 1) * ((raw.kernel[i] ?? 1) - 1) + 1)), kernel: [raw.kernel[0], raw.kernel[1] ?? 2], stride: [raw.stride[0], raw.stride[1] ?? 1], dilation: [raw.dilation[0], raw.dilation[1] ?? 1], padding: [0, 0], batched: true };
+        const p = {
+          ...raw,
+          rank: 2 as SpatialRank,
+          size: [raw.size[0], raw.size[1] ?? 3].map((s, i) =>
+            Math.max(s, (raw.dilation[i] ?? 1) * ((raw.kernel[i] ?? 1) - 1) + 1),
+          ),
+          kernel: [raw.kernel[0], raw.kernel[1] ?? 2],
+          stride: [raw.stride[0], raw.stride[1] ?? 1],
+          dilation: [raw.dilation[0], raw.dilation[1] ?? 1],
+          padding: [0, 0],
+          batched: true,
+        };
         const { input } = geometryOf(p);
-        const u = unfoldGeometry({ rank: 2, inputShape: input.shape, kernelSize: p.kernel, stride: p.stride, dilation: p.dilation });
+        const u = unfoldGeometry({
+          rank: 2,
+          inputShape: input.shape,
+          kernelSize: p.kernel,
+          stride: p.stride,
+          dilation: p.dilation,
+        });
         const cols = unfold(u, input);
         const c = randomTensor(cols.shape, p.seed + 5);
-        const f = foldGeometry({ inputShape: cols.shape, outputSize: p.size, kernelSize: p.kernel, stride: p.stride, dilation: p.dilation });
+        const f = foldGeometry({
+          inputShape: cols.shape,
+          outputSize: p.size,
+          kernelSize: p.kernel,
+          stride: p.stride,
+          dilation: p.dilation,
+        });
         const back = fold(f, c);
         expect(back.shape).toEqual(input.shape);
-        expect(Math.abs(dot(cols.data, c.data) - dot(input.data, back.data))).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(dot(cols.data, c.data))));
+        expect(Math.abs(dot(cols.data, c.data) - dot(input.data, back.data))).toBeLessThanOrEqual(
+          1e-9 * (1 + Math.abs(dot(cols.data, c.data))),
+        );
       }),
       { numRuns: RUNS },
     );
@@ -171,7 +248,11 @@ describe('translation equivariance', () => {
   it('shifting the input by one stride shifts the output by one cell', () => {
     fc.assert(
       fc.property(convProblem({ modes: ['zeros'], allowSame: false }), fc.nat(2), (raw, dimPick) => {
-        const p: ConvProblem = { ...raw, padding: 'valid', size: raw.size.map((n, i) => Math.max(n, raw.dilation[i] * (raw.kernel[i] - 1) + 1)) };
+        const p: ConvProblem = {
+          ...raw,
+          padding: 'valid',
+          size: raw.size.map((n, i) => Math.max(n, raw.dilation[i] * (raw.kernel[i] - 1) + 1)),
+        };
         const dim = dimPick % p.rank;
         const { g, input, weight, bias } = geometryOf(p);
         if (g.outputSize[dim] < 2) return;
@@ -210,13 +291,30 @@ describe('translation equivariance', () => {
 describe('true convolution (flip)', () => {
   it('is commutative in 1-D: x ∗ w = w ∗ x with full padding', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 1 << 30 }), (n, k, seed) => {
-        const x = randomTensor([1, 1, n], seed);
-        const w = randomTensor([1, 1, k], seed + 1);
-        const a = conv(convGeometry({ rank: 1, inputShape: x.shape, weightShape: w.shape, padding: k - 1 }), x, w, null, { flip: true });
-        const b = conv(convGeometry({ rank: 1, inputShape: w.shape, weightShape: x.shape, padding: n - 1 }), w, x, null, { flip: true });
-        expect(maxAbsDiff(a.data, b.data)).toBeLessThanOrEqual(1e-12);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 1 << 30 }),
+        (n, k, seed) => {
+          const x = randomTensor([1, 1, n], seed);
+          const w = randomTensor([1, 1, k], seed + 1);
+          const a = conv(
+            convGeometry({ rank: 1, inputShape: x.shape, weightShape: w.shape, padding: k - 1 }),
+            x,
+            w,
+            null,
+            { flip: true },
+          );
+          const b = conv(
+            convGeometry({ rank: 1, inputShape: w.shape, weightShape: x.shape, padding: n - 1 }),
+            w,
+            x,
+            null,
+            { flip: true },
+          );
+          expect(maxAbsDiff(a.data, b.data)).toBeLessThanOrEqual(1e-12);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -229,7 +327,10 @@ describe('analytic gradients pass gradcheck for random parameters', () => {
         const { g, input, weight, bias } = geometryOf(p);
         const r = gradcheck(convFunction(g, input, weight, bias, { flip: p.flip }));
         expect(r.passed, r.message).toBe(true);
-        const fast = gradcheck(convFunction(g, input, weight, bias, { flip: p.flip }), { fastMode: true, seed: p.seed });
+        const fast = gradcheck(convFunction(g, input, weight, bias, { flip: p.flip }), {
+          fastMode: true,
+          seed: p.seed,
+        });
         expect(fast.passed, fast.message).toBe(true);
       }),
       { numRuns: 40 },
@@ -241,9 +342,23 @@ describe('analytic gradients pass gradcheck for random parameters', () => {
         const cin = p.groups * p.inPerGroup;
         const inputShape = p.batched ? [p.batch, cin, ...p.size] : [cin, ...p.size];
         const weightShape = [cin, p.outPerGroup, ...p.kernel];
-        const pads = (Array.isArray(p.padding) ? p.padding : p.size.map(() => 0)).map((q, i) => Math.min(q, Math.floor(((p.size[i] - 1) * p.stride[i] + p.dilation[i] * (p.kernel[i] - 1)) / 2)));
-        const outputPadding = p.stride.map((s, i) => Math.min(opPick % Math.max(s, p.dilation[i]), Math.max(s, p.dilation[i]) - 1));
-        const g = convTransposeGeometry({ rank: p.rank, inputShape, weightShape, biasShape: p.bias ? [p.groups * p.outPerGroup] : null, stride: p.stride, padding: pads, dilation: p.dilation, groups: p.groups, outputPadding });
+        const pads = (Array.isArray(p.padding) ? p.padding : p.size.map(() => 0)).map((q, i) =>
+          Math.min(q, Math.floor(((p.size[i] - 1) * p.stride[i] + p.dilation[i] * (p.kernel[i] - 1)) / 2)),
+        );
+        const outputPadding = p.stride.map((s, i) =>
+          Math.min(opPick % Math.max(s, p.dilation[i]), Math.max(s, p.dilation[i]) - 1),
+        );
+        const g = convTransposeGeometry({
+          rank: p.rank,
+          inputShape,
+          weightShape,
+          biasShape: p.bias ? [p.groups * p.outPerGroup] : null,
+          stride: p.stride,
+          padding: pads,
+          dilation: p.dilation,
+          groups: p.groups,
+          outputPadding,
+        });
         const input = randomTensor(inputShape, p.seed);
         const weight = randomTensor(weightShape, p.seed + 1);
         const bias = p.bias ? randomTensor([p.groups * p.outPerGroup], p.seed + 2) : null;
@@ -256,18 +371,39 @@ describe('analytic gradients pass gradcheck for random parameters', () => {
   it('max and avg pooling, with distinct values so that no tie makes the max non-differentiable', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom<SpatialRank>(1, 2, 3), fc.integer({ min: 2, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 0, max: 1 }),
-        fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 1 << 30 }),
+        fc.constantFrom<SpatialRank>(1, 2, 3),
+        fc.integer({ min: 2, max: 3 }),
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 0, max: 1 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 1 << 30 }),
         (rank, k, s, pad, ceilMode, countIncludePad, seed) => {
           const shape = [1, 2, ...new Array(rank).fill(5)];
           const input = randomTensor(shape, seed);
           // distinct values 0.1 apart keep every max strict, far beyond eps
           const order = Array.from(input.data.keys()).sort((a, b) => input.data[a] - input.data[b]);
           order.forEach((idx, rankPos) => (input.data[idx] = rankPos * 0.1));
-          const maxG = poolGeometry({ kind: 'max', rank, inputShape: shape, kernelSize: k, stride: s, padding: pad, ceilMode });
+          const maxG = poolGeometry({
+            kind: 'max',
+            rank,
+            inputShape: shape,
+            kernelSize: k,
+            stride: s,
+            padding: pad,
+            ceilMode,
+          });
           const rm = gradcheck(maxPoolFunction(maxG, input));
           expect(rm.passed, rm.message).toBe(true);
-          const avgG = poolGeometry({ kind: 'avg', rank, inputShape: shape, kernelSize: k, stride: s, padding: pad, ceilMode });
+          const avgG = poolGeometry({
+            kind: 'avg',
+            rank,
+            inputShape: shape,
+            kernelSize: k,
+            stride: s,
+            padding: pad,
+            ceilMode,
+          });
           const ra = gradcheck(avgPoolFunction(avgG, input, { countIncludePad }));
           expect(ra.passed, ra.message).toBe(true);
         },

@@ -6,7 +6,8 @@ import type { Answer } from '../../src/engine/requests';
 
 const workerPath = resolve(__dirname, '../../dist/worker.js');
 const big = (shape: number[]) => {
-  const build = (d: number): unknown => (d === shape.length ? (d * 13) % 7 - 3 : Array.from({ length: shape[d] }, () => build(d + 1)));
+  const build = (d: number): unknown =>
+    d === shape.length ? ((d * 13) % 7) - 3 : Array.from({ length: shape[d] }, () => build(d + 1));
   return build(0);
 };
 // a full-Jacobian gradient check big enough to take seconds
@@ -15,7 +16,11 @@ const slow = { op: 'gradcheck', of: 'conv2d', input: big([1, 4, 24, 24]), weight
 describe('EnginePool', () => {
   it('answers a request and reports progress', async () => {
     const fractions: number[] = [];
-    const a = await runInWorker(workerPath, { op: 'gradcheck', of: 'conv1d', input: [[1, 2, 3, 4]], weight: [[[1, -1]]] }, { onProgress: (f) => fractions.push(f) });
+    const a = await runInWorker(
+      workerPath,
+      { op: 'gradcheck', of: 'conv1d', input: [[1, 2, 3, 4]], weight: [[[1, -1]]] },
+      { onProgress: (f) => fractions.push(f) },
+    );
     expect(a).toMatchObject({ ok: true, passed: true });
     expect(fractions.at(-1)).toBe(1);
   });
@@ -23,17 +28,24 @@ describe('EnginePool', () => {
     const pool = new EnginePool(workerPath);
     let cancel: () => void = () => {};
     let progressed = false;
-    const running = pool.run<Answer>({ kind: 'request', request: slow, limits: {} }, {
-      onCancel: (c) => (cancel = c),
-      onProgress: () => {
-        if (!progressed) {
-          progressed = true;
-          cancel();
-        }
+    const running = pool.run<Answer>(
+      { kind: 'request', request: slow, limits: {} },
+      {
+        onCancel: (c) => (cancel = c),
+        onProgress: () => {
+          if (!progressed) {
+            progressed = true;
+            cancel();
+          }
+        },
       },
-    });
+    );
     expect(await running).toBeInstanceOf(Cancelled);
-    const after = await pool.run<Answer>({ kind: 'request', request: { op: 'conv1d', input: [[1, 2, 3]], weight: [[[1]]] }, limits: {} });
+    const after = await pool.run<Answer>({
+      kind: 'request',
+      request: { op: 'conv1d', input: [[1, 2, 3]], weight: [[[1]]] },
+      limits: {},
+    });
     expect(after).toMatchObject({ ok: true, output: [[1, 2, 3]] });
     pool.dispose();
   });

@@ -7,7 +7,14 @@ import { compareUserGradient, gradcheck, type Differentiable } from '../../src/e
 import { handleRequest } from '../../src/engine/requests';
 import { randomTensor } from '../support/arbitraries';
 
-const g = convGeometry({ rank: 2, inputShape: [1, 2, 5, 5], weightShape: [3, 2, 3, 3], biasShape: [3], stride: 2, padding: 1 });
+const g = convGeometry({
+  rank: 2,
+  inputShape: [1, 2, 5, 5],
+  weightShape: [3, 2, 3, 3],
+  biasShape: [3],
+  stride: 2,
+  padding: 1,
+});
 const x = randomTensor(g.inputShape, 1);
 const w = randomTensor(g.weightShape, 2);
 const b = randomTensor([3], 3);
@@ -44,7 +51,9 @@ describe('gradcheck', () => {
   });
   it('reports progress and can be cancelled', () => {
     const seen: number[] = [];
-    expect(() => gradcheck(convFunction(g, x, w, b), { onProgress: (f) => (seen.push(f), f < 0.3) })).toThrow('cancelled');
+    expect(() => gradcheck(convFunction(g, x, w, b), { onProgress: (f) => (seen.push(f), f < 0.3) })).toThrow(
+      'cancelled',
+    );
     expect(seen.length).toBeGreaterThan(0);
   });
 });
@@ -67,11 +76,26 @@ describe("the user's own gradients", () => {
     const truth = convBackward(g, x, w, { shape: g.outputShape, data: ones });
     const nested = (t: { shape: readonly number[]; data: Float64Array }) => {
       const [n, c, h, wd] = t.shape;
-      return Array.from({ length: n }, (_, i) => Array.from({ length: c }, (_, j) => Array.from({ length: h }, (_, k) => Array.from({ length: wd }, (_, l) => t.data[((i * c + j) * h + k) * wd + l]))));
+      return Array.from({ length: n }, (_, i) =>
+        Array.from({ length: c }, (_, j) =>
+          Array.from({ length: h }, (_, k) =>
+            Array.from({ length: wd }, (_, l) => t.data[((i * c + j) * h + k) * wd + l]),
+          ),
+        ),
+      );
     };
     const userWeight = nested(truth.gradWeight);
     userWeight[2][1][0][2] += 0.5;
-    const a = handleRequest({ op: 'gradcheck', of: 'conv2d', input: nested(x), weight: nested(w), stride: 2, padding: 1, grad_weight: userWeight, fast_mode: true }) as Record<string, any>;
+    const a = handleRequest({
+      op: 'gradcheck',
+      of: 'conv2d',
+      input: nested(x),
+      weight: nested(w),
+      stride: 2,
+      padding: 1,
+      grad_weight: userWeight,
+      fast_mode: true,
+    }) as Record<string, any>;
     expect(a.ok).toBe(true);
     expect(a.passed).toBe(true);
     expect(a.user_gradients[0].name).toBe('grad_weight');

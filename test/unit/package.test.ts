@@ -7,12 +7,34 @@ const root = resolve(__dirname, '../..');
 
 describe('the VSIX file list', () => {
   it('is exactly what the extension needs', () => {
-    const r = spawnSync(process.execPath, [resolve(root, 'node_modules/@vscode/vsce/vsce'), 'ls', '--no-dependencies'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [resolve(root, 'node_modules/@vscode/vsce/vsce'), 'ls', '--no-dependencies'],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
-    const files = r.stdout.trim().split('\n').map((f) => f.trim()).filter(Boolean).sort();
+    const files = r.stdout
+      .trim()
+      .split('\n')
+      .map((f) => f.trim())
+      .filter(Boolean)
+      .sort();
     expect(files).toEqual([
-      'CHANGELOG.md', 'LICENSE', 'README.md', 'dist/cli.js', 'dist/extension.js', 'dist/webview/codicon.css', 'dist/webview/codicon.ttf',
-      'dist/webview/main.js', 'dist/worker.js', 'media/icon.png', 'media/panel.css', 'media/screenshot-hover.png', 'media/screenshot-panel.png', 'media/screenshot-shape-lens.png', 'package.json',
+      'CHANGELOG.md',
+      'LICENSE',
+      'README.md',
+      'dist/cli.js',
+      'dist/extension.js',
+      'dist/webview/codicon.css',
+      'dist/webview/codicon.ttf',
+      'dist/webview/main.js',
+      'dist/worker.js',
+      'media/icon.png',
+      'media/panel.css',
+      'media/screenshot-hover.png',
+      'media/screenshot-panel.png',
+      'media/screenshot-shape-lens.png',
+      'package.json',
     ]);
   });
 });

@@ -43,7 +43,9 @@ function checkResult(text: string, r: ParseResult | null, where: string): void {
     expect(typeof e.message, where).toBe('string');
     expect(e.message.length, where).toBeGreaterThan(0);
     expect(e.message, where).not.toMatch(/internal error/);
-    expect(Number.isInteger(e.offset) && e.offset >= 0 && e.offset <= text.length, `${where}: offset ${e.offset}`).toBe(true);
+    expect(Number.isInteger(e.offset) && e.offset >= 0 && e.offset <= text.length, `${where}: offset ${e.offset}`).toBe(
+      true,
+    );
     expect([e.line, e.column], `${where}: line/column of ${e.offset}`).toEqual(lineAndColumn(text, e.offset));
     return;
   }
@@ -55,7 +57,8 @@ function checkResult(text: string, r: ParseResult | null, where: string): void {
   const size = lit.shape.reduce((a, b) => a * b, 1);
   expect(lit.tensor.data.length, where).toBe(size);
   expect([...lit.tensor.shape], where).toEqual(lit.shape);
-  const inside = (a: { start: number; end: number }, b: { start: number; end: number }): boolean => a.start >= b.start && a.end <= b.end && a.start <= a.end;
+  const inside = (a: { start: number; end: number }, b: { start: number; end: number }): boolean =>
+    a.start >= b.start && a.end <= b.end && a.start <= a.end;
   expect(inside(lit.range, { start: 0, end: text.length }), `${where}: range`).toBe(true);
   expect(inside(lit.valuesRange, lit.range), `${where}: valuesRange`).toBe(true);
   // Every notation has one row per innermost line of numbers: rows × last dimension = all the numbers.
@@ -71,7 +74,10 @@ function checkResult(text: string, r: ParseResult | null, where: string): void {
     previousEnd = row.end;
   }
   expect(badRow, `${where}: rows must lie in valuesRange, in order`).toBe(-1);
-  expect(lit.notes.every((n) => typeof n === 'string'), where).toBe(true);
+  expect(
+    lit.notes.every((n) => typeof n === 'string'),
+    where,
+  ).toBe(true);
 }
 
 /** A found literal reads the same when its range is selected and parsed on its own. */
@@ -95,12 +101,30 @@ function sameData(a: Tensor, b: Tensor): boolean {
 
 function probeEverything(text: string, offsets: number[], format: LiteralFormat | undefined, maxScan?: number): void {
   const where = JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text);
-  checkResult(text, timed(() => parseLiteral(text)), `parse ${where}`);
-  if (format) checkResult(text, timed(() => parseLiteral(text, { format })), `parse(${format}) ${where}`);
-  checkResult(text, timed(() => parseLiteral(text, { maxElements: 3 })), `parse(max 3) ${where}`);
+  checkResult(
+    text,
+    timed(() => parseLiteral(text)),
+    `parse ${where}`,
+  );
+  if (format)
+    checkResult(
+      text,
+      timed(() => parseLiteral(text, { format })),
+      `parse(${format}) ${where}`,
+    );
+  checkResult(
+    text,
+    timed(() => parseLiteral(text, { maxElements: 3 })),
+    `parse(max 3) ${where}`,
+  );
   for (const o of offsets) {
     const options = maxScan ? { maxScan } : undefined;
-    checkFound(text, Math.max(0, Math.min(text.length, o)), timed(() => findLiteralAt(text, o, options)), `find@${o} ${where}`);
+    checkFound(
+      text,
+      Math.max(0, Math.min(text.length, o)),
+      timed(() => findLiteralAt(text, o, options)),
+      `find@${o} ${where}`,
+    );
   }
 }
 
@@ -109,11 +133,77 @@ function probeEverything(text: string, offsets: number[], format: LiteralFormat 
 
 /** Pieces that matter to some grammar, so random text often gets deep into the parsers. */
 const PIECES = [
-  '[', ']', '(', ')', ',', ';', ' ', ' ', '\n', '\n\n', '\t', '\r\n', '0', '1', '2', '7', '-', '+', '.', 'e', 'E', '_',
-  '#', '%', '//', '|', '&', '\\\\', '\\', '{', '}', '"', "'", ':', '=', '$', 'x', 'nan', 'inf', 'np.nan', "float('nan')",
-  'True', 'false', 'Inf', '−', '...', '1.5', '-3e-2', '.5', '1.', 'np.array(', 'torch.tensor(', 'tf.constant(', ', dtype=np.float32)',
-  '\\begin{bmatrix}', '\\end{bmatrix}', '\\begin{array}{cc}', '\\end{array}', '\\frac{1}{2}', '\\infty', '\\hline', '|---|---|',
-  '| 1 | 2 |', 'a,b', 'x y', '>>> ', 'f(', 'a[', '\u00a0', '\ud83d\ude00', '\ud800',
+  '[',
+  ']',
+  '(',
+  ')',
+  ',',
+  ';',
+  ' ',
+  ' ',
+  '\n',
+  '\n\n',
+  '\t',
+  '\r\n',
+  '0',
+  '1',
+  '2',
+  '7',
+  '-',
+  '+',
+  '.',
+  'e',
+  'E',
+  '_',
+  '#',
+  '%',
+  '//',
+  '|',
+  '&',
+  '\\\\',
+  '\\',
+  '{',
+  '}',
+  '"',
+  "'",
+  ':',
+  '=',
+  '$',
+  'x',
+  'nan',
+  'inf',
+  'np.nan',
+  "float('nan')",
+  'True',
+  'false',
+  'Inf',
+  '−',
+  '...',
+  '1.5',
+  '-3e-2',
+  '.5',
+  '1.',
+  'np.array(',
+  'torch.tensor(',
+  'tf.constant(',
+  ', dtype=np.float32)',
+  '\\begin{bmatrix}',
+  '\\end{bmatrix}',
+  '\\begin{array}{cc}',
+  '\\end{array}',
+  '\\frac{1}{2}',
+  '\\infty',
+  '\\hline',
+  '|---|---|',
+  '| 1 | 2 |',
+  'a,b',
+  'x y',
+  '>>> ',
+  'f(',
+  'a[',
+  '\u00a0',
+  '\ud83d\ude00',
+  '\ud800',
 ];
 
 const junk = fc.array(fc.constantFrom(...PIECES), { maxLength: 60 }).map((parts) => parts.join(''));
@@ -131,7 +221,9 @@ const tensorArb: fc.Arbitrary<Tensor> = fc
   .array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 4 })
   .chain((shape) => {
     const size = shape.reduce((a, b) => a * b, 1);
-    return fc.array(value, { minLength: size, maxLength: size }).map((data) => ({ shape, data: Float64Array.from(data) }));
+    return fc
+      .array(value, { minLength: size, maxLength: size })
+      .map((data) => ({ shape, data: Float64Array.from(data) }));
   });
 
 /** MATLAB and LaTeX hold at most two dimensions: fold the leading ones into rows. */
@@ -155,7 +247,10 @@ function expectedShape(format: LiteralFormat, shape: readonly number[]): number[
   return c === 1 ? [n, h, w] : [...shape];
 }
 
-type Mutation = { kind: 'insert'; at: number; piece: string } | { kind: 'delete'; at: number; length: number } | { kind: 'replace'; at: number; piece: string };
+type Mutation =
+  | { kind: 'insert'; at: number; piece: string }
+  | { kind: 'delete'; at: number; length: number }
+  | { kind: 'replace'; at: number; piece: string };
 
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), piece: fc.constantFrom(...PIECES) }),
@@ -230,7 +325,12 @@ describe('parser fuzzing', () => {
           // Also inside some surrounding text, as in a file.
           const text = `${context}\nx = ${literal}\n${context}`;
           probeEverything(literal, [0, literal.length, ...offsets], format);
-          probeEverything(text, offsets.map((o) => o % (text.length + 1)), undefined, 64);
+          probeEverything(
+            text,
+            offsets.map((o) => o % (text.length + 1)),
+            undefined,
+            64,
+          );
         },
       ),
       { numRuns: 2500 },
@@ -250,7 +350,8 @@ describe('parser fuzzing', () => {
         const offset = before.length + visible[pick % visible.length];
         const lit = (() => {
           const r = findLiteralAt(text, offset);
-          if (r === null || !r.ok) throw new Error(`${format} @${offset - before.length}: ${r ? r.error.message : 'null'}\n${literal}`);
+          if (r === null || !r.ok)
+            throw new Error(`${format} @${offset - before.length}: ${r ? r.error.message : 'null'}\n${literal}`);
           return r.literal;
         })();
         // `[0]` is a one-element Python list before it is a 1×1 MATLAB matrix.
@@ -315,8 +416,17 @@ describe('large inputs', () => {
       `x = [${'[1, 2], '.repeat(50_000)}`,
     ];
     for (const text of cases) {
-      checkResult(text, timed(() => parseLiteral(text)), text.slice(0, 20));
-      for (const o of [0, text.length >> 1, text.length]) checkResult(text, timed(() => findLiteralAt(text, o)), `${text.slice(0, 20)}@${o}`);
+      checkResult(
+        text,
+        timed(() => parseLiteral(text)),
+        text.slice(0, 20),
+      );
+      for (const o of [0, text.length >> 1, text.length])
+        checkResult(
+          text,
+          timed(() => findLiteralAt(text, o)),
+          `${text.slice(0, 20)}@${o}`,
+        );
     }
   });
 });

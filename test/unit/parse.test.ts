@@ -129,7 +129,9 @@ describe('Python nested lists and tuples', () => {
   });
 
   it('skips # comments and blank lines inside a multi-line literal', () => {
-    const text = ['[', '    [1, 2],  # first row (of two', '', '    # a whole-line comment ]', '    [3, 4],', ']'].join('\n');
+    const text = ['[', '    [1, 2],  # first row (of two', '', '    # a whole-line comment ]', '    [3, 4],', ']'].join(
+      '\n',
+    );
     const lit = ok(text);
     expect(lit.shape).toEqual([2, 2]);
     expect(rowsOf(text, lit)).toEqual(['[1, 2]', '[3, 4]']);
@@ -336,7 +338,9 @@ describe('whitespace grids', () => {
 
   it('reports ragged rows and mismatched channels', () => {
     const ragged = err('1 2 3\n4 5\n6 7 8');
-    expect(ragged.message).toBe('row 2 has 2 elements but row 1 has 3 (line 2, column 1): every row needs the same length');
+    expect(ragged.message).toBe(
+      'row 2 has 2 elements but row 1 has 3 (line 2, column 1): every row needs the same length',
+    );
     expect([ragged.line, ragged.column, ragged.offset]).toEqual([1, 0, 6]);
     const channels = err('1 2\n3 4\n\n5 6');
     expect(channels.message).toContain('block 2 has 1 row but block 1 has 2 (line 4, column 1)');
@@ -402,7 +406,9 @@ describe('Markdown tables', () => {
     expect(err('| a | b |\n|---|---|\n| 1 | 2 |\n| 3 |').message).toBe(
       'row 2 has 1 element but row 1 has 2 (line 4, column 1): every row needs the same length',
     );
-    expect(err('| a | b |\n|---|---|\n| 1 | 2 |\n| x | 4 |').message).toBe("expected a number but found 'x' (line 4, column 3)");
+    expect(err('| a | b |\n|---|---|\n| 1 | 2 |\n| x | 4 |').message).toBe(
+      "expected a number but found 'x' (line 4, column 3)",
+    );
   });
 });
 
@@ -431,7 +437,8 @@ describe('LaTeX matrices', () => {
   }
 
   it('reads array with a column spec, \\hline, \\\\[2pt], a trailing \\\\ and surrounding math', () => {
-    const text = '$$ A = \\left[\\begin{array}{c|c}\n  1 & 2 \\\\[2pt]\n  \\hline\n  3 & 4 \\\\\n\\end{array}\\right] $$';
+    const text =
+      '$$ A = \\left[\\begin{array}{c|c}\n  1 & 2 \\\\[2pt]\n  \\hline\n  3 & 4 \\\\\n\\end{array}\\right] $$';
     const lit = ok(text);
     expect(lit.shape).toEqual([2, 2]);
     expect(values(lit)).toEqual([1, 2, 3, 4]);
@@ -452,12 +459,18 @@ describe('LaTeX matrices', () => {
 
   it('reports ragged rows, elided entries and an unclosed environment', () => {
     const text = '\\begin{bmatrix}\n1 & 2 \\\\\n3\n\\end{bmatrix}';
-    expect(err(text).message).toBe('row 2 has 1 element but row 1 has 2 (line 3, column 1): every row needs the same length');
-    expect(err('\\begin{bmatrix} 1 & \\cdots \\end{bmatrix}').message).toContain("expected a number but found '\\cdots'");
+    expect(err(text).message).toBe(
+      'row 2 has 1 element but row 1 has 2 (line 3, column 1): every row needs the same length',
+    );
+    expect(err('\\begin{bmatrix} 1 & \\cdots \\end{bmatrix}').message).toContain(
+      "expected a number but found '\\cdots'",
+    );
     const unclosed = err('\\begin{bmatrix} 1 & 2');
     expect(unclosed.message).toMatch(/^unclosed \\begin\{bmatrix\} opened at line 1, column 1/);
     expect(err('\\begin{align} x \\end{align}').message).toContain('is not a matrix environment');
-    expect(err('\\begin{bmatrix} 1 \\end{pmatrix}').message).toContain('expected \\end{bmatrix} but found \\end{pmatrix}');
+    expect(err('\\begin{bmatrix} 1 \\end{pmatrix}').message).toContain(
+      'expected \\end{bmatrix} but found \\end{pmatrix}',
+    );
   });
 });
 
@@ -551,7 +564,9 @@ describe('errors', () => {
       'row 4 has 1 element but row 1 has 2 (line 1, column 29): every row needs the same length',
     );
     const block = err('[[[1, 2], [3, 4]],\n [[5, 6]]]');
-    expect(block.message).toBe('block [1] has 1 row but block [0] has 2 (line 2, column 2): every block at the same depth needs the same shape');
+    expect(block.message).toBe(
+      'block [1] has 1 row but block [0] has 2 (line 2, column 2): every block at the same depth needs the same shape',
+    );
     expect([block.line, block.column]).toEqual([1, 1]);
   });
 
@@ -600,7 +615,9 @@ describe('errors', () => {
     expect(err('[;]').message).toContain('no numbers');
     expect(err('\\begin{bmatrix} \\end{bmatrix}').message).toContain('the bmatrix has no numbers');
     expect(err('| a | b |\n|---|---|').message).toContain('found no rows of numbers');
-    expect(err('42').message).toBe('a single number is not a matrix literal (line 1, column 1): select at least two numbers');
+    expect(err('42').message).toBe(
+      'a single number is not a matrix literal (line 1, column 1): select at least two numbers',
+    );
     expect(err('(42)').message).toContain('a single number is not a matrix literal');
   });
 
@@ -615,13 +632,17 @@ describe('errors', () => {
   });
 
   it('text after the literal', () => {
-    expect(err('[1, 2] [3, 4]').message).toBe("unexpected '[' after the literal (line 1, column 8): select just one literal");
+    expect(err('[1, 2] [3, 4]').message).toBe(
+      "unexpected '[' after the literal (line 1, column 8): select just one literal",
+    );
     expect(err("[1 2 3]'").message).toContain('transposes are not supported');
   });
 
   it('deep nesting is refused, not a stack overflow', () => {
     expect(err('['.repeat(10_000) + '1' + ']'.repeat(10_000)).message).toContain('more than 64 levels of nesting');
-    expect(err('('.repeat(10_000) + '1' + ')'.repeat(10_000)).message).toMatch(/more than \d+ (levels of nesting|nested brackets)/);
+    expect(err('('.repeat(10_000) + '1' + ')'.repeat(10_000)).message).toMatch(
+      /more than \d+ (levels of nesting|nested brackets)/,
+    );
   });
 
   it('the line and column count UTF-16 units from the start of the text, 0-based', () => {
@@ -773,7 +794,7 @@ describe('findLiteralAt in a Python file', () => {
   });
 
   it('finds MATLAB matrices and notes a transpose', () => {
-    const text = 'A = [1 2 3\n     4 5 6];\nB = [1, 2; 3, 4]\';\n';
+    const text = "A = [1 2 3\n     4 5 6];\nB = [1, 2; 3, 4]';\n";
     const a = found(findLiteralAt(text, at(text, '5')));
     expect(a.shape).toEqual([2, 3]);
     expect(a.format).toBe('matlab');
@@ -874,7 +895,10 @@ and a broken one
 
 describe('findLiteralAt in a LaTeX file', () => {
   it('finds the environment from its body, its \\begin and its \\end', () => {
-    const whole = TEX_FILE.slice(at(TEX_FILE, '\\begin{bmatrix}'), at(TEX_FILE, '\\end{bmatrix}') + '\\end{bmatrix}'.length);
+    const whole = TEX_FILE.slice(
+      at(TEX_FILE, '\\begin{bmatrix}'),
+      at(TEX_FILE, '\\end{bmatrix}') + '\\end{bmatrix}'.length,
+    );
     for (const [needle, delta] of [
       ['-2', 0],
       ['\\frac', 2],
@@ -961,7 +985,10 @@ describe('findLiteralAt edge cases', () => {
 describe('formatLiteral', () => {
   const t2 = tensorOf([2, 3], [1, -2.5, 3, NaN, Infinity, -Infinity]);
   const t3 = tensorOf([2, 2, 3], [1, -2.5, 3, 4, 5e-7, 6, 7, 8, 123456789, -0, 1.25, 12]);
-  const t4 = tensorOf([2, 3, 2, 2], Array.from({ length: 24 }, (_, i) => (i % 5) - 2 + (i % 3) / 4));
+  const t4 = tensorOf(
+    [2, 3, 2, 2],
+    Array.from({ length: 24 }, (_, i) => (i % 5) - 2 + (i % 3) / 4),
+  );
   const ints = tensorOf([3, 2], [0, 1, -2, 30, 4, 5]);
 
   for (const format of LITERAL_FORMATS) {
@@ -974,7 +1001,9 @@ describe('formatLiteral', () => {
           expect(sameTensor(lit.tensor, t), `${format} ${t.shape}\n${text}`).toBe(true);
           expect(lit.shape).toEqual([...t.shape]);
         }
-        expect(found(parseLiteral(text)).format).toBe(format === 'json' && !text.includes('Infinity') ? 'python' : format);
+        expect(found(parseLiteral(text)).format).toBe(
+          format === 'json' && !text.includes('Infinity') ? 'python' : format,
+        );
       }
     });
   }
@@ -993,14 +1022,20 @@ describe('formatLiteral', () => {
     const m = tensorOf([2, 2], [1, -2, 3, 4]);
     expect(formatLiteral(m, 'python')).toBe('[[ 1, -2],\n [ 3,  4]]');
     expect(formatLiteral(m, 'numpy')).toBe('np.array([[ 1, -2],\n          [ 3,  4]])');
-    expect(formatLiteral(m, 'torch', { wrapper: 'torch.as_tensor' })).toBe('torch.as_tensor([[ 1, -2],\n                 [ 3,  4]])');
+    expect(formatLiteral(m, 'torch', { wrapper: 'torch.as_tensor' })).toBe(
+      'torch.as_tensor([[ 1, -2],\n                 [ 3,  4]])',
+    );
     expect(formatLiteral(m, 'matlab')).toBe('[ 1 -2;\n  3  4]');
     expect(formatLiteral(m, 'csv')).toBe('1,-2\n3,4');
     expect(formatLiteral(m, 'grid')).toBe(' 1 -2\n 3  4');
-    expect(formatLiteral(m, 'latex', { wrapper: 'pmatrix' })).toBe('\\begin{pmatrix}\n   1 & -2 \\\\\n   3 &  4\n\\end{pmatrix}');
+    expect(formatLiteral(m, 'latex', { wrapper: 'pmatrix' })).toBe(
+      '\\begin{pmatrix}\n   1 & -2 \\\\\n   3 &  4\n\\end{pmatrix}',
+    );
     expect(formatLiteral(m, 'markdown')).toBe('| c0  | c1  |\n|-----|-----|\n|   1 |  -2 |\n|   3 |   4 |');
     expect(formatLiteral(tensorOf([2, 1, 2], [1, 2, 3, 4]), 'python')).toBe('[[[1, 2]],\n\n [[3, 4]]]');
-    expect(formatLiteral(tensorOf([2, 2], [1, 2, 3, 4]), 'latex', { wrapper: 'array' })).toContain('\\begin{array}{cc}');
+    expect(formatLiteral(tensorOf([2, 2], [1, 2, 3, 4]), 'latex', { wrapper: 'array' })).toContain(
+      '\\begin{array}{cc}',
+    );
   });
 
   it('spells special values per notation', () => {

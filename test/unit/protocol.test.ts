@@ -13,17 +13,48 @@ describe('isWebviewMessage', () => {
     expect(isWebviewMessage({ type: 'runCommand', command: 'convLens.convolve' })).toBe(true);
   });
   it.each([
-    null, undefined, 42, 'ready', [], { type: 'nope' }, { type: 'insert', viewId: 5, tensor: 'output' },
-    { type: 'loadSteps', viewId: 'v', part: 'steps', start: -1 }, { type: 'loadSteps', viewId: 'v', part: '__proto__', start: 0 },
-    { type: 'save', text: 'x', fileName: '../../etc/passwd' }, { type: 'save', text: 'x', fileName: 'a/b.svg' },
-    { type: 'runCommand', command: 'workbench.action.terminal.sendSequence' }, { type: 'copy', text: 'x'.repeat((1 << 20) + 1) },
+    null,
+    undefined,
+    42,
+    'ready',
+    [],
+    { type: 'nope' },
+    { type: 'insert', viewId: 5, tensor: 'output' },
+    { type: 'loadSteps', viewId: 'v', part: 'steps', start: -1 },
+    { type: 'loadSteps', viewId: 'v', part: '__proto__', start: 0 },
+    { type: 'save', text: 'x', fileName: '../../etc/passwd' },
+    { type: 'save', text: 'x', fileName: 'a/b.svg' },
+    { type: 'runCommand', command: 'workbench.action.terminal.sendSequence' },
+    { type: 'copy', text: 'x'.repeat((1 << 20) + 1) },
   ])('refuses %j', (m) => {
     expect(isWebviewMessage(m)).toBe(false);
   });
 });
 
 describe('isHostMessage', () => {
-  const view = runOperation({ kind: 'conv', input: fromNested([[1, 2, 3], [4, 5, 6], [7, 8, 9]], 'x'), kernel: fromNested([[1, 0], [0, 1]], 'w'), params: {}, paramsText: '', flipByDefault: false, precision: 6, canInsert: false }).view;
+  const view = runOperation({
+    kind: 'conv',
+    input: fromNested(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 9],
+      ],
+      'x',
+    ),
+    kernel: fromNested(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      'w',
+    ),
+    params: {},
+    paramsText: '',
+    flipByDefault: false,
+    precision: 6,
+    canInsert: false,
+  }).view;
   it('accepts a real view', () => {
     expect(isPanelView(view)).toBe(true);
     expect(isHostMessage({ type: 'show', view })).toBe(true);

@@ -20,7 +20,9 @@ interface Expected {
   error: { index: number; op: string; type: string; message: string } | null;
 }
 const expected = JSON.parse(readFileSync(join(DIR, 'expected.json'), 'utf8')) as Record<string, Expected>;
-const files = readdirSync(MODELS).filter((f) => f.endsWith('.py')).sort();
+const files = readdirSync(MODELS)
+  .filter((f) => f.endsWith('.py'))
+  .sort();
 
 /** The model of a fixture: the one under the `# conv-lens: input` comment. */
 function modelOf(src: string): ParsedModel {
@@ -29,7 +31,22 @@ function modelOf(src: string): ParsedModel {
   return withInput[0];
 }
 
-const FUNCTION_OPS: Record<string, string> = { relu: 'ReLU', gelu: 'GELU', flatten: 'Flatten', view: 'Flatten', add: 'Add', iadd: 'Add', cat: 'Cat', elu: 'ELU', mish: 'Mish', log_softmax: 'LogSoftmax', max_pool2d: 'MaxPool2d', avg_pool2d: 'AvgPool2d', adaptive_avg_pool2d: 'AdaptiveAvgPool2d', interpolate: 'Upsample' };
+const FUNCTION_OPS: Record<string, string> = {
+  relu: 'ReLU',
+  gelu: 'GELU',
+  flatten: 'Flatten',
+  view: 'Flatten',
+  add: 'Add',
+  iadd: 'Add',
+  cat: 'Cat',
+  elu: 'ELU',
+  mish: 'Mish',
+  log_softmax: 'LogSoftmax',
+  max_pool2d: 'MaxPool2d',
+  avg_pool2d: 'AvgPool2d',
+  adaptive_avg_pool2d: 'AdaptiveAvgPool2d',
+  interpolate: 'Upsample',
+};
 
 describe('shape lens against PyTorch (expected.json from generate.py)', () => {
   it('has an expected entry for every model file and at least five clean models', () => {
@@ -46,7 +63,7 @@ describe('shape lens against PyTorch (expected.json from generate.py)', () => {
       if (model.kind === 'module') expect(model.name).toBe(exp.model);
       const result = propagate(model.steps, model.inputShape!);
       const ops = model.steps.map((s) => s.op);
-      const expOps = exp.steps.map((s) => (s.kind === 'module' ? s.op : FUNCTION_OPS[s.op] ?? s.op));
+      const expOps = exp.steps.map((s) => (s.kind === 'module' ? s.op : (FUNCTION_OPS[s.op] ?? s.op)));
       if (exp.error) expOps.push(FUNCTION_OPS[exp.error.op] ?? exp.error.op);
       expect(ops.slice(0, expOps.length)).toEqual(expOps);
       exp.steps.forEach((s, i) => {
@@ -199,11 +216,19 @@ class Branchy(nn.Module):
     expect(a.steps).toHaveLength(1);
     expect(a.steps[0].known).toBe(false);
     const b = byName.get('b')!;
-    expect(b.steps.map((s) => [s.op, s.known])).toEqual([['Conv2d', true], ['LSTM', false], ['ReLU', true]]);
+    expect(b.steps.map((s) => [s.op, s.known])).toEqual([
+      ['Conv2d', true],
+      ['LSTM', false],
+      ['ReLU', true],
+    ]);
     expect(propagate(b.steps, [1, 3, 8, 8]).layers.map((l) => l.output)).toEqual([[1, 8, 6, 6], null, null]);
 
     const loop = byName.get('Loop')!;
-    expect(loop.steps.map((s) => [s.attr, s.known])).toEqual([['stem', true], ['body', false], ['head', true]]);
+    expect(loop.steps.map((s) => [s.attr, s.known])).toEqual([
+      ['stem', true],
+      ['body', false],
+      ['head', true],
+    ]);
     expect(loop.steps[1].reason).toContain('loop');
     expect(propagate(loop.steps, [1, 3, 16, 16]).layers.map((l) => l.output)).toEqual([[1, 8, 14, 14], null, null]);
 
@@ -227,17 +252,27 @@ class Branchy(nn.Module):
 
 describe('parser details', () => {
   it('records constructor name, literal args, keywords and exact source ranges', () => {
-    const src = "x = 1\n# conv-lens: input 1x3x224x224\nnet = torch.nn.Sequential(\n    torch.nn.Conv2d(3, 64, kernel_size=(3, 5), padding='same', bias=False),\n    nn.Upsample(scale_factor=2.5, mode=None),\n)\n";
+    const src =
+      "x = 1\n# conv-lens: input 1x3x224x224\nnet = torch.nn.Sequential(\n    torch.nn.Conv2d(3, 64, kernel_size=(3, 5), padding='same', bias=False),\n    nn.Upsample(scale_factor=2.5, mode=None),\n)\n";
     const [m] = parseModels(src);
     expect(m.inputShape).toEqual([1, 3, 224, 224]);
     const [conv, up] = m.steps;
     expect(conv.op).toBe('Conv2d');
     expect(conv.args.map((a) => a.value)).toEqual([3, 64]);
-    expect(conv.kwargs.map((a) => [a.name, a.value])).toEqual([['kernel_size', [3, 5]], ['padding', 'same'], ['bias', false]]);
-    expect(src.slice(conv.range.start, conv.range.end)).toBe("torch.nn.Conv2d(3, 64, kernel_size=(3, 5), padding='same', bias=False)");
+    expect(conv.kwargs.map((a) => [a.name, a.value])).toEqual([
+      ['kernel_size', [3, 5]],
+      ['padding', 'same'],
+      ['bias', false],
+    ]);
+    expect(src.slice(conv.range.start, conv.range.end)).toBe(
+      "torch.nn.Conv2d(3, 64, kernel_size=(3, 5), padding='same', bias=False)",
+    );
     expect(conv.range.line).toBe(3);
     for (const a of [...conv.args, ...conv.kwargs]) expect(src.slice(a.range.start, a.range.end)).toBe(a.text);
-    expect(up.kwargs.map((a) => [a.name, a.value])).toEqual([['scale_factor', 2.5], ['mode', null]]);
+    expect(up.kwargs.map((a) => [a.name, a.value])).toEqual([
+      ['scale_factor', 2.5],
+      ['mode', null],
+    ]);
     expect(propagate(m.steps, m.inputShape!).output).toEqual([1, 64, 560, 560]);
     // PyTorch floors: Upsample(scale_factor=2.5) on 5x5 gives 12x12 (checked with torch 1.13)
     expect(propagate(m.steps.slice(1), [1, 3, 5, 5]).output).toEqual([1, 3, 12, 12]);
@@ -277,7 +312,10 @@ describe('formula, parameters, FLOPs, receptive field', () => {
   it('conv1 of ResNet-18', () => {
     const conv1 = r.layers[0];
     expect(conv1.step.attr).toBe('conv1');
-    expect(conv1.formula).toEqual(['floor((224 + 2·3 − 1·(7 − 1) − 1) / 2) + 1 = 112', 'floor((224 + 2·3 − 1·(7 − 1) − 1) / 2) + 1 = 112']);
+    expect(conv1.formula).toEqual([
+      'floor((224 + 2·3 − 1·(7 − 1) − 1) / 2) + 1 = 112',
+      'floor((224 + 2·3 − 1·(7 − 1) − 1) / 2) + 1 = 112',
+    ]);
     expect(conv1.params).toBe(64 * 3 * 7 * 7);
     expect(conv1.flops).toBe(2 * 64 * 112 * 112 * 3 * 7 * 7);
     expect(conv1.receptiveField).toEqual({ size: [7, 7], jump: [2, 2] });
@@ -327,7 +365,7 @@ class Net${i}(nn.Module):
 
 seq${i} = nn.Sequential(
     nn.Conv1d(1, 8, 5, stride=2), nn.ReLU(),
-    nn.AdaptiveAvgPool1d(4), nn.Flatten(), nn.Linear(32, ${i % 7 + 1}),
+    nn.AdaptiveAvgPool1d(4), nn.Flatten(), nn.Linear(32, ${(i % 7) + 1}),
 )
 def helper_${i}(a, b=[1, 2, 3], *args, **kw):
     return {"k": a, 's': 'x(y', 'n': 1e-5}
@@ -339,12 +377,21 @@ def helper_${i}(a, b=[1, 2, 3], *args, **kw):
     const models = parseModels(text);
     expect(models).toHaveLength(2 * count);
     const net = models.find((m) => m.name === 'Net0')!;
-    expect(net.steps.map((s) => s.op)).toEqual(['Conv2d', 'ReLU', 'MaxPool2d', 'Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear']);
+    expect(net.steps.map((s) => s.op)).toEqual([
+      'Conv2d',
+      'ReLU',
+      'MaxPool2d',
+      'Conv2d',
+      'ReLU',
+      'MaxPool2d',
+      'Flatten',
+      'Linear',
+    ]);
     // `32 * 8 * 8` is not a literal: the Linear stays unknown
     const r = propagate(net.steps, net.inputShape!);
     expect(r.layers[6].output).toEqual([1, 2048]);
     expect(r.layers[7].output).toBeNull();
     const seq = models.find((m) => m.name === `seq${count - 1}`)!;
-    expect(propagate(seq.steps, [2, 1, 100]).output).toEqual([2, (count - 1) % 7 + 1]);
+    expect(propagate(seq.steps, [2, 1, 100]).output).toEqual([2, ((count - 1) % 7) + 1]);
   });
 });

@@ -7,12 +7,30 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyzeModels, describeLayer, layerAt, randomNested, ShapeAnalyzer, shapeDiagnostics, shapeHints, shapeText, stepPlan, type ModelShapes } from '../../src/shapeLens/analyze';
+import {
+  analyzeModels,
+  describeLayer,
+  layerAt,
+  randomNested,
+  ShapeAnalyzer,
+  shapeDiagnostics,
+  shapeHints,
+  shapeText,
+  stepPlan,
+  type ModelShapes,
+} from '../../src/shapeLens/analyze';
 import { applyEdit } from '../../src/shapeLens/propagate';
 
 const SRC = readFileSync(join(__dirname, '..', 'integration', 'workspace', 'shapes.py'), 'utf8');
-interface Run { input: number[]; steps: { op: string; shape: number[] }[]; error: { index: number; message: string } | null }
-const TORCH = JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'workspace.json'), 'utf8')) as Record<string, Run>;
+interface Run {
+  input: number[];
+  steps: { op: string; shape: number[] }[];
+  error: { index: number; message: string } | null;
+}
+const TORCH = JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'workspace.json'), 'utf8')) as Record<
+  string,
+  Run
+>;
 
 const model = (models: readonly ModelShapes[], name: string): ModelShapes => {
   const m = models.find((c) => c.model.name === name);
@@ -50,7 +68,9 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
     expect(hintAfter(SRC, models, 'output_padding=1)')).toBe(exact[3]);
     // the shared pool is called twice; the second call comes after the refusal, so one shape
     expect(hintAfter(SRC, models, 'nn.MaxPool2d(2, 2)')).toBe(`→ ${shapeText(TORCH.BuggyNet.steps[2].shape)}`);
-    expect(hintAfter(SRC, models, 'nn.Conv2d(in_channels=32, out_channels=128, kernel_size=3, padding=1)')).toBe('→ ✗ refused');
+    expect(hintAfter(SRC, models, 'nn.Conv2d(in_channels=32, out_channels=128, kernel_size=3, padding=1)')).toBe(
+      '→ ✗ refused',
+    );
     // F.relu inside a forward expression keeps its input's shape: no hint in the middle of the expression
     expect(hintAfter(SRC, models, 'F.relu(self.conv1(x))')).toBeUndefined();
     // no hints for a model without an input shape, nor after the refused layer
@@ -61,7 +81,9 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
   it('flags the first mismatch in PyTorch’s words, and its quick fix repairs the whole chain', () => {
     const [d, ...rest] = shapeDiagnostics(models);
     expect(rest).toHaveLength(0);
-    expect(SRC.slice(d.range.start, d.range.end)).toBe('nn.Conv2d(in_channels=32, out_channels=128, kernel_size=3, padding=1)');
+    expect(SRC.slice(d.range.start, d.range.end)).toBe(
+      'nn.Conv2d(in_channels=32, out_channels=128, kernel_size=3, padding=1)',
+    );
     expect(d.message).toContain(TORCH.BuggyNet.error!.message);
     expect(d.message).toContain('in_channels=32 but the previous layer gives 64 channels: set in_channels=64');
     expect(d.fixTitle).toBe('Set in_channels=64');
@@ -74,12 +96,16 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
     const after = analyzeModels(fixed);
     expect(shapeDiagnostics(after)).toEqual([]);
     const buggy = model(after, 'BuggyNet');
-    expect(buggy.propagation.layers.map((l) => l.output)).toEqual(TORCH['BuggyNet after the quick fix'].steps.map((s) => s.shape));
+    expect(buggy.propagation.layers.map((l) => l.output)).toEqual(
+      TORCH['BuggyNet after the quick fix'].steps.map((s) => s.shape),
+    );
     expect(buggy.propagation.output).toEqual(TORCH['BuggyNet after the quick fix'].steps.at(-1)!.shape);
   });
 
   it('a remembered input shape wins over the comment and fills a model without one', () => {
-    const remembered = analyzeModels(SRC, (name) => (name === 'encoder' ? [1, 1, 16000] : name === 'exact' ? [1, 8, 9, 9] : undefined));
+    const remembered = analyzeModels(SRC, (name) =>
+      name === 'encoder' ? [1, 1, 16000] : name === 'exact' ? [1, 8, 9, 9] : undefined,
+    );
     const encoder = model(remembered, 'encoder');
     expect(encoder.inputSource).toBe('remembered');
     expect(encoder.propagation.layers.map((l) => l.output)).toEqual(TORCH.encoder.steps.map((s) => s.shape));
@@ -93,7 +119,9 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
     expect(m.propagation.layers[0].output).toBeNull();
     expect(m.propagation.layers[0].unknown).toMatch(/width/);
     expect(m.propagation.layers[1].unknown).toMatch(/follows stem/);
-    const hint = shapeHints(looped).find((h) => h.offset === SRC.indexOf('nn.Conv2d(3, width, 3)') + 'nn.Conv2d(3, width, 3)'.length);
+    const hint = shapeHints(looped).find(
+      (h) => h.offset === SRC.indexOf('nn.Conv2d(3, width, 3)') + 'nn.Conv2d(3, width, 3)'.length,
+    );
     expect(hint).toMatchObject({ label: '→ unknown', state: 'unknown' });
     expect(hint!.tooltip).toMatch(/width/);
   });
@@ -113,7 +141,10 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
     // a layer used twice lists both calls
     const fixed = analyzeModels(SRC.replace('in_channels=32', 'in_channels=64'));
     const pool = layerAt(fixed, SRC.indexOf('nn.MaxPool2d(2, 2)') + 3)!;
-    expect(pool.layers.map((l) => l.output)).toEqual([[1, 64, 16, 16], [1, 128, 8, 8]]);
+    expect(pool.layers.map((l) => l.output)).toEqual([
+      [1, 64, 16, 16],
+      [1, 128, 8, 8],
+    ]);
     expect(describeLayer(pool)).toContain('layer 3, 7 of 9');
     // the refused layer: PyTorch's words and the fix, once
     const refused = describeLayer(layerAt(models, SRC.indexOf('in_channels=32'))!);
@@ -125,13 +156,23 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
   it('plans a step-through with the layer’s own arguments in the parameter box’s syntax', () => {
     const exact = model(models, 'exact').propagation.layers;
     expect(stepPlan(exact[0])).toEqual({
-      command: 'convLens.convolve', inputShape: [1, 8, 15, 15], weightShape: [16, 2, 3, 3], biasChannels: 16,
+      command: 'convLens.convolve',
+      inputShape: [1, 8, 15, 15],
+      weightShape: [16, 2, 3, 3],
+      biasChannels: 16,
       params: "padding='same', dilation=2, groups=4",
     });
     expect(stepPlan(exact[1])).toEqual({ reason: 'ReLU has no sliding window to step through' });
-    expect(stepPlan(exact[2])).toMatchObject({ command: 'convLens.maxPool', weightShape: null, params: 'kernel_size=2, ceil_mode=True' });
+    expect(stepPlan(exact[2])).toMatchObject({
+      command: 'convLens.maxPool',
+      weightShape: null,
+      params: 'kernel_size=2, ceil_mode=True',
+    });
     expect(stepPlan(exact[3])).toMatchObject({
-      command: 'convLens.transposedConvolution', inputShape: [1, 16, 8, 8], weightShape: [16, 4, 3, 3], params: 'stride=2, padding=1, output_padding=1',
+      command: 'convLens.transposedConvolution',
+      inputShape: [1, 16, 8, 8],
+      weightShape: [16, 4, 3, 3],
+      params: 'stride=2, padding=1, output_padding=1',
     });
   });
 
@@ -143,7 +184,7 @@ describe('the shape lens on the editor sample, against PyTorch', () => {
     expect(flat).toHaveLength(24);
     expect(flat.every((v) => Number.isInteger(v) && v >= -2 && v <= 2)).toBe(true);
     expect(new Set(flat).size).toBeGreaterThan(2);
-    const n = (randomNested([2000], 'normal', 1) as number[]);
+    const n = randomNested([2000], 'normal', 1) as number[];
     const mean = n.reduce((s, v) => s + v, 0) / n.length;
     const sd = Math.sqrt(n.reduce((s, v) => s + (v - mean) ** 2, 0) / n.length);
     expect(Math.abs(mean)).toBeLessThan(0.1);
@@ -177,10 +218,52 @@ describe('the shape analyzer of a document being edited', () => {
 });
 
 describe('the shape lens never throws, whatever the file says', () => {
-  const sources = [SRC, ...readdirSync(join(__dirname, '..', 'shapeLens', 'models')).map((f) => readFileSync(join(__dirname, '..', 'shapeLens', 'models', f), 'utf8'))];
-  const pieces = ['(', ')', '[', ']', ',', '=', '\n', '    ', '"""', "'", '#', '\\\n', 'nn.Conv2d(', 'nn.Sequential(', 'class M(nn.Module):\n', 'def forward(self, x):\n',
-    'x = self.c(x)\n', 'return ', 'padding=', "'same'", 'groups=0', '-1', '1e9', 'None', 'True', '(3, 3)', '# conv-lens: input 1x3x8x8\n', '# conv-lens: input 0x0\n', 'self.c = ',
-    ' + ', ' += ', 'torch.cat([', 'torch.cat((x, ', '], dim=1)', 'dim=-9', 'identity = x\n', 'return identity\n', 'torch.add(x, '];
+  const sources = [
+    SRC,
+    ...readdirSync(join(__dirname, '..', 'shapeLens', 'models')).map((f) =>
+      readFileSync(join(__dirname, '..', 'shapeLens', 'models', f), 'utf8'),
+    ),
+  ];
+  const pieces = [
+    '(',
+    ')',
+    '[',
+    ']',
+    ',',
+    '=',
+    '\n',
+    '    ',
+    '"""',
+    "'",
+    '#',
+    '\\\n',
+    'nn.Conv2d(',
+    'nn.Sequential(',
+    'class M(nn.Module):\n',
+    'def forward(self, x):\n',
+    'x = self.c(x)\n',
+    'return ',
+    'padding=',
+    "'same'",
+    'groups=0',
+    '-1',
+    '1e9',
+    'None',
+    'True',
+    '(3, 3)',
+    '# conv-lens: input 1x3x8x8\n',
+    '# conv-lens: input 0x0\n',
+    'self.c = ',
+    ' + ',
+    ' += ',
+    'torch.cat([',
+    'torch.cat((x, ',
+    '], dim=1)',
+    'dim=-9',
+    'identity = x\n',
+    'return identity\n',
+    'torch.add(x, ',
+  ];
   it('parses, propagates, hints, hovers, diagnoses and plans on mutated model files with any input shape', () => {
     fc.assert(
       fc.property(
@@ -234,12 +317,16 @@ describe('the shape lens at the calls in forward', () => {
     // hovering the call describes the layer it runs
     const at = layerAt(models, fixed.indexOf('self.conv2(x)') + 2)!;
     expect(at.at).toBe('call');
-    expect(describeLayer(at)).toContain(`input \`${shapeText(TORCH['BuggyNet after the quick fix'].steps[2].shape)}\` → output \`${shapeText(TORCH['BuggyNet after the quick fix'].steps[3].shape)}\``);
+    expect(describeLayer(at)).toContain(
+      `input \`${shapeText(TORCH['BuggyNet after the quick fix'].steps[2].shape)}\` → output \`${shapeText(TORCH['BuggyNet after the quick fix'].steps[3].shape)}\``,
+    );
   });
 
   it('a Sequential attribute called in forward: one hint with its output, a hover with a table of its layers', () => {
     const src = readFileSync(join(__dirname, '..', 'shapeLens', 'models', 'vgg_block.py'), 'utf8');
-    const vgg = (JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'expected.json'), 'utf8')) as Record<string, Run>)['vgg_block.py'];
+    const vgg = (
+      JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'expected.json'), 'utf8')) as Record<string, Run>
+    )['vgg_block.py'];
     const models = analyzeModels(src);
     expect(hintAfter(src, models, 'self.features(x)')).toBe(`→ ${shapeText(vgg.steps[10].shape)}`);
     expect(hintAfter(src, models, 'self.classifier(x)')).toBe(`→ ${shapeText(vgg.steps.at(-1)!.shape)}`);
@@ -253,7 +340,10 @@ describe('the shape lens at the calls in forward', () => {
 });
 
 describe('where values meet: residual sums and skip connections', () => {
-  const EXPECTED = JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'expected.json'), 'utf8')) as Record<string, Run & { steps: { op: string; shape: number[] }[] }>;
+  const EXPECTED = JSON.parse(readFileSync(join(__dirname, '..', 'shapeLens', 'expected.json'), 'utf8')) as Record<
+    string,
+    Run & { steps: { op: string; shape: number[] }[] }
+  >;
   const read = (file: string) => readFileSync(join(__dirname, '..', 'shapeLens', 'models', file), 'utf8');
 
   it('a residual sum: a hint after `out += identity`, a hover with both sides', () => {
@@ -278,7 +368,9 @@ describe('where values meet: residual sums and skip connections', () => {
     expect(d.edit).toBeUndefined();
     // the main branch is the last step before the sum; the shortcut is the model's input
     const main = exp.steps[exp.steps.length - 1].shape;
-    expect(d.message).toContain(`project the right-hand side (the shortcut) from ${exp.input.join('x')} to ${main.join('x')}: nn.Conv2d(${exp.input[1]}, ${main[1]}, kernel_size=1, stride=${exp.input[2] / main[2]}, bias=False)`);
+    expect(d.message).toContain(
+      `project the right-hand side (the shortcut) from ${exp.input.join('x')} to ${main.join('x')}: nn.Conv2d(${exp.input[1]}, ${main[1]}, kernel_size=1, stride=${exp.input[2] / main[2]}, bias=False)`,
+    );
     expect(d.related.map((r) => src.slice(r.range.start, r.range.end))).toEqual(['self.bn2(self.conv2(out))']);
     expect(hintAfter(src, models, 'out += identity')).toBe('→ ✗ refused');
   });
@@ -292,7 +384,9 @@ describe('where values meet: residual sums and skip connections', () => {
     const md = describeLayer(layerAt(models, src.indexOf('torch.cat([') + 2)!);
     // the upsampled bottleneck (the step before) and e2, the output of enc2's ReLU (step 5)
     expect(md).toContain(`inputs \`${shapeText(torch[cat - 1].shape)}\`, \`${shapeText(torch[4].shape)}\``);
-    expect(md).toContain(`${torch[cat - 1].shape[1]} + ${torch[cat].shape[1] - torch[cat - 1].shape[1]} = ${torch[cat].shape[1]} (dim 1)`);
+    expect(md).toContain(
+      `${torch[cat - 1].shape[1]} + ${torch[cat].shape[1] - torch[cat - 1].shape[1]} = ${torch[cat].shape[1]} (dim 1)`,
+    );
 
     const odd = read('mismatch_skip.py');
     const exp = EXPECTED['mismatch_skip.py'];
@@ -300,13 +394,17 @@ describe('where values meet: residual sums and skip connections', () => {
     expect(odd.slice(d.range.start, d.range.end)).toBe('torch.cat([self.up2(b), e2], dim=1)');
     expect(d.message).toContain(exp.error!.message);
     expect(d.message).toContain('crop or pad tensor 1');
-    expect(d.related.map((r) => odd.slice(r.range.start, r.range.end))).toEqual(['self.up2(b)', 'self.enc2(self.pool1(e1))']);
+    expect(d.related.map((r) => odd.slice(r.range.start, r.range.end))).toEqual([
+      'self.up2(b)',
+      'self.enc2(self.pool1(e1))',
+    ]);
   });
 });
 
 describe('the receptive field after upsampling', () => {
   it('is written with three significant digits', () => {
-    const src = '# conv-lens: input 1x1x8x8\nm = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Upsample(scale_factor=3), nn.Conv2d(1, 1, 3))\n';
+    const src =
+      '# conv-lens: input 1x1x8x8\nm = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Upsample(scale_factor=3), nn.Conv2d(1, 1, 3))\n';
     const models = analyzeModels(src);
     // 3 pixels after the first conv; upsampling by 3 puts outputs 1/3 pixel apart; the second conv adds 2 × 1/3
     const md = describeLayer(layerAt(models, src.lastIndexOf('nn.Conv2d') + 2)!);

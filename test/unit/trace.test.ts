@@ -5,7 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { handleRequest } from '../../src/engine/requests';
 import type { BackwardTrace, ConvTrace, Im2colTrace, PoolTrace, TransposeTrace } from '../../src/engine/trace';
 
-const lecture = JSON.parse(readFileSync(resolve(__dirname, '../../../shared/fixtures/lecture-examples.json'), 'utf8')).cases as { request: Record<string, unknown>; expect: Record<string, any> }[];
+const lecture = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/lecture-examples.json'), 'utf8')).cases as {
+  request: Record<string, unknown>;
+  expect: Record<string, any>;
+}[];
 const convCase = lecture[0];
 
 function trace<T>(request: Record<string, unknown>): T {
@@ -47,7 +50,13 @@ describe('sliding-window trace', () => {
 
 describe('im2col trace', () => {
   it('columns are windows, and the GEMM product is the conv output', () => {
-    const t = trace<Im2colTrace>({ op: 'unfold', input: [convCase.request.input], weight: convCase.request.weight, kernel_size: 3, padding: 1 });
+    const t = trace<Im2colTrace>({
+      op: 'unfold',
+      input: [convCase.request.input],
+      weight: convCase.request.weight,
+      kernel_size: 3,
+      padding: 1,
+    });
     expect(t.rows).toBe(9);
     expect(t.columns).toBe(25);
     expect(t.matrix.map((row) => row[0])).toEqual([0, 0, 0, 0, 1, 3, 0, 3, 1]);
@@ -66,12 +75,26 @@ describe('pooling trace', () => {
     expect(t.steps[0].cells.filter((c) => !c.inside)).toHaveLength(5);
   });
   it('avg pool: the divisor of each window', () => {
-    const t = trace<PoolTrace>({ op: 'avg_pool1d', input: [[1, 2, 3, 4, 5]], kernel_size: 3, stride: 2, padding: 1, count_include_pad: false });
+    const t = trace<PoolTrace>({
+      op: 'avg_pool1d',
+      input: [[1, 2, 3, 4, 5]],
+      kernel_size: 3,
+      stride: 2,
+      padding: 1,
+      count_include_pad: false,
+    });
     expect(t.steps.map((s) => s.divisor)).toEqual([2, 3, 2]);
     expect(t.steps[0].text).toBe('(1 + 2) / 2 = 1.5');
   });
   it('ceil_mode notes the dropped window', () => {
-    const t = trace<PoolTrace>({ op: 'max_pool1d', input: [[1, 2, 3, 4, 5]], kernel_size: 2, stride: 2, padding: 1, ceil_mode: true });
+    const t = trace<PoolTrace>({
+      op: 'max_pool1d',
+      input: [[1, 2, 3, 4, 5]],
+      kernel_size: 2,
+      stride: 2,
+      padding: 1,
+      ceil_mode: true,
+    });
     expect(t.notes[0]).toContain('PyTorch drops it');
   });
 });
@@ -84,7 +107,8 @@ describe('transposed conv and backward traces', () => {
     const out = (tc.expect.output as number[][][]).flat(2);
     const sums = new Array(out.length).fill(0);
     const width = (tc.expect.shape as number[]).at(-1)!;
-    for (const s of t.steps) for (const c of s.contributions) if (c.position) sums[c.position[0] * width + c.position[1]] += c.product;
+    for (const s of t.steps)
+      for (const c of s.contributions) if (c.position) sums[c.position[0] * width + c.position[1]] += c.product;
     expect(sums).toEqual(out);
   });
   it("dX is dY scattered through W: the lecture's dX[0][1] = w1·z'2 + w2·z'1 = 16", () => {

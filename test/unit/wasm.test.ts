@@ -7,7 +7,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Triple, WindowGeometry } from '../../src/engine/geometry';
 import { gather } from '../../src/engine/window';
-import { convWasmF32, convWasmF32Tuned, lastWasmConvPath, releaseWasmConv, wasmSimdAvailable, type WasmConvTuning } from '../../src/engine/fast/wasmConv';
+import {
+  convWasmF32,
+  convWasmF32Tuned,
+  lastWasmConvPath,
+  releaseWasmConv,
+  wasmSimdAvailable,
+  type WasmConvTuning,
+} from '../../src/engine/fast/wasmConv';
 
 const RUNS = 300;
 
@@ -66,7 +73,9 @@ function expectClose(actual: Float32Array, expected: Float64Array): void {
     }
   }
   if (!(worst <= 1e-4 * (1 + scale))) {
-    throw new Error(`output ${at}: got ${actual[at]}, want ${expected[at]} (|diff| ${worst}, allowed ${1e-4 * (1 + scale)})`);
+    throw new Error(
+      `output ${at}: got ${actual[at]}, want ${expected[at]} (|diff| ${worst}, allowed ${1e-4 * (1 + scale)})`,
+    );
   }
 }
 
@@ -119,7 +128,12 @@ const windowArb = fc
       groups,
       bigChannels: r.depthwise ? r.dwChannels : r.groups * r.inPerGroup,
       smallChannels: r.depthwise ? r.dwChannels : r.groups * r.outPerGroup,
-      big, small, kernel, stride, dilation, padBefore,
+      big,
+      small,
+      kernel,
+      stride,
+      dilation,
+      padBefore,
     };
     return problem(w, r.bias, r.seed);
   });
@@ -173,9 +187,16 @@ describe.skipIf(!wasmSimdAvailable())('convWasmF32 (float32, WebAssembly SIMD) e
         (r) => {
           const bigW = Math.max(r.width, r.kernel);
           const w: WindowGeometry = {
-            batch: 1, groups: r.depthwise ? r.channels : 1, bigChannels: r.channels, smallChannels: r.depthwise ? r.channels : r.out,
-            big: [1, 3, bigW], small: [1, Math.floor((3 + 2 * 1 - 3) / 1) + 1, Math.floor((bigW + 2 * r.pad - r.kernel) / r.stride) + 1],
-            kernel: [1, 3, r.kernel], stride: [1, 1, r.stride], dilation: [1, 1, 1], padBefore: [0, 1, r.pad],
+            batch: 1,
+            groups: r.depthwise ? r.channels : 1,
+            bigChannels: r.channels,
+            smallChannels: r.depthwise ? r.channels : r.out,
+            big: [1, 3, bigW],
+            small: [1, Math.floor((3 + 2 * 1 - 3) / 1) + 1, Math.floor((bigW + 2 * r.pad - r.kernel) / r.stride) + 1],
+            kernel: [1, 3, r.kernel],
+            stride: [1, 1, r.stride],
+            dilation: [1, 1, 1],
+            padBefore: [0, 1, r.pad],
           };
           const p = problem(w, true, r.seed);
           expectClose(convWasmF32(p.w, p.big, p.weight, p.bias), reference(p));
@@ -206,10 +227,16 @@ describe.skipIf(!wasmSimdAvailable())('convWasmF32 (float32, WebAssembly SIMD) e
           const bigH = Math.max(r.h, 2 * r.dh + 1 - r.ph);
           const bigW = Math.max(r.width, 2 * r.dw + 1 - r.pw - r.overrun);
           const w: WindowGeometry = {
-            batch: r.batch, groups: r.channels, bigChannels: r.channels, smallChannels: r.channels,
+            batch: r.batch,
+            groups: r.channels,
+            bigChannels: r.channels,
+            smallChannels: r.channels,
             big: [1, bigH, bigW],
             small: [1, Math.floor((bigH + r.ph - 2 * r.dh - 1) / r.sh) + 1, bigW + r.pw + r.overrun - 2 * r.dw],
-            kernel: [1, 3, 3], stride: [1, r.sh, 1], dilation: [1, r.dh, r.dw], padBefore: [0, r.ph, r.pw],
+            kernel: [1, 3, 3],
+            stride: [1, r.sh, 1],
+            dilation: [1, r.dh, r.dw],
+            padBefore: [0, r.ph, r.pw],
           };
           const p = problem(w, r.bias, r.seed);
           expectClose(convWasmF32(p.w, p.big, p.weight, p.bias), reference(p));
@@ -222,16 +249,32 @@ describe.skipIf(!wasmSimdAvailable())('convWasmF32 (float32, WebAssembly SIMD) e
 
   it('refuses operands whose sizes do not match the geometry', () => {
     const w: WindowGeometry = {
-      batch: 1, groups: 1, bigChannels: 1, smallChannels: 1, big: [1, 1, 4], small: [1, 1, 2],
-      kernel: [1, 1, 3], stride: [1, 1, 1], dilation: [1, 1, 1], padBefore: [0, 0, 0],
+      batch: 1,
+      groups: 1,
+      bigChannels: 1,
+      smallChannels: 1,
+      big: [1, 1, 4],
+      small: [1, 1, 2],
+      kernel: [1, 1, 3],
+      stride: [1, 1, 1],
+      dilation: [1, 1, 1],
+      padBefore: [0, 0, 0],
     };
     expect(() => convWasmF32(w, new Float32Array(3), new Float32Array(3), null)).toThrow(/input has 3 values/);
   });
 
   it('gives the same answer after releasing its instance', () => {
     const w: WindowGeometry = {
-      batch: 1, groups: 1, bigChannels: 2, smallChannels: 3, big: [1, 6, 7], small: [1, 6, 7],
-      kernel: [1, 3, 3], stride: [1, 1, 1], dilation: [1, 1, 1], padBefore: [0, 1, 1],
+      batch: 1,
+      groups: 1,
+      bigChannels: 2,
+      smallChannels: 3,
+      big: [1, 6, 7],
+      small: [1, 6, 7],
+      kernel: [1, 3, 3],
+      stride: [1, 1, 1],
+      dilation: [1, 1, 1],
+      padBefore: [0, 1, 1],
     };
     const p = problem(w, true, 77);
     const before = convWasmF32(p.w, p.big, p.weight, p.bias);
@@ -254,13 +297,23 @@ describe.skipIf(!wasmSimdAvailable())('convWasmF32 (float32, WebAssembly SIMD) e
       const out = Math.floor((hw + 2 * pad - k) / s) + 1;
       const depthwise = o === 0;
       const w: WindowGeometry = {
-        batch: n, groups: depthwise ? c : 1, bigChannels: c, smallChannels: depthwise ? c : o,
-        big: [1, hw, hw], small: [1, out, out], kernel: [1, k, k], stride: [1, s, s], dilation: [1, 1, 1], padBefore: [0, pad, pad],
+        batch: n,
+        groups: depthwise ? c : 1,
+        bigChannels: c,
+        smallChannels: depthwise ? c : o,
+        big: [1, hw, hw],
+        small: [1, out, out],
+        kernel: [1, k, k],
+        stride: [1, s, s],
+        dilation: [1, 1, 1],
+        padBefore: [0, pad, pad],
       };
       const p = problem(w, true, 1234 + c);
       const got = convWasmF32(p.w, p.big, p.weight, p.bias);
       // one channel in, one out (S1) is depthwise too
-      expect(lastWasmConvPath()).toBe(w.groups === w.bigChannels && w.groups === w.smallChannels ? 'depthwise' : 'gemm');
+      expect(lastWasmConvPath()).toBe(
+        w.groups === w.bigChannels && w.groups === w.smallChannels ? 'depthwise' : 'gemm',
+      );
       // reference on a sample of output positions: the full gather on S3/S4 takes seconds
       const taps = k * k;
       const cg = depthwise ? 1 : c;

@@ -10,7 +10,13 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { THEMES, type ThemeName } from './themes';
 
 export const ROOT = resolve(__dirname, '../..');
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.html': 'text/html', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.ttf': 'font/ttf',
+  '.html': 'text/html',
+  '.png': 'image/png',
+};
 const NONCE = 'dGVzdC1ub25jZQ==';
 
 function pageHtml(theme: ThemeName): string {
@@ -69,7 +75,15 @@ export async function startHarness(): Promise<Harness> {
   const port = (server.address() as { port: number }).port;
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   return {
     browser,

@@ -7,20 +7,33 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gradientCheckRequest, gradientCheckView, runBackward, runOperation, traceMore } from '../../src/commands/views';
+import {
+  gradientCheckRequest,
+  gradientCheckView,
+  runBackward,
+  runOperation,
+  traceMore,
+} from '../../src/commands/views';
 import { handleRequest } from '../../src/engine/requests';
 import { fromNested } from '../../src/engine/tensor';
 import type { PanelView } from '../../src/protocol';
 import { post, posted, ROOT, startHarness, type Harness } from './page';
 
-const lecture = JSON.parse(readFileSync(resolve(ROOT, '../shared/fixtures/lecture-examples.json'), 'utf8')).cases;
+const lecture = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/lecture-examples.json'), 'utf8')).cases;
 const X = fromNested(lecture[0].request.input[0], 'input');
 const W = fromNested(lecture[0].request.weight[0][0], 'kernel');
 const SHOTS = resolve(__dirname, 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
 
 const base = { paramsText: '', flipByDefault: false, precision: 6, canInsert: true };
-const convRun = runOperation({ ...base, kind: 'conv', input: X, kernel: W, params: { padding: 1 }, paramsText: 'padding=1' });
+const convRun = runOperation({
+  ...base,
+  kind: 'conv',
+  input: X,
+  kernel: W,
+  params: { padding: 1 },
+  paramsText: 'padding=1',
+});
 
 let h: Harness;
 let page: Page;
@@ -33,7 +46,9 @@ async function open(theme: 'light' | 'dark' | 'high-contrast' = 'dark'): Promise
     if (m.type() === 'error') errors.push(m.text());
   });
   await p.goto(h.url(theme));
-  await p.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'));
+  await p.waitForFunction(() =>
+    (window as unknown as { __posted: { type: string }[] }).__posted.some((m) => m.type === 'ready'),
+  );
   return p;
 }
 
@@ -84,7 +99,9 @@ describe('sliding window', () => {
   });
   it('a click on an input cell lists the outputs it feeds', async () => {
     await page.locator('.sliding table.grid').first().locator('td').nth(8).click(); // padded (1, 1) = input (0, 0)
-    expect(await text(page, '.sliding p.feeds')).toBe('padded cell (1, 1) feeds 4 outputs: (0, 0) (0, 1) (1, 0) (1, 1)');
+    expect(await text(page, '.sliding p.feeds')).toBe(
+      'padded cell (1, 1) feeds 4 outputs: (0, 0) (0, 1) (1, 0) (1, 1)',
+    );
   });
   it('exports the step as Markdown and LaTeX, the result as a table, and the frame as SVG', async () => {
     await page.locator('.player').first().focus();
@@ -93,7 +110,11 @@ describe('sliding window', () => {
     for (const label of ['Copy step as Markdown', 'Copy step as LaTeX', 'Copy as Markdown', 'Save frame as SVG']) {
       await page.locator('vscode-button', { hasText: label }).click();
     }
-    const [md, tex, result, svg] = (await posted(page)).slice(before) as { type: string; text: string; fileName?: string }[];
+    const [md, tex, result, svg] = (await posted(page)).slice(before) as {
+      type: string;
+      text: string;
+      fileName?: string;
+    }[];
     expect(md.type).toBe('copy');
     expect(md.text).toContain('**out[0, 0] = 16**');
     expect(md.text).toContain('| 0 | 1, 1 | 1, 1 | 0, 0 | 1 | 3 | 3 | 3 |');
@@ -118,7 +139,9 @@ describe('sliding window', () => {
     await page.reload();
     await page.waitForSelector('.sliding .arithmetic');
     expect(await text(page, '.player .position')).toBe('step 7 / 25');
-    expect((await text(page, '.sliding .arithmetic')).endsWith(`= ${(lecture[0].expect.output as number[][][]).flat(2)[6]}`)).toBe(true);
+    expect(
+      (await text(page, '.sliding .arithmetic')).endsWith(`= ${(lecture[0].expect.output as number[][][]).flat(2)[6]}`),
+    ).toBe(true);
   });
   it('screenshots in light, dark and high contrast', async () => {
     for (const theme of ['light', 'dark', 'high-contrast'] as const) {
@@ -134,7 +157,12 @@ describe('sliding window', () => {
 
 describe('the other views', () => {
   it("max pooling: the lecture's first row and the index PyTorch returns", async () => {
-    const r = runOperation({ ...base, kind: 'max_pool', input: fromNested(lecture[3].request.input[0], 'x'), params: { kernel_size: 3, stride: 2, padding: 1 } });
+    const r = runOperation({
+      ...base,
+      kind: 'max_pool',
+      input: fromNested(lecture[3].request.input[0], 'x'),
+      params: { kernel_size: 3, stride: 2, padding: 1 },
+    });
     await show(page, r.view);
     expect(await text(page, '.pooling .arithmetic')).toMatch(/^out\[0, 0\] = max\(.*\) = 3 at index \d+$/);
     expect(await page.locator('.pooling td.argmax').count()).toBe(1);
@@ -156,7 +184,13 @@ describe('the other views', () => {
   });
   it('transposed convolution: each input cell scatters kernel-times-value into the output', async () => {
     const t = lecture[5].request;
-    const r = runOperation({ ...base, kind: 'conv_transpose', input: fromNested(t.input[0], 'x'), kernel: fromNested(t.weight[0][0], 'w'), params: {} });
+    const r = runOperation({
+      ...base,
+      kind: 'conv_transpose',
+      input: fromNested(t.input[0], 'x'),
+      kernel: fromNested(t.weight[0][0], 'w'),
+      params: {},
+    });
     await show(page, r.view);
     const drawn = await page.locator('vscode-tab-panel').first().innerText();
     expect(drawn).not.toContain('could not be drawn');
@@ -167,7 +201,13 @@ describe('the other views', () => {
   });
   it("backward: dX equals the lecture's", async () => {
     const b = lecture[4].request;
-    const r = runBackward({ ...base, input: fromNested(b.input[0], 'x'), kernel: fromNested(b.weight[0][0], 'w'), gradOutput: fromNested(b.grad_output[0], 'gy'), params: {} });
+    const r = runBackward({
+      ...base,
+      input: fromNested(b.input[0], 'x'),
+      kernel: fromNested(b.weight[0][0], 'w'),
+      gradOutput: fromNested(b.grad_output[0], 'gy'),
+      params: {},
+    });
     await show(page, r.view);
     expect(await page.locator('vscode-tab-panel').first().innerText()).not.toContain('could not be drawn');
     const dx = page.locator('.backward section.tensor').first().locator('td');
@@ -176,21 +216,71 @@ describe('the other views', () => {
     await shot(page, 'backward-dark');
   });
   it("gradient check: a heat map, and the user's wrong element with what it should be", async () => {
-    const g = { input: fromNested([[1, 2, 3], [4, 5, 6], [7, 8, 9]], 'x'), kernel: fromNested([[1, 0], [0, -1]], 'w'), params: {}, paramsText: '', flipByDefault: false, precision: 6, userGradient: { of: 'input' as const, tensor: fromNested([[1, 1, 0], [1, 5, -1], [0, -1, -1]], 'g') } };
+    const g = {
+      input: fromNested(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+        ],
+        'x',
+      ),
+      kernel: fromNested(
+        [
+          [1, 0],
+          [0, -1],
+        ],
+        'w',
+      ),
+      params: {},
+      paramsText: '',
+      flipByDefault: false,
+      precision: 6,
+      userGradient: {
+        of: 'input' as const,
+        tensor: fromNested(
+          [
+            [1, 1, 0],
+            [1, 5, -1],
+            [0, -1, -1],
+          ],
+          'g',
+        ),
+      },
+    };
     const { request, notes } = gradientCheckRequest(g);
     await show(page, gradientCheckView(g, notes, handleRequest(request)));
     expect(await page.locator('.gradcheck table.grid').count()).toBeGreaterThanOrEqual(2);
     expect(await text(page, '.gradcheck section.check.failed h3')).toBe('your grad_input: 1 of 9 elements are wrong');
-    expect(await page.locator('.gradcheck section.check.failed table.list tbody td').allInnerTexts()).toEqual(['0, 1, 1', '5', '0', '5']);
+    expect(await page.locator('.gradcheck section.check.failed table.list tbody td').allInnerTexts()).toEqual([
+      '0, 1, 1',
+      '5',
+      '0',
+      '5',
+    ]);
     await shot(page, 'gradcheck-dark');
   });
   it('equivariance: the conv output shifts with the input', async () => {
     await show(page, convRun.view);
     await page.locator('vscode-tab-header').nth(1).click();
-    expect(await text(page, '.equivariance p')).toMatch(/^Shifting the input one cell to the right shifts the convolution's output with it: \d+ of 20 output cells/);
+    expect(await text(page, '.equivariance p')).toMatch(
+      /^Shifting the input one cell to the right shifts the convolution's output with it: \d+ of 20 output cells/,
+    );
   });
   it('a refused request shows PyTorch’s error, why and the fix', async () => {
-    const r = runOperation({ ...base, kind: 'conv', input: fromNested([[1, 2], [3, 4]], 'x'), kernel: W, params: {} });
+    const r = runOperation({
+      ...base,
+      kind: 'conv',
+      input: fromNested(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        'x',
+      ),
+      kernel: W,
+      params: {},
+    });
     await show(page, r.view);
     expect(await text(page, '.error .torch')).toContain("Kernel size can't be greater than actual input size");
     expect(await text(page, '.error')).toContain('Fix: use padding ≥ 1');
@@ -200,18 +290,25 @@ describe('the other views', () => {
 
 describe('big inputs', () => {
   it('a 64×64 conv draws heat maps and pages its steps from the host', async () => {
-    const big = fromNested(Array.from({ length: 64 }, (_, r) => Array.from({ length: 64 }, (_, c) => (r * 7 + c * 3) % 11)), 'x');
+    const big = fromNested(
+      Array.from({ length: 64 }, (_, r) => Array.from({ length: 64 }, (_, c) => (r * 7 + c * 3) % 11)),
+      'x',
+    );
     const r = runOperation({ ...base, kind: 'conv', input: big, kernel: W, params: { padding: 1 } });
     await show(page, r.view);
     expect(await page.locator('.sliding .heatmap').count()).toBe(3 - 1); // padded input and output; the 3×3 kernel stays a table
     await page.locator('.sliding .player').focus();
     await page.keyboard.press('End');
     // the last step is beyond the first page: the panel asks the host, the test answers as the host does
-    const ask = await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.find((m) => m.type === 'loadSteps'));
+    const ask = await page.waitForFunction(() =>
+      (window as unknown as { __posted: { type: string }[] }).__posted.find((m) => m.type === 'loadSteps'),
+    );
     const m = (await ask.jsonValue()) as unknown as { viewId: string; start: number };
     expect(m.start).toBe(64 * 64 - 1);
     await post(page, { type: 'steps', viewId: m.viewId, trace: traceMore(r.traceRequest!, m.start) });
-    await page.waitForFunction(() => document.querySelector('.sliding .arithmetic')?.textContent?.startsWith('out[63, 63]'));
+    await page.waitForFunction(() =>
+      document.querySelector('.sliding .arithmetic')?.textContent?.startsWith('out[63, 63]'),
+    );
     expect(await text(page, '.player .position')).toBe('step 4096 / 4096');
   });
 });
@@ -225,9 +322,20 @@ describe('hostile messages', () => {
     await post(page, 'show');
     await post(page, null);
     await post(page, { type: 'steps', viewId: 'x', trace: 5 });
-    await post(page, { type: 'show', view: { ...convRun.view, tensors: [{ name: 'big', shape: [1], values: new Array(200000).fill([[1]]) }] } });
+    await post(page, {
+      type: 'show',
+      view: { ...convRun.view, tensors: [{ name: 'big', shape: [1], values: new Array(200000).fill([[1]]) }] },
+    });
     const evil = '<img src=x onerror="window.__pwned=1">';
-    await show(page, { ...convRun.view, id: 'evil', title: evil, params: evil, notes: [evil], trace: { kind: 'conv', steps: evil }, error: { message: evil, torch: evil, why: evil, fix: evil } });
+    await show(page, {
+      ...convRun.view,
+      id: 'evil',
+      title: evil,
+      params: evil,
+      notes: [evil],
+      trace: { kind: 'conv', steps: evil },
+      error: { message: evil, torch: evil, why: evil, fix: evil },
+    });
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await text(page, 'h2')).toBe(evil);
@@ -237,6 +345,8 @@ describe('hostile messages', () => {
   });
   it('the panel only ever posts messages the protocol allows', async () => {
     const all = await posted(page);
-    expect(all.every((m) => ['ready', 'loadSteps', 'insert', 'copy', 'save', 'runCommand'].includes(String(m.type)))).toBe(true);
+    expect(
+      all.every((m) => ['ready', 'loadSteps', 'insert', 'copy', 'save', 'runCommand'].includes(String(m.type))),
+    ).toBe(true);
   });
 });

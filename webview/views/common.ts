@@ -21,9 +21,16 @@ export interface StepTable {
 }
 
 /** A labelled drop-down (vscode-single-select) calling back with the chosen index. */
-export function selector(label: string, options: readonly string[], initial: number, onChange: (index: number) => void): HTMLElement {
+export function selector(
+  label: string,
+  options: readonly string[],
+  initial: number,
+  onChange: (index: number) => void,
+): HTMLElement {
   const select = el('vscode-single-select' as 'select', { 'aria-label': label, title: label });
-  options.forEach((o, i) => select.append(el('vscode-option' as 'option', { value: String(i), selected: i === initial }, o)));
+  options.forEach((o, i) =>
+    select.append(el('vscode-option' as 'option', { value: String(i), selected: i === initial }, o)),
+  );
   select.addEventListener('change', () => onChange(Number((select as unknown as { value: string }).value)));
   return el('label', { class: 'picker' }, `${label} `, select);
 }

@@ -24,7 +24,15 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
   const rowDim = rank - 2;
   const colDim = rank - 1;
   // show the input with its padding ring (and room for ceil_mode's overhang on the far side)
-  const over = (dim: number) => Math.max(0, (outSpatial[dim] - 1) * trace.stride[dim] - pad[dim] + (trace.kernelSize[dim] - 1) * trace.dilation[dim] + 1 - inSpatial[dim]);
+  const over = (dim: number) =>
+    Math.max(
+      0,
+      (outSpatial[dim] - 1) * trace.stride[dim] -
+        pad[dim] +
+        (trace.kernelSize[dim] - 1) * trace.dilation[dim] +
+        1 -
+        inSpatial[dim],
+    );
   const rows = rank === 1 ? 1 : inSpatial[rowDim] + pad[rowDim] + over(rowDim);
   const cols = inSpatial[colDim] + pad[colDim] + over(colDim);
   const r0 = rank === 1 ? 0 : pad[rowDim];
@@ -33,10 +41,14 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
   let step: PoolStep | undefined;
   const plane = () => Math.floor(shown / outPlane);
   const depthAt = () => (rank === 3 ? (step?.windowStart[0] ?? 0) : 0);
-  const inside = (r: number, c: number) => r - r0 >= 0 && r - r0 < (rank === 1 ? 1 : inSpatial[rowDim]) && c - c0 >= 0 && c - c0 < inSpatial[colDim];
+  const inside = (r: number, c: number) =>
+    r - r0 >= 0 && r - r0 < (rank === 1 ? 1 : inSpatial[rowDim]) && c - c0 >= 0 && c - c0 < inSpatial[colDim];
 
   const inputGrid = createGrid({
-    label: 'input with padding', rows, cols, precision: ctx.precision,
+    label: 'input with padding',
+    rows,
+    cols,
+    precision: ctx.precision,
     value: (r, c) => {
       if (!inside(r, c)) return trace.kind === 'max_pool' ? -Infinity : 0;
       const d = Math.max(0, Math.min(depthAt(), (inSpatial[0] ?? 1) - 1));
@@ -44,10 +56,14 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
       return input.get([Math.floor(plane() / channels), plane() % channels, ...spatial]);
     },
     cellClass: (r, c) => (inside(r, c) ? '' : 'pad'),
-    title: (r, c) => (inside(r, c) ? undefined : trace.kind === 'max_pool' ? 'padding (−∞: never the max)' : 'padding (0)'),
+    title: (r, c) =>
+      inside(r, c) ? undefined : trace.kind === 'max_pool' ? 'padding (−∞: never the max)' : 'padding (0)',
   });
   const outputGrid = createGrid({
-    label: 'output', rows: rank === 1 ? 1 : outSpatial[rowDim], cols: outSpatial[colDim], precision: ctx.precision,
+    label: 'output',
+    rows: rank === 1 ? 1 : outSpatial[rowDim],
+    cols: outSpatial[colDim],
+    precision: ctx.precision,
     value: (r, c) => {
       const od = rank === 3 ? (step?.position[0] ?? 0) : 0;
       const flat = (rank === 3 ? od * outSpatial[1] * outSpatial[2] : 0) + r * outSpatial[colDim] + c;
@@ -56,12 +72,18 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
     },
     onCellClick: (r, c) => {
       const od = rank === 3 ? (step?.position[0] ?? 0) : 0;
-      player.go(plane() * outPlane + (rank === 3 ? od * outSpatial[1] * outSpatial[2] : 0) + r * outSpatial[colDim] + c);
+      player.go(
+        plane() * outPlane + (rank === 3 ? od * outSpatial[1] * outSpatial[2] : 0) + r * outSpatial[colDim] + c,
+      );
     },
   });
   const text = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
   // the formula is in the summary already; the notes matter when ceil_mode kept or dropped a window
-  const notes = el('ul', { class: 'notes' }, ...trace.notes.filter((n) => n.includes('ceil')).map((n) => el('li', {}, n)));
+  const notes = el(
+    'ul',
+    { class: 'notes' },
+    ...trace.notes.filter((n) => n.includes('ceil')).map((n) => el('li', {}, n)),
+  );
 
   const draw = (s: PoolStep | undefined) => {
     step = s;
@@ -76,7 +98,10 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
       return [rank === 1 ? 0 : r + r0, c + c0];
     };
     const cells = s.cells.filter((cell) => rank < 3 || cell.at[0] === s.windowStart[0]);
-    inputGrid.highlight('win', cells.map((cell) => toGrid(cell.at)));
+    inputGrid.highlight(
+      'win',
+      cells.map((cell) => toGrid(cell.at)),
+    );
     if (s.argmax !== null) {
       const width = inSpatial[colDim];
       const height = rank >= 2 ? inSpatial[rowDim] : 1;
@@ -88,24 +113,49 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
     ctx.saveStep(shown);
   };
   const player = new Player({
-    total: trace.range.total, initial: shown, label: trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling',
+    total: trace.range.total,
+    initial: shown,
+    label: trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling',
     onStep: (i) => {
       shown = i;
       showStep(steps, i, draw, () => shown);
     },
   });
-  const root = el('section', { class: 'view pooling', 'aria-label': trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling' },
+  const root = el(
+    'section',
+    { class: 'view pooling', 'aria-label': trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling' },
     player.element,
-    el('div', { class: 'stage' },
-      el('figure', {}, el('figcaption', {}, `input ${inSpatial.join('×')}, padding ${pad.join('×')}`), inputGrid.element),
-      el('figure', {}, el('figcaption', {}, `output ${outSpatial.join('×')}`), outputGrid.element)),
-    text, notes,
-    el('p', { class: 'legend' }, el('span', { class: 'swatch win' }), ' window ', trace.kind === 'max_pool' ? el('span', { class: 'swatch argmax' }) : null, trace.kind === 'max_pool' ? ' max (its index is flat within the input plane; ties keep the first, NaN wins)' : ''));
-  ctx.setStepTable(() => step ? {
-    caption: `out[${step.position.join(', ')}] = ${step.text}`,
-    headers: ['tap', 'input cell', 'value'],
-    rows: step.cells.map((c) => [c.tap.join(', '), c.at.join(', '), c.inside ? (c.value as number) : 'padding']),
-  } : null);
+    el(
+      'div',
+      { class: 'stage' },
+      el(
+        'figure',
+        {},
+        el('figcaption', {}, `input ${inSpatial.join('×')}, padding ${pad.join('×')}`),
+        inputGrid.element,
+      ),
+      el('figure', {}, el('figcaption', {}, `output ${outSpatial.join('×')}`), outputGrid.element),
+    ),
+    text,
+    notes,
+    el(
+      'p',
+      { class: 'legend' },
+      el('span', { class: 'swatch win' }),
+      ' window ',
+      trace.kind === 'max_pool' ? el('span', { class: 'swatch argmax' }) : null,
+      trace.kind === 'max_pool' ? ' max (its index is flat within the input plane; ties keep the first, NaN wins)' : '',
+    ),
+  );
+  ctx.setStepTable(() =>
+    step
+      ? {
+          caption: `out[${step.position.join(', ')}] = ${step.text}`,
+          headers: ['tap', 'input cell', 'value'],
+          rows: step.cells.map((c) => [c.tap.join(', '), c.at.join(', '), c.inside ? (c.value as number) : 'padding']),
+        }
+      : null,
+  );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
   player.go(shown);

@@ -41,11 +41,18 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
   const cols = m.uncropped[colDim];
   const cropR = rank === 1 ? 0 : m.crop[rowDim];
   const cropC = m.crop[colDim];
-  const insideResult = (r: number, c: number) => r - cropR >= 0 && r - cropR < (rank === 1 ? 1 : resSpatial[rowDim]) && c - cropC >= 0 && c - cropC < resSpatial[colDim];
+  const insideResult = (r: number, c: number) =>
+    r - cropR >= 0 &&
+    r - cropR < (rank === 1 ? 1 : resSpatial[rowDim]) &&
+    c - cropC >= 0 &&
+    c - cropC < resSpatial[colDim];
   const n = () => Math.floor(shown / (m.source.shape[1] * srcPlane));
 
   const sourceGrid = createGrid({
-    label: m.label, rows: rank === 1 ? 1 : srcSpatial[rowDim], cols: srcSpatial[colDim], precision: ctx.precision,
+    label: m.label,
+    rows: rank === 1 ? 1 : srcSpatial[rowDim],
+    cols: srcSpatial[colDim],
+    precision: ctx.precision,
     value: (r, c) => {
       const ch = Math.floor(shown / srcPlane) % m.source.shape[1];
       const d = rank === 3 ? (step?.position[0] ?? 0) : 0;
@@ -59,11 +66,19 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
     },
   });
   const resultGrid = createGrid({
-    label: 'output before the crop', rows, cols, precision: ctx.precision,
+    label: 'output before the crop',
+    rows,
+    cols,
+    precision: ctx.precision,
     value: (r, c) => {
       if (!insideResult(r, c)) return null;
       const d = rank === 3 ? Math.max(0, (step?.contributions[0]?.at[0] ?? 0) - m.crop[0]) : 0;
-      const sp = rank === 1 ? [c - cropC] : rank === 2 ? [r - cropR, c - cropC] : [Math.min(d, resSpatial[0] - 1), r - cropR, c - cropC];
+      const sp =
+        rank === 1
+          ? [c - cropC]
+          : rank === 2
+            ? [r - cropR, c - cropC]
+            : [Math.min(d, resSpatial[0] - 1), r - cropR, c - cropC];
       return m.result.get([n(), outChannel, ...sp]);
     },
     cellClass: (r, c) => (insideResult(r, c) ? '' : 'pad'),
@@ -80,41 +95,86 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
       return;
     }
     sourceGrid.highlight('current', [rowCol(s.position)]);
-    const mine = s.contributions.filter((k) => k.outChannel === outChannel && (rank < 3 || k.at[0] === s.contributions[0].at[0]));
-    resultGrid.highlight('win', mine.map((k) => rowCol(k.at)));
-    resultGrid.badge(mine.map((k) => {
-      const [r, c] = rowCol(k.at);
-      return { r, c, text: `+${formatNumber(k.product, ctx.precision)}` };
-    }));
-    const terms = mine.slice(0, 16).map((k) => `${formatNumber(s.value, ctx.precision)}·${formatNumber(k.w, ctx.precision)} → (${k.at.join(', ')})${k.position ? '' : ' cropped'}`);
+    const mine = s.contributions.filter(
+      (k) => k.outChannel === outChannel && (rank < 3 || k.at[0] === s.contributions[0].at[0]),
+    );
+    resultGrid.highlight(
+      'win',
+      mine.map((k) => rowCol(k.at)),
+    );
+    resultGrid.badge(
+      mine.map((k) => {
+        const [r, c] = rowCol(k.at);
+        return { r, c, text: `+${formatNumber(k.product, ctx.precision)}` };
+      }),
+    );
+    const terms = mine
+      .slice(0, 16)
+      .map(
+        (k) =>
+          `${formatNumber(s.value, ctx.precision)}·${formatNumber(k.w, ctx.precision)} → (${k.at.join(', ')})${k.position ? '' : ' cropped'}`,
+      );
     text.textContent = `${m.stepLabel}[${s.position.join(', ')}] = ${formatNumber(s.value, ctx.precision)} scatters: ${terms.join(', ')}${mine.length > 16 ? ', …' : ''}`;
     ctx.saveStep(shown);
   };
   const player = new Player({
-    total: m.total, initial: shown, label: m.label,
+    total: m.total,
+    initial: shown,
+    label: m.label,
     onStep: (i) => {
       shown = i;
       showStep(steps, i, draw, () => shown);
     },
   });
-  const outPicker = m.result.shape[1] > 1
-    ? selector('output channel', Array.from({ length: m.result.shape[1] }, (_, i) => String(i)), 0, (i) => {
-      outChannel = i;
-      draw(step);
-    })
-    : null;
-  const root = el('section', { class: 'view scatter', 'aria-label': m.label },
-    player.element, outPicker,
-    el('div', { class: 'stage' },
+  const outPicker =
+    m.result.shape[1] > 1
+      ? selector(
+          'output channel',
+          Array.from({ length: m.result.shape[1] }, (_, i) => String(i)),
+          0,
+          (i) => {
+            outChannel = i;
+            draw(step);
+          },
+        )
+      : null;
+  const root = el(
+    'section',
+    { class: 'view scatter', 'aria-label': m.label },
+    player.element,
+    outPicker,
+    el(
+      'div',
+      { class: 'stage' },
       el('figure', {}, el('figcaption', {}, `${m.stepLabel} ${srcSpatial.join('×')}`), sourceGrid.element),
-      el('figure', {}, el('figcaption', {}, `result ${resSpatial.join('×')} (grey: cropped)`), resultGrid.element)),
+      el('figure', {}, el('figcaption', {}, `result ${resSpatial.join('×')} (grey: cropped)`), resultGrid.element),
+    ),
     text,
-    el('p', { class: 'legend' }, el('span', { class: 'swatch current' }), ' scattered cell ', el('span', { class: 'swatch win' }), ' where its products land (+ badges); overlaps add up'));
-  ctx.setStepTable(() => step ? {
-    caption: `${m.stepLabel}[${step.position.join(', ')}] = ${formatNumber(step.value, ctx.precision)}`,
-    headers: ['output channel', 'tap', 'lands at', 'after crop', 'w', 'value·w'],
-    rows: step.contributions.map((k) => [k.outChannel, k.tap.join(', '), k.at.join(', '), k.position ? k.position.join(', ') : 'cropped', k.w, k.product]),
-  } : null);
+    el(
+      'p',
+      { class: 'legend' },
+      el('span', { class: 'swatch current' }),
+      ' scattered cell ',
+      el('span', { class: 'swatch win' }),
+      ' where its products land (+ badges); overlaps add up',
+    ),
+  );
+  ctx.setStepTable(() =>
+    step
+      ? {
+          caption: `${m.stepLabel}[${step.position.join(', ')}] = ${formatNumber(step.value, ctx.precision)}`,
+          headers: ['output channel', 'tap', 'lands at', 'after crop', 'w', 'value·w'],
+          rows: step.contributions.map((k) => [
+            k.outChannel,
+            k.tap.join(', '),
+            k.at.join(', '),
+            k.position ? k.position.join(', ') : 'cropped',
+            k.w,
+            k.product,
+          ]),
+        }
+      : null,
+  );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
   player.go(shown);

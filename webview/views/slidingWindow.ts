@@ -64,7 +64,8 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
   };
   const isPadding = (r: number, c: number) =>
     (rank >= 2 && (r < trace.padBefore[rowDim] || r >= pRows - trace.padAfter[rowDim])) ||
-    c < trace.padBefore[colDim] || c >= pCols - trace.padAfter[colDim] ||
+    c < trace.padBefore[colDim] ||
+    c >= pCols - trace.padAfter[colDim] ||
     (depth && (depthSlice < trace.padBefore[0] || depthSlice >= padded[0] - trace.padAfter[0]));
   const copies = (r: number, c: number): string | undefined => {
     if (!isPadding(r, c)) return undefined;
@@ -74,21 +75,30 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
   };
 
   const inputGrid = createGrid({
-    label: 'padded input', rows: pRows, cols: pCols, precision: ctx.precision,
+    label: 'padded input',
+    rows: pRows,
+    cols: pCols,
+    precision: ctx.precision,
     value: paddedValue,
     cellClass: (r, c) => (isPadding(r, c) ? (trace.paddingMode === 'zeros' ? 'pad' : 'pad copy') : ''),
     title: copies,
     onCellClick: (r, c) => showFeeds(r, c),
   });
   const kernelGrid = createGrid({
-    label: trace.flip ? 'kernel (flipped: true convolution)' : 'kernel', rows: kRows, cols: kCols, precision: ctx.precision,
+    label: trace.flip ? 'kernel (flipped: true convolution)' : 'kernel',
+    rows: kRows,
+    cols: kCols,
+    precision: ctx.precision,
     value: (r, c) => {
       const spatial = rank === 1 ? [c] : rank === 2 ? [r, c] : [kernelDepthIndex, r, c];
       return weight.get([current().oc, inChannelInGroup, ...spatial]);
     },
   });
   const outputGrid = createGrid({
-    label: 'output', rows: oRows, cols: oCols, precision: ctx.precision,
+    label: 'output',
+    rows: oRows,
+    cols: oCols,
+    precision: ctx.precision,
     value: (r, c) => {
       const od = depth ? outDepth() : 0;
       const flat = (depth ? od * oRows * oCols : 0) + r * oCols + c;
@@ -141,68 +151,129 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
     kernelGrid.refresh();
     outputGrid.refresh();
     const taps = s.terms.filter((t) => t.channel === channel() && (!depth || t.at[0] === depthSlice));
-    inputGrid.highlight('win', taps.map((t) => rowCol(t.at)));
-    inputGrid.badge(taps.map((t) => {
-      const [r, c] = rowCol(t.at);
-      return { r, c, text: `×${formatNumber(t.w, ctx.precision)}` };
-    }));
+    inputGrid.highlight(
+      'win',
+      taps.map((t) => rowCol(t.at)),
+    );
+    inputGrid.badge(
+      taps.map((t) => {
+        const [r, c] = rowCol(t.at);
+        return { r, c, text: `×${formatNumber(t.w, ctx.precision)}` };
+      }),
+    );
     const [or, oc] = rowCol(s.position);
     outputGrid.highlight('current', [[or, oc]]);
     arithmetic.textContent = `out${s.position.length ? `[${s.position.join(', ')}]` : ''} = ${s.text}`;
     partials.replaceChildren(
       ...(s.channelSums.length > 1 || s.bias !== null
         ? [
-          ...s.channelSums.map((p) => el('li', {}, `input channel ${p.channel}: ${formatNumber(p.sum, ctx.precision)}`)),
-          s.bias !== null ? el('li', {}, `bias: ${formatNumber(s.bias, ctx.precision)}`) : null,
-        ].filter((x): x is HTMLLIElement => x !== null)
+            ...s.channelSums.map((p) =>
+              el('li', {}, `input channel ${p.channel}: ${formatNumber(p.sum, ctx.precision)}`),
+            ),
+            s.bias !== null ? el('li', {}, `bias: ${formatNumber(s.bias, ctx.precision)}`) : null,
+          ].filter((x): x is HTMLLIElement => x !== null)
         : []),
     );
     ctx.saveStep(player.step);
   };
 
   const player = new Player({
-    total: trace.range.total, initial: stepIndex, label: 'Sliding window',
+    total: trace.range.total,
+    initial: stepIndex,
+    label: 'Sliding window',
     onStep: (i) => {
       shown = i;
       showStep(steps, i, draw, () => shown);
     },
   });
 
-  const channelPicker = cg > 1
-    ? selector('input channel', Array.from({ length: cg }, (_, i) => `${group() * cg + i}`), 0, (i) => {
-      inChannelInGroup = i;
-      draw(step);
-    })
-    : null;
-  const outChannelPicker = outChannels > 1
-    ? selector('output channel (filter)', Array.from({ length: outChannels }, (_, i) => `${i}`), current().oc, (oc) => {
-      player.go((current().n * outChannels + oc) * outPlane);
-    })
-    : null;
+  const channelPicker =
+    cg > 1
+      ? selector(
+          'input channel',
+          Array.from({ length: cg }, (_, i) => `${group() * cg + i}`),
+          0,
+          (i) => {
+            inChannelInGroup = i;
+            draw(step);
+          },
+        )
+      : null;
+  const outChannelPicker =
+    outChannels > 1
+      ? selector(
+          'output channel (filter)',
+          Array.from({ length: outChannels }, (_, i) => `${i}`),
+          current().oc,
+          (oc) => {
+            player.go((current().n * outChannels + oc) * outPlane);
+          },
+        )
+      : null;
 
-  const legend = el('p', { class: 'legend' },
-    el('span', { class: 'swatch pad' }), ' padding', ' ',
-    el('span', { class: 'swatch win' }), ' window (× kernel tap)', ' ',
-    el('span', { class: 'swatch current' }), ' current output', ' · stride ', trace.stride.join('×'),
+  const legend = el(
+    'p',
+    { class: 'legend' },
+    el('span', { class: 'swatch pad' }),
+    ' padding',
+    ' ',
+    el('span', { class: 'swatch win' }),
+    ' window (× kernel tap)',
+    ' ',
+    el('span', { class: 'swatch current' }),
+    ' current output',
+    ' · stride ',
+    trace.stride.join('×'),
     trace.dilation.some((d) => d > 1) ? ` · dilation ${trace.dilation.join('×')}` : '',
-    trace.groups > 1 ? ` · groups ${trace.groups}: each filter sees the ${cg} input channel${cg === 1 ? '' : 's'} of its group` : '');
+    trace.groups > 1
+      ? ` · groups ${trace.groups}: each filter sees the ${cg} input channel${cg === 1 ? '' : 's'} of its group`
+      : '',
+  );
 
-  const root = el('section', { class: 'view sliding', 'aria-label': 'Sliding window' },
+  const root = el(
+    'section',
+    { class: 'view sliding', 'aria-label': 'Sliding window' },
     player.element,
-    el('div', { class: 'pickers' }, outChannelPicker, channelPicker, depth ? el('span', { class: 'meta' }, 'depth slice follows the window') : null),
-    el('div', { class: 'stage' },
+    el(
+      'div',
+      { class: 'pickers' },
+      outChannelPicker,
+      channelPicker,
+      depth ? el('span', { class: 'meta' }, 'depth slice follows the window') : null,
+    ),
+    el(
+      'div',
+      { class: 'stage' },
       figure(`padded input ${pRows}×${pCols}${depth ? ' (slice at the window)' : ''}`, inputGrid),
       figure(`kernel ${kernel.join('×')}${trace.flip ? ' (flipped)' : ''}`, kernelGrid),
-      figure(`output ${outSpatial.join('×')}`, outputGrid)),
-    arithmetic, partials, feeds, legend);
-  ctx.setStepTable(() => step ? {
-    caption: `out[${step.position.join(', ')}] = ${formatNumber(step.value, ctx.precision)}`,
-    headers: ['input channel', 'tap', 'padded cell', 'input cell', 'x', 'w', 'w·x', 'running sum'],
-    rows: [
-      ...step.terms.map((t) => [t.channel, t.tap.join(', '), t.at.join(', '), t.source ? t.source.join(', ') : 'padding', t.x, t.w, t.product, t.running]),
-      ...(step.bias !== null ? [['bias', '', '', '', '', '', step.bias, step.value]] : []),
-    ],
-  } : null);
+      figure(`output ${outSpatial.join('×')}`, outputGrid),
+    ),
+    arithmetic,
+    partials,
+    feeds,
+    legend,
+  );
+  ctx.setStepTable(() =>
+    step
+      ? {
+          caption: `out[${step.position.join(', ')}] = ${formatNumber(step.value, ctx.precision)}`,
+          headers: ['input channel', 'tap', 'padded cell', 'input cell', 'x', 'w', 'w·x', 'running sum'],
+          rows: [
+            ...step.terms.map((t) => [
+              t.channel,
+              t.tap.join(', '),
+              t.at.join(', '),
+              t.source ? t.source.join(', ') : 'padding',
+              t.x,
+              t.w,
+              t.product,
+              t.running,
+            ]),
+            ...(step.bias !== null ? [['bias', '', '', '', '', '', step.bias, step.value]] : []),
+          ],
+        }
+      : null,
+  );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
   player.go(stepIndex);

@@ -75,9 +75,14 @@ function fft1(re: Float64Array, im: Float64Array, off: number, step: number, n: 
   for (let i = 0; i < n; i++) {
     const r = rev[i];
     if (r > i) {
-      const a = off + i * step, b = off + r * step;
-      let t = re[a]; re[a] = re[b]; re[b] = t;
-      t = im[a]; im[a] = im[b]; im[b] = t;
+      const a = off + i * step,
+        b = off + r * step;
+      let t = re[a];
+      re[a] = re[b];
+      re[b] = t;
+      t = im[a];
+      im[a] = im[b];
+      im[b] = t;
     }
   }
   const sign = inverse ? 1 : -1;
@@ -86,8 +91,10 @@ function fft1(re: Float64Array, im: Float64Array, off: number, step: number, n: 
     const tw = n / size; // twiddle for k in a butterfly of this size is index k·tw in the length-n table
     for (let start = 0; start < n; start += size) {
       for (let k = 0; k < half; k++) {
-        const wr = cos[k * tw], wi = sign * sin[k * tw];
-        const a = off + (start + k) * step, b = a + half * step;
+        const wr = cos[k * tw],
+          wi = sign * sin[k * tw];
+        const a = off + (start + k) * step,
+          b = a + half * step;
         const tr = re[b] * wr - im[b] * wi;
         const ti = re[b] * wi + im[b] * wr;
         re[b] = re[a] - tr;
@@ -100,17 +107,29 @@ function fft1(re: Float64Array, im: Float64Array, off: number, step: number, n: 
 }
 
 /** 3-D transform of an [N0][N1][N2] row-major complex array, one axis at a time (dims of size 1 skipped). */
-function fft3(re: Float64Array, im: Float64Array, base: number, N: readonly [number, number, number], inverse: boolean): void {
+function fft3(
+  re: Float64Array,
+  im: Float64Array,
+  base: number,
+  N: readonly [number, number, number],
+  inverse: boolean,
+): void {
   const [N0, N1, N2] = N;
   if (N2 > 1) for (let r = 0; r < N0 * N1; r++) fft1(re, im, base + r * N2, 1, N2, inverse);
   if (N1 > 1) {
-    for (let i0 = 0; i0 < N0; i0++) for (let i2 = 0; i2 < N2; i2++) fft1(re, im, base + i0 * N1 * N2 + i2, N2, N1, inverse);
+    for (let i0 = 0; i0 < N0; i0++)
+      for (let i2 = 0; i2 < N2; i2++) fft1(re, im, base + i0 * N1 * N2 + i2, N2, N1, inverse);
   }
   if (N0 > 1) for (let r = 0; r < N1 * N2; r++) fft1(re, im, base + r, N1 * N2, N0, inverse);
 }
 
 /** Conv forward through the FFT. Same layouts and result as `gather` (window.ts), up to FFT round-off. */
-export function fftConv(w: WindowGeometry, big: Float64Array, weight: Float64Array, bias: Float64Array | null): Float64Array {
+export function fftConv(
+  w: WindowGeometry,
+  big: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array | null,
+): Float64Array {
   const Cg = w.bigChannels / w.groups;
   const Og = w.smallChannels / w.groups;
   const [BD, BH, BW] = w.big;
@@ -152,9 +171,12 @@ export function fftConv(w: WindowGeometry, big: Float64Array, weight: Float64Arr
 
   // The padded input index j holds big[j − padBefore]; only j < L is ever read, and only in-range input
   // positions are copied (everything else, before and after, stays zero).
-  const dFrom = Math.max(0, pd), dTo = Math.min(L[0], BD + pd);
-  const hFrom = Math.max(0, ph), hTo = Math.min(L[1], BH + ph);
-  const wFrom = Math.max(0, pw), wTo = Math.min(L[2], BW + pw);
+  const dFrom = Math.max(0, pd),
+    dTo = Math.min(L[0], BD + pd);
+  const hFrom = Math.max(0, ph),
+    hTo = Math.min(L[1], BH + ph);
+  const wFrom = Math.max(0, pw),
+    wTo = Math.min(L[2], BW + pw);
   const bigPlane = BD * BH * BW;
 
   const xRe = new Float64Array(w.bigChannels * M);
@@ -188,8 +210,10 @@ export function fftConv(w: WindowGeometry, big: Float64Array, weight: Float64Arr
         const xb = (g * Cg + ci) * M;
         const kb = (c * Cg + ci) * M;
         for (let i = 0; i < M; i++) {
-          const ar = xRe[xb + i], ai = xIm[xb + i];
-          const br = kRe[kb + i], bi = kIm[kb + i];
+          const ar = xRe[xb + i],
+            ai = xIm[xb + i];
+          const br = kRe[kb + i],
+            bi = kIm[kb + i];
           accRe[i] += ar * br + ai * bi;
           accIm[i] += ai * br - ar * bi;
         }

@@ -14,7 +14,17 @@ const NC = 512;
 let packA = new Float64Array(MR * KC);
 let packB = new Float64Array(KC * NC);
 
-export function gemm(a: Float64Array, aOffset: number, b: Float64Array, m: number, k: number, n: number, c: Float64Array, cOffset: number, bOffset = 0): void {
+export function gemm(
+  a: Float64Array,
+  aOffset: number,
+  b: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+  c: Float64Array,
+  cOffset: number,
+  bOffset = 0,
+): void {
   if (packB.length < KC * (NC + NR)) packB = new Float64Array(KC * (NC + NR));
   if (packA.length < MR * KC) packA = new Float64Array(MR * KC);
   // locals, not the module's bindings, in the hot loops (V8 keeps them in registers)
@@ -45,26 +55,68 @@ export function gemm(a: Float64Array, aOffset: number, b: Float64Array, m: numbe
         for (let p = 0; p < panels; p++) {
           const col0 = jc + p * NR;
           const width = Math.min(NR, n - col0);
-          let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-          let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-          let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-          let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+          let c00 = 0,
+            c01 = 0,
+            c02 = 0,
+            c03 = 0;
+          let c10 = 0,
+            c11 = 0,
+            c12 = 0,
+            c13 = 0;
+          let c20 = 0,
+            c21 = 0,
+            c22 = 0,
+            c23 = 0;
+          let c30 = 0,
+            c31 = 0,
+            c32 = 0,
+            c33 = 0;
           let ai = 0;
           let bi = p * kc * NR;
           for (let kk = 0; kk < kc; kk++, ai += MR, bi += NR) {
-            const a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3];
-            const b0 = pb[bi], b1 = pb[bi + 1], b2 = pb[bi + 2], b3 = pb[bi + 3];
-            c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-            c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-            c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-            c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+            const a0 = pa[ai],
+              a1 = pa[ai + 1],
+              a2 = pa[ai + 2],
+              a3 = pa[ai + 3];
+            const b0 = pb[bi],
+              b1 = pb[bi + 1],
+              b2 = pb[bi + 2],
+              b3 = pb[bi + 3];
+            c00 += a0 * b0;
+            c01 += a0 * b1;
+            c02 += a0 * b2;
+            c03 += a0 * b3;
+            c10 += a1 * b0;
+            c11 += a1 * b1;
+            c12 += a1 * b2;
+            c13 += a1 * b3;
+            c20 += a2 * b0;
+            c21 += a2 * b1;
+            c22 += a2 * b2;
+            c23 += a2 * b3;
+            c30 += a3 * b0;
+            c31 += a3 * b1;
+            c32 += a3 * b2;
+            c33 += a3 * b3;
           }
           const row = cOffset + ic * n + col0;
           if (height === MR && width === NR) {
-            c[row] += c00; c[row + 1] += c01; c[row + 2] += c02; c[row + 3] += c03;
-            c[row + n] += c10; c[row + n + 1] += c11; c[row + n + 2] += c12; c[row + n + 3] += c13;
-            c[row + 2 * n] += c20; c[row + 2 * n + 1] += c21; c[row + 2 * n + 2] += c22; c[row + 2 * n + 3] += c23;
-            c[row + 3 * n] += c30; c[row + 3 * n + 1] += c31; c[row + 3 * n + 2] += c32; c[row + 3 * n + 3] += c33;
+            c[row] += c00;
+            c[row + 1] += c01;
+            c[row + 2] += c02;
+            c[row + 3] += c03;
+            c[row + n] += c10;
+            c[row + n + 1] += c11;
+            c[row + n + 2] += c12;
+            c[row + n + 3] += c13;
+            c[row + 2 * n] += c20;
+            c[row + 2 * n + 1] += c21;
+            c[row + 2 * n + 2] += c22;
+            c[row + 2 * n + 3] += c23;
+            c[row + 3 * n] += c30;
+            c[row + 3 * n + 1] += c31;
+            c[row + 3 * n + 2] += c32;
+            c[row + 3 * n + 3] += c33;
           } else {
             const sums = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
             for (let r = 0; r < height; r++) for (let j = 0; j < width; j++) c[row + r * n + j] += sums[r * NR + j];

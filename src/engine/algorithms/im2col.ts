@@ -14,7 +14,12 @@ import { gemm } from './gemm';
  * the adjoint (entries that came from padding are dropped). One loop nest keeps the two exactly dual.
  */
 export function transferColumns(
-  w: WindowGeometry, big: Float64Array, n: number, c0: number, channels: number, col: Float64Array,
+  w: WindowGeometry,
+  big: Float64Array,
+  n: number,
+  c0: number,
+  channels: number,
+  col: Float64Array,
   direction: 'im2col' | 'col2im',
 ): void {
   const [, BH, BW] = w.big;
@@ -67,7 +72,12 @@ export function transferColumns(
   }
 }
 
-export function im2colConv(w: WindowGeometry, big: Float64Array, weight: Float64Array, bias: Float64Array | null): Float64Array {
+export function im2colConv(
+  w: WindowGeometry,
+  big: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array | null,
+): Float64Array {
   const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
   const L = w.small[0] * w.small[1] * w.small[2];
   const bigPerGroup = w.bigChannels / w.groups;
@@ -109,7 +119,11 @@ function transpose(src: Float64Array, offset: number, rows: number, cols: number
  * Each costs one GEMM the size of the forward one.
  */
 export function im2colBackward(
-  w: WindowGeometry, big: Float64Array, weight: Float64Array, gradSmall: Float64Array, only?: 'input' | 'weight',
+  w: WindowGeometry,
+  big: Float64Array,
+  weight: Float64Array,
+  gradSmall: Float64Array,
+  only?: 'input' | 'weight',
 ): { gradBig: Float64Array; gradWeight: Float64Array } {
   const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
   const L = w.small[0] * w.small[1] * w.small[2];
@@ -136,7 +150,8 @@ export function im2colBackward(
         gradWT.fill(0);
         gemm(col, 0, dyT, K, L, smallPerGroup, gradWT, 0);
         for (let kk = 0; kk < K; kk++) {
-          for (let c = 0; c < smallPerGroup; c++) gradWeight[(g * smallPerGroup + c) * K + kk] += gradWT[kk * smallPerGroup + c];
+          for (let c = 0; c < smallPerGroup; c++)
+            gradWeight[(g * smallPerGroup + c) * K + kk] += gradWT[kk * smallPerGroup + c];
         }
       }
       if (only !== 'weight') {

@@ -21,9 +21,13 @@ import { gemm } from './gemm';
 
 export function winogradApplies(w: WindowGeometry): boolean {
   return (
-    w.kernel[0] === 1 && w.kernel[1] === 3 && w.kernel[2] === 3 &&
-    w.stride[1] === 1 && w.stride[2] === 1 &&
-    w.dilation[1] === 1 && w.dilation[2] === 1
+    w.kernel[0] === 1 &&
+    w.kernel[1] === 3 &&
+    w.kernel[2] === 3 &&
+    w.stride[1] === 1 &&
+    w.stride[2] === 1 &&
+    w.dilation[1] === 1 &&
+    w.dilation[2] === 1
   );
 }
 
@@ -53,7 +57,9 @@ function transformFilter(src: Float64Array, off: number, dst: Float64Array, doff
   // t = G g: 4×3, columns transformed along H
   const t = new Float64Array(12);
   for (let j = 0; j < 3; j++) {
-    const a = src[off + j], b = src[off + 3 + j], c = src[off + 6 + j];
+    const a = src[off + j],
+      b = src[off + 3 + j],
+      c = src[off + 6 + j];
     t[j] = a;
     t[3 + j] = 0.5 * (a + b + c);
     t[6 + j] = 0.5 * (a - b + c);
@@ -61,7 +67,9 @@ function transformFilter(src: Float64Array, off: number, dst: Float64Array, doff
   }
   // U = t Gᵀ: 4×4, each row transformed along W
   for (let i = 0; i < 4; i++) {
-    const a = t[3 * i], b = t[3 * i + 1], c = t[3 * i + 2];
+    const a = t[3 * i],
+      b = t[3 * i + 1],
+      c = t[3 * i + 2];
     dst[doff + 4 * i] = a;
     dst[doff + 4 * i + 1] = 0.5 * (a + b + c);
     dst[doff + 4 * i + 2] = 0.5 * (a - b + c);
@@ -70,11 +78,24 @@ function transformFilter(src: Float64Array, off: number, dst: Float64Array, doff
 }
 
 /** V = Bᵀ d B for the 4×4 tile whose top-left is `src[off]` in a plane of row length `rowLen`. */
-function transformTile(src: Float64Array, off: number, rowLen: number, dst: Float64Array, doff: number, t: Float64Array): void {
+function transformTile(
+  src: Float64Array,
+  off: number,
+  rowLen: number,
+  dst: Float64Array,
+  doff: number,
+  t: Float64Array,
+): void {
   // t = Bᵀ d: columns transformed along H
-  const r0 = off, r1 = off + rowLen, r2 = off + 2 * rowLen, r3 = off + 3 * rowLen;
+  const r0 = off,
+    r1 = off + rowLen,
+    r2 = off + 2 * rowLen,
+    r3 = off + 3 * rowLen;
   for (let j = 0; j < 4; j++) {
-    const d0 = src[r0 + j], d1 = src[r1 + j], d2 = src[r2 + j], d3 = src[r3 + j];
+    const d0 = src[r0 + j],
+      d1 = src[r1 + j],
+      d2 = src[r2 + j],
+      d3 = src[r3 + j];
     t[j] = d0 - d2;
     t[4 + j] = d1 + d2;
     t[8 + j] = d2 - d1;
@@ -82,7 +103,10 @@ function transformTile(src: Float64Array, off: number, rowLen: number, dst: Floa
   }
   // V = t B: rows transformed along W
   for (let i = 0; i < 4; i++) {
-    const d0 = t[4 * i], d1 = t[4 * i + 1], d2 = t[4 * i + 2], d3 = t[4 * i + 3];
+    const d0 = t[4 * i],
+      d1 = t[4 * i + 1],
+      d2 = t[4 * i + 2],
+      d3 = t[4 * i + 3];
     dst[doff + 4 * i] = d0 - d2;
     dst[doff + 4 * i + 1] = d1 + d2;
     dst[doff + 4 * i + 2] = d2 - d1;
@@ -91,7 +115,12 @@ function transformTile(src: Float64Array, off: number, rowLen: number, dst: Floa
 }
 
 /** Conv forward by Winograd F(2×2, 3×3). Same layouts and result as `gather` (window.ts). */
-export function winogradConv(w: WindowGeometry, big: Float64Array, weight: Float64Array, bias: Float64Array | null): Float64Array {
+export function winogradConv(
+  w: WindowGeometry,
+  big: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array | null,
+): Float64Array {
   if (!winogradApplies(w)) {
     throw new Error(
       `winogradConv needs a 1×3×3 kernel with stride 1 and dilation 1 in H and W; got kernel ${w.kernel.join('x')}, ` +
@@ -100,8 +129,10 @@ export function winogradConv(w: WindowGeometry, big: Float64Array, weight: Float
   }
   const [BD, BH, BW] = w.big;
   const [OD, OH, OW] = w.small;
-  const sd = w.stride[0], pd = w.padBefore[0];
-  const ph = w.padBefore[1], pw = w.padBefore[2];
+  const sd = w.stride[0],
+    pd = w.padBefore[0];
+  const ph = w.padBefore[1],
+    pw = w.padBefore[2];
   const Cg = w.bigChannels / w.groups;
   const Og = w.smallChannels / w.groups;
   const bigPlane = BD * BH * BW;
@@ -126,13 +157,17 @@ export function winogradConv(w: WindowGeometry, big: Float64Array, weight: Float
   // with padded[y][x] = big[y − ph][x − pw]: tile (th, tw) starts at padded[2·th][2·tw] and the last tile
   // ends at row 2·(tilesH−1) + 3 = 2·tilesH + 1, hence the padded size 2·tiles + 2. Anything outside the
   // real input (padding before, and the far-end overrun of the window) is left as zero.
-  const tilesH = Math.ceil(OH / 2), tilesW = Math.ceil(OW / 2);
+  const tilesH = Math.ceil(OH / 2),
+    tilesW = Math.ceil(OW / 2);
   const tiles = tilesH * tilesW;
-  const PH = 2 * tilesH + 2, PW = 2 * tilesW + 2;
+  const PH = 2 * tilesH + 2,
+    PW = 2 * tilesW + 2;
   const padded = new Float64Array(PH * PW);
   // the rows/columns of `big` that land inside the padded plane
-  const yFrom = Math.max(0, ph), yTo = Math.min(PH, BH + ph);
-  const xFrom = Math.max(0, pw), xTo = Math.min(PW, BW + pw);
+  const yFrom = Math.max(0, ph),
+    yTo = Math.min(PH, BH + ph);
+  const xFrom = Math.max(0, pw),
+    xTo = Math.min(PW, BW + pw);
 
   // V_ξ[cb][tile] and M_ξ[c][tile], ξ-major
   const V = new Float64Array(16 * w.bigChannels * tiles);
@@ -174,7 +209,17 @@ export function winogradConv(w: WindowGeometry, big: Float64Array, weight: Float
       M.fill(0);
       for (let g = 0; g < w.groups; g++) {
         for (let xi = 0; xi < 16; xi++) {
-          gemm(U, (xi * C + g * Og) * Cg, V, Og, Cg, tiles, M, (xi * C + g * Og) * tiles, (xi * w.bigChannels + g * Cg) * tiles);
+          gemm(
+            U,
+            (xi * C + g * Og) * Cg,
+            V,
+            Og,
+            Cg,
+            tiles,
+            M,
+            (xi * C + g * Og) * tiles,
+            (xi * w.bigChannels + g * Cg) * tiles,
+          );
         }
       }
 
@@ -188,11 +233,16 @@ export function winogradConv(w: WindowGeometry, big: Float64Array, weight: Float
             const tile = th * tilesW + tw;
             for (let xi = 0, at = c * tiles + tile; xi < 16; xi++, at += stride16) m[xi] = M[at];
             // Y = Aᵀ m A: first along W (4 columns → 2), then along H (4 rows → 2)
-            const r00 = m[0] + m[1] + m[2], r01 = m[1] - m[2] - m[3];
-            const r10 = m[4] + m[5] + m[6], r11 = m[5] - m[6] - m[7];
-            const r20 = m[8] + m[9] + m[10], r21 = m[9] - m[10] - m[11];
-            const r30 = m[12] + m[13] + m[14], r31 = m[13] - m[14] - m[15];
-            const oh = 2 * th, ow = 2 * tw;
+            const r00 = m[0] + m[1] + m[2],
+              r01 = m[1] - m[2] - m[3];
+            const r10 = m[4] + m[5] + m[6],
+              r11 = m[5] - m[6] - m[7];
+            const r20 = m[8] + m[9] + m[10],
+              r21 = m[9] - m[10] - m[11];
+            const r30 = m[12] + m[13] + m[14],
+              r31 = m[13] - m[14] - m[15];
+            const oh = 2 * th,
+              ow = 2 * tw;
             // keep only the outputs that exist (the half-used last tile of an odd size drops its 2nd row/col)
             const o = outBase + oh * OW + ow;
             out[o] = r00 + r10 + r20 + b;

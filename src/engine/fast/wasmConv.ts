@@ -41,9 +41,27 @@ export interface WasmConvTuning {
 }
 
 // parameter block slots (i32), mirrored from wasm/conv.ts
-const I_BATCH = 0, I_GROUPS = 1, I_BIGC = 2, I_SMALLC = 3, I_BIG = 4, I_SMALL = 7, I_KERNEL = 10, I_STRIDE = 13,
-  I_DIL = 16, I_PAD = 19, I_HASBIAS = 22, I_PATH = 23, I_KC = 24, I_NC = 25, I_MC = 26, I_COLMODE = 27;
-const O_BIG = 32, O_WEIGHT = 33, O_BIAS = 34, O_OUT = 35, O_PATH = 37;
+const I_BATCH = 0,
+  I_GROUPS = 1,
+  I_BIGC = 2,
+  I_SMALLC = 3,
+  I_BIG = 4,
+  I_SMALL = 7,
+  I_KERNEL = 10,
+  I_STRIDE = 13,
+  I_DIL = 16,
+  I_PAD = 19,
+  I_HASBIAS = 22,
+  I_PATH = 23,
+  I_KC = 24,
+  I_NC = 25,
+  I_MC = 26,
+  I_COLMODE = 27;
+const O_BIG = 32,
+  O_WEIGHT = 33,
+  O_BIAS = 34,
+  O_OUT = 35,
+  O_PATH = 37;
 
 let simd: boolean | undefined;
 let ex: ConvExports | null = null;
@@ -108,13 +126,22 @@ function setTriple(at: number, t: readonly number[]): void {
 }
 
 /** `gather(w, big, weight, bias)` in float32 on WebAssembly SIMD. */
-export function convWasmF32(w: WindowGeometry, big: Float32Array, weight: Float32Array, bias: Float32Array | null): Float32Array {
+export function convWasmF32(
+  w: WindowGeometry,
+  big: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+): Float32Array {
   return convWasmF32Tuned(w, big, weight, bias, undefined);
 }
 
 /** `convWasmF32` with explicit path and blocking choices (tests, benchmarks). */
 export function convWasmF32Tuned(
-  w: WindowGeometry, big: Float32Array, weight: Float32Array, bias: Float32Array | null, tuning: WasmConvTuning | undefined,
+  w: WindowGeometry,
+  big: Float32Array,
+  weight: Float32Array,
+  bias: Float32Array | null,
+  tuning: WasmConvTuning | undefined,
 ): Float32Array {
   const bigPlane = w.big[0] * w.big[1] * w.big[2];
   const smallPlane = w.small[0] * w.small[1] * w.small[2];
@@ -123,9 +150,12 @@ export function convWasmF32Tuned(
   const bigLen = w.batch * w.bigChannels * bigPlane;
   const weightLen = w.smallChannels * bigPerGroup * taps;
   const outLen = w.batch * w.smallChannels * smallPlane;
-  if (big.length !== bigLen) throw new Error(`convWasmF32: input has ${big.length} values, the geometry needs ${bigLen}`);
-  if (weight.length !== weightLen) throw new Error(`convWasmF32: weight has ${weight.length} values, the geometry needs ${weightLen}`);
-  if (bias && bias.length !== w.smallChannels) throw new Error(`convWasmF32: bias has ${bias.length} values, the geometry needs ${w.smallChannels}`);
+  if (big.length !== bigLen)
+    throw new Error(`convWasmF32: input has ${big.length} values, the geometry needs ${bigLen}`);
+  if (weight.length !== weightLen)
+    throw new Error(`convWasmF32: weight has ${weight.length} values, the geometry needs ${weightLen}`);
+  if (bias && bias.length !== w.smallChannels)
+    throw new Error(`convWasmF32: bias has ${bias.length} values, the geometry needs ${w.smallChannels}`);
   if (outLen === 0) return new Float32Array(0);
 
   const e = exportsOf();

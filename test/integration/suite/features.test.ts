@@ -9,7 +9,11 @@ import * as vscode from 'vscode';
 import { activateExtension, hoverTexts, openWorkspaceFile, positionOf, waitFor, workspaceUri } from './helpers';
 
 interface Exports {
-  panel: { view?: { kind: string; tensors: { name: string; values: unknown }[]; error: { fix?: string } | null }; handleMessage(m: unknown): void; isOpen: boolean };
+  panel: {
+    view?: { kind: string; tensors: { name: string; values: unknown }[]; error: { fix?: string } | null };
+    handleMessage(m: unknown): void;
+    isOpen: boolean;
+  };
   store: { get(role: string): { tensor: { shape: number[] } } | undefined; clear(): void };
 }
 
@@ -19,7 +23,11 @@ interface Result {
 }
 
 const LECTURE_OUTPUT = [
-  [16, 28, 24, 28, 16], [27, 41, 38, 37, 21], [33, 40, 33, 25, 18], [32, 40, 37, 29, 17], [25, 27, 21, 20, 12],
+  [16, 28, 24, 28, 16],
+  [27, 41, 38, 37, 21],
+  [33, 40, 33, 25, 18],
+  [32, 40, 37, 29, 17],
+  [25, 27, 21, 20, 12],
 ];
 
 let api: Exports;
@@ -69,7 +77,9 @@ suite('Hover on matrix literals in every format', () => {
 
   test('the statistics of the lecture input', async () => {
     const editor = await openWorkspaceFile('lecture.py');
-    const [text] = (await hoverTexts(editor.document.uri, positionOf(editor.document, '[3, 1, 2, 1, 1]', 2))).filter((t) => t.includes('Conv Lens'));
+    const [text] = (await hoverTexts(editor.document.uri, positionOf(editor.document, '[3, 1, 2, 1, 1]', 2))).filter(
+      (t) => t.includes('Conv Lens'),
+    );
     assert.match(text, /min 1 · max 3 · mean 2 · 25 elements/);
   });
 
@@ -95,7 +105,11 @@ suite('Commands', () => {
   });
 
   test("Convolve: the lecture's output from two literals in the file", async () => {
-    const r = await run('convLens.convolve', { input: ref(doc, 'image = [', 8), kernel: ref(doc, 'np.array([[1, 3'), params: 'padding=1' });
+    const r = await run('convLens.convolve', {
+      input: ref(doc, 'image = [', 8),
+      kernel: ref(doc, 'np.array([[1, 3'),
+      params: 'padding=1',
+    });
     assert.equal(r.answer.ok, true, r.answer.error);
     assert.deepEqual(r.answer.output, [LECTURE_OUTPUT]);
     assert.equal(r.view.kind, 'conv');
@@ -111,7 +125,10 @@ suite('Commands', () => {
     };
     const image = doc.getText().indexOf('[\n    [1, 3');
     const imageEnd = doc.getText().indexOf(']\n\nkernel') + 1;
-    editor.selections = [sel('[[1, 3, 2],\n', doc.getText().indexOf(']], dtype') + 2 - doc.getText().indexOf('[[1, 3, 2],\n')), new vscode.Selection(doc.positionAt(image), doc.positionAt(imageEnd))];
+    editor.selections = [
+      sel('[[1, 3, 2],\n', doc.getText().indexOf(']], dtype') + 2 - doc.getText().indexOf('[[1, 3, 2],\n')),
+      new vscode.Selection(doc.positionAt(image), doc.positionAt(imageEnd)),
+    ];
     const r = await run('convLens.convolve', { params: 'padding=1' });
     assert.deepEqual(r.answer.output, [LECTURE_OUTPUT]);
   });
@@ -124,30 +141,56 @@ suite('Commands', () => {
     const editor = await vscode.window.showTextDocument(doc);
     editor.selection = new vscode.Selection(0, 0, 0, 0);
     const r = await run('convLens.convolve', { params: 'stride=2, padding=1' });
-    assert.deepEqual(r.answer.output, [[[16, 24, 16], [33, 33, 18], [25, 21, 12]]]);
+    assert.deepEqual(r.answer.output, [
+      [
+        [16, 24, 16],
+        [33, 33, 18],
+        [25, 21, 12],
+      ],
+    ]);
     api.store.clear();
   });
 
   test('a refused convolution explains itself in the panel and a warning', async () => {
-    const r = await run('convLens.convolve', { input: ref(doc, 'np.array([[1, 3'), kernel: ref(doc, 'image = [', 8), params: '' });
+    const r = await run('convLens.convolve', {
+      input: ref(doc, 'np.array([[1, 3'),
+      kernel: ref(doc, 'image = [', 8),
+      params: '',
+    });
     assert.equal(r.answer.ok, false);
     assert.equal(r.answer.rule, 'kernel_too_large');
     assert.match(r.view.error?.fix ?? '', /padding ≥ 1/);
   });
 
   test('Check Output Shape from typed shapes: the formula, and PyTorch’s error with the fix', async () => {
-    const ok = await run('convLens.checkOutputShape', { op: 'conv', inputShape: '1x3x224x224', weightShape: '64x3x7x7', params: 'stride=2, padding=3' });
+    const ok = await run('convLens.checkOutputShape', {
+      op: 'conv',
+      inputShape: '1x3x224x224',
+      weightShape: '64x3x7x7',
+      params: 'stride=2, padding=3',
+    });
     assert.deepEqual(ok.answer.shape, [1, 64, 112, 112]);
     assert.ok(ok.view.summary.some((s) => s.value === 'floor((224 + 2·3 − 1·(7 − 1) − 1) / 2) + 1 = 112'));
-    const bad = await run('convLens.checkOutputShape', { op: 'conv', inputShape: [1, 64, 56, 56], weightShape: [128, 3, 3, 3], params: 'padding=1' });
+    const bad = await run('convLens.checkOutputShape', {
+      op: 'conv',
+      inputShape: [1, 64, 56, 56],
+      weightShape: [128, 3, 3, 3],
+      params: 'padding=1',
+    });
     assert.equal(bad.answer.ok, false);
-    assert.match(bad.answer.torch_error, /expected input\[1, 64, 56, 56\] to have 3 channels, but got 64 channels instead/);
+    assert.match(
+      bad.answer.torch_error,
+      /expected input\[1, 64, 56, 56\] to have 3 channels, but got 64 channels instead/,
+    );
     assert.match(bad.view.error?.fix ?? '', /in_channels=64/);
   });
 
   test("Check Gradient: passes, and finds the wrong element of the student's grad", async () => {
     const r = await run('convLens.checkGradient', {
-      input: ref(doc, 'image = [', 8), kernel: ref(doc, 'np.array([[1, 3'), userGradient: ref(doc, 'torch.tensor([[8.'), params: 'padding=1',
+      input: ref(doc, 'image = [', 8),
+      kernel: ref(doc, 'np.array([[1, 3'),
+      userGradient: ref(doc, 'torch.tensor([[8.'),
+      params: 'padding=1',
     });
     assert.equal(r.answer.ok, true, r.answer.error);
     assert.equal(r.answer.passed, true);
@@ -158,41 +201,98 @@ suite('Commands', () => {
   });
 
   test('Max Pool, Avg Pool, Transposed Convolution, Show im2col and Show Backward Pass', async () => {
-    const max = await run('convLens.maxPool', { input: ref(doc, 'image = [', 8), params: 'kernel_size=3, stride=2, padding=1' });
-    assert.deepEqual(max.answer.output, [[[3, 3, 3], [3, 3, 2], [3, 3, 2]]]);
+    const max = await run('convLens.maxPool', {
+      input: ref(doc, 'image = [', 8),
+      params: 'kernel_size=3, stride=2, padding=1',
+    });
+    assert.deepEqual(max.answer.output, [
+      [
+        [3, 3, 3],
+        [3, 3, 2],
+        [3, 3, 2],
+      ],
+    ]);
     assert.equal(api.panel.view?.kind, 'max_pool');
     const avg = await run('convLens.avgPool', { input: ref(doc, 'image = [', 8), params: 'kernel_size=5' });
     assert.deepEqual(avg.answer.output, [[[2]]]);
-    const up = await run('convLens.transposedConvolution', { input: ref(doc, 'np.array([[1, 3'), kernel: '[[1, 1], [1, 1]]', params: 'stride=2' });
+    const up = await run('convLens.transposedConvolution', {
+      input: ref(doc, 'np.array([[1, 3'),
+      kernel: '[[1, 1], [1, 1]]',
+      params: 'stride=2',
+    });
     assert.deepEqual(up.answer.shape, [1, 6, 6]);
-    const cols = await run('convLens.showIm2col', { input: ref(doc, 'image = [', 8), kernel: ref(doc, 'np.array([[1, 3'), params: 'padding=1' });
+    const cols = await run('convLens.showIm2col', {
+      input: ref(doc, 'image = [', 8),
+      kernel: ref(doc, 'np.array([[1, 3'),
+      params: 'padding=1',
+    });
     assert.deepEqual(cols.answer.shape, [9, 25]);
-    const back = await run('convLens.backward', { input: ref(doc, 'image = [', 8), kernel: ref(doc, 'np.array([[1, 3'), params: 'padding=1' });
+    const back = await run('convLens.backward', {
+      input: ref(doc, 'image = [', 8),
+      kernel: ref(doc, 'np.array([[1, 3'),
+      params: 'padding=1',
+    });
     assert.deepEqual(back.answer.grad_input[0][2], [12, 18, 18, 18, 13]);
     assert.equal(api.panel.view?.kind, 'backward');
   });
 
   test('Insert Result writes the output under the input, in the input’s own format', async () => {
-    const target = await vscode.workspace.openTextDocument({ language: 'python', content: 'x = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])\n' });
+    const target = await vscode.workspace.openTextDocument({
+      language: 'python',
+      content: 'x = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]])\n',
+    });
     await vscode.window.showTextDocument(target);
-    const r = await run('convLens.convolve', { input: ref(target, 'np.array'), kernel: '[[1, 0], [0, 1]]', params: '' });
-    assert.deepEqual(r.answer.output, [[[6, 8], [12, 14]]]);
+    const r = await run('convLens.convolve', {
+      input: ref(target, 'np.array'),
+      kernel: '[[1, 0], [0, 1]]',
+      params: '',
+    });
+    assert.deepEqual(r.answer.output, [
+      [
+        [6, 8],
+        [12, 14],
+      ],
+    ]);
     await vscode.commands.executeCommand('convLens.insertResult');
-    await waitFor(() => /\nnp\.array\(\[\[\s*6,\s+8\],\s*\[12,\s+14\]\]\)/.test(target.getText()), 5000, `the inserted literal in ${JSON.stringify(target.getText())}`);
+    await waitFor(
+      () => /\nnp\.array\(\[\[\s*6,\s+8\],\s*\[12,\s+14\]\]\)/.test(target.getText()),
+      5000,
+      `the inserted literal in ${JSON.stringify(target.getText())}`,
+    );
   });
 
   test('bad input never throws: a broken literal and bad parameters become messages', async () => {
     const broken = await vscode.workspace.openTextDocument({ language: 'python', content: 'x = [[1, 2], [3]]\n' });
-    const r = await vscode.commands.executeCommand('convLens.convolve', { input: ref(broken, '[[1'), kernel: '[[1]]', params: '' });
+    const r = await vscode.commands.executeCommand('convLens.convolve', {
+      input: ref(broken, '[[1'),
+      kernel: '[[1]]',
+      params: '',
+    });
     assert.equal(r, undefined);
-    const p = await vscode.commands.executeCommand('convLens.convolve', { input: '[[1, 2], [3, 4]]', kernel: '[[1]]', params: 'stride=' });
+    const p = await vscode.commands.executeCommand('convLens.convolve', {
+      input: '[[1, 2], [3, 4]]',
+      kernel: '[[1]]',
+      params: 'stride=',
+    });
     assert.equal(p, undefined);
-    assert.equal((await vscode.workspace.openTextDocument(workspaceUri('lecture.py'))).isDirty, false, 'nothing the user typed changed');
+    assert.equal(
+      (await vscode.workspace.openTextDocument(workspaceUri('lecture.py'))).isDirty,
+      false,
+      'nothing the user typed changed',
+    );
   });
 
   test('hostile messages to the panel are ignored', async () => {
     await vscode.commands.executeCommand('convLens.openPanel');
-    for (const m of [null, 1, 'x', { type: 'insert', viewId: 3 }, { type: 'runCommand', command: 'workbench.action.quit' }, { type: 'save', text: 'x', fileName: '../x' }, { type: 'loadSteps', viewId: 'nope', part: 'steps', start: 0 }]) {
+    for (const m of [
+      null,
+      1,
+      'x',
+      { type: 'insert', viewId: 3 },
+      { type: 'runCommand', command: 'workbench.action.quit' },
+      { type: 'save', text: 'x', fileName: '../x' },
+      { type: 'loadSteps', viewId: 'nope', part: 'steps', start: 0 },
+    ]) {
       api.panel.handleMessage(m);
     }
     assert.equal(api.panel.isOpen, true);

@@ -34,7 +34,8 @@ export function positionOf(doc: vscode.TextDocument, text: string, offset = 0): 
 
 /** Hover texts the registered providers give at a position (markdown strings flattened). */
 export async function hoverTexts(uri: vscode.Uri, position: vscode.Position): Promise<string[]> {
-  const hovers = (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position)) ?? [];
+  const hovers =
+    (await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, position)) ?? [];
   return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : String(c))));
 }
 

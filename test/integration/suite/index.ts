@@ -96,11 +96,21 @@ export function run(): Promise<void> {
         else resolve();
       });
       runner.on('pass', (t) => tests.push({ titlePath: t.titlePath(), state: 'passed', durationMs: t.duration }));
-      runner.on('fail', (t, err) => tests.push({ titlePath: t.titlePath(), state: 'failed', durationMs: t.duration, error: errorOf(err) }));
+      runner.on('fail', (t, err) =>
+        tests.push({ titlePath: t.titlePath(), state: 'failed', durationMs: t.duration, error: errorOf(err) }),
+      );
       runner.on('pending', (t) => tests.push({ titlePath: t.titlePath(), state: 'pending' }));
     } catch (err) {
       const e = err as Error;
-      writeResult({ passes: 0, failures: 1, pending: 0, durationMs: Date.now() - started, tests, loadError: e?.stack ?? String(err), vscodeVersion: vscodeVersion() });
+      writeResult({
+        passes: 0,
+        failures: 1,
+        pending: 0,
+        durationMs: Date.now() - started,
+        tests,
+        loadError: e?.stack ?? String(err),
+        vscodeVersion: vscodeVersion(),
+      });
       reject(err);
     }
   });

@@ -10,9 +10,19 @@ import { suite, suiteSetup, suiteTeardown, test } from 'mocha';
 import * as vscode from 'vscode';
 import { activateExtension, hoverTexts, openWorkspaceFile, positionOf, waitFor, workspaceUri } from './helpers';
 
-interface Run { input: number[]; steps: { shape: number[] }[]; error: { message: string } | null }
+interface Run {
+  input: number[];
+  steps: { shape: number[] }[];
+  error: { message: string } | null;
+}
 interface Exports {
-  panel: { view?: { kind: string; summary: { label: string; value: string }[]; tensors: { name: string; shape: number[]; values: unknown }[] } };
+  panel: {
+    view?: {
+      kind: string;
+      summary: { label: string; value: string }[];
+      tensors: { name: string; shape: number[]; values: unknown }[];
+    };
+  };
   store: { clear(): void };
 }
 
@@ -22,7 +32,8 @@ let api: Exports;
 
 async function hintLabels(doc: vscode.TextDocument): Promise<Map<number, string[]>> {
   const range = new vscode.Range(0, 0, doc.lineCount, 0);
-  const hints = (await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', doc.uri, range)) ?? [];
+  const hints =
+    (await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', doc.uri, range)) ?? [];
   const byLine = new Map<number, string[]>();
   for (const h of hints) {
     const label = typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('');
@@ -41,21 +52,31 @@ suiteSetup(async () => {
   const ext = await activateExtension();
   api = ext.exports as Exports;
   // bundled into out/integration/suite/; the workspace itself is a temporary copy
-  torch = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'shapeLens', 'workspace.json'), 'utf8')) as Record<string, Run>;
+  torch = JSON.parse(
+    readFileSync(join(__dirname, '..', '..', '..', 'test', 'shapeLens', 'workspace.json'), 'utf8'),
+  ) as Record<string, Run>;
 });
 
 suite('Shape lens on a PyTorch model file', () => {
   suiteTeardown(async () => {
-    await vscode.commands.executeCommand('convLens.setModelInputShape', { uri: workspaceUri('shapes.py').toString(), model: 'encoder', shape: '' });
+    await vscode.commands.executeCommand('convLens.setModelInputShape', {
+      uri: workspaceUri('shapes.py').toString(),
+      model: 'encoder',
+      shape: '',
+    });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   test('each layer gets an inlay hint with its output shape, as PyTorch computes it', async () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
-    const hints = (await waitFor(async () => {
-      const h = await hintLabels(doc);
-      return h.size > 0 ? h : undefined;
-    }, 10_000, 'inlay hints in shapes.py'))!;
+    const hints = (await waitFor(
+      async () => {
+        const h = await hintLabels(doc);
+        return h.size > 0 ? h : undefined;
+      },
+      10_000,
+      'inlay hints in shapes.py',
+    ))!;
     const exact = torch.exact.steps.map((s) => `→ ${shape(s.shape)}`);
     assert.deepEqual(hints.get(lineOf(doc, "padding='same', dilation=2, groups=4")), [exact[0]]);
     assert.deepEqual(hints.get(lineOf(doc, 'nn.ReLU(),')), [exact[1]]);
@@ -75,15 +96,28 @@ suite('Shape lens on a PyTorch model file', () => {
     const editor = await openWorkspaceFile('shapes.py');
     const doc = editor.document;
     try {
-      const [d] = (await waitFor(() => (ours(doc.uri).length > 0 ? ours(doc.uri) : undefined), 10_000, 'the shape diagnostic'))!;
+      const [d] = (await waitFor(
+        () => (ours(doc.uri).length > 0 ? ours(doc.uri) : undefined),
+        10_000,
+        'the shape diagnostic',
+      ))!;
       assert.equal(ours(doc.uri).length, 1);
       assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
       assert.equal(d.range.start.line, lineOf(doc, 'self.conv2 = '));
       assert.ok(d.message.includes(torch.BuggyNet.error!.message), d.message);
       assert.ok(d.message.includes('set in_channels=64'), d.message);
-      assert.equal(d.relatedInformation?.[0].location.range.start.line, lineOf(doc, 'x = self.pool(F.relu(self.conv1(x)))'));
+      assert.equal(
+        d.relatedInformation?.[0].location.range.start.line,
+        lineOf(doc, 'x = self.pool(F.relu(self.conv1(x)))'),
+      );
 
-      const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, d.range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+      const actions =
+        (await vscode.commands.executeCommand<vscode.CodeAction[]>(
+          'vscode.executeCodeActionProvider',
+          doc.uri,
+          d.range,
+          vscode.CodeActionKind.QuickFix.value,
+        )) ?? [];
       const fix = actions.find((a) => a.title === 'Set in_channels=64');
       assert.ok(fix?.edit, `no quick fix among ${actions.map((a) => a.title).join(', ')}`);
       assert.ok(await vscode.workspace.applyEdit(fix.edit));
@@ -94,7 +128,9 @@ suite('Shape lens on a PyTorch model file', () => {
       const hints = await hintLabels(doc);
       assert.deepEqual(hints.get(lineOf(doc, 'self.conv2 = ')), [`→ ${shape(after[3].shape)}`]);
       // the shared pool: both calls, in call order
-      assert.deepEqual(hints.get(lineOf(doc, 'self.pool = ')), [`→ ${shape(after[2].shape)} · ${shape(after[6].shape)}`]);
+      assert.deepEqual(hints.get(lineOf(doc, 'self.pool = ')), [
+        `→ ${shape(after[2].shape)} · ${shape(after[6].shape)}`,
+      ]);
       assert.deepEqual(hints.get(lineOf(doc, 'self.fc = ')), [`→ ${shape(after[8].shape)}`]);
     } finally {
       await vscode.commands.executeCommand('workbench.action.files.revert');
@@ -107,7 +143,10 @@ suite('Shape lens on a PyTorch model file', () => {
     const texts = await hoverTexts(doc.uri, positionOf(doc, "padding='same', dilation=2"));
     const md = texts.find((t) => t.includes('layer 1 of 4'));
     assert.ok(md, `no shape lens hover among: ${texts.join(' | ')}`);
-    assert.ok(md.includes(`input \`${shape(torch.exact.input)}\` → output \`${shape(torch.exact.steps[0].shape)}\``), md);
+    assert.ok(
+      md.includes(`input \`${shape(torch.exact.input)}\` → output \`${shape(torch.exact.steps[0].shape)}\``),
+      md,
+    );
     assert.ok(/H_out = floor\(\(15 \+ 2·2 − 2·\(3 − 1\) − 1\) \/ 1\) \+ 1 = 15/.test(md), md);
     assert.ok(md.includes('parameters 304') && md.includes('FLOPs') && md.includes('receptive field so far 5×5'), md);
     assert.ok(md.includes('command:convLens.stepThroughLayer'), md);
@@ -116,21 +155,37 @@ suite('Shape lens on a PyTorch model file', () => {
   test('code lenses: input → output per model, Step through layer…, and Set Model Input Shape remembers a shape', async () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
     const titles = async () => {
-      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri)) ?? [];
+      const lenses =
+        (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri)) ?? [];
       return lenses.map((l) => `${l.range.start.line}:${l.command?.title}`);
     };
     const exactLine = lineOf(doc, 'exact = nn.Sequential');
     const encoderLine = lineOf(doc, 'encoder = nn.Sequential');
     let t = await titles();
-    assert.ok(t.includes(`${exactLine}:$(symbol-ruler) ${shape(torch.exact.input)} → ${shape(torch.exact.steps[3].shape)}`), t.join('\n'));
+    assert.ok(
+      t.includes(`${exactLine}:$(symbol-ruler) ${shape(torch.exact.input)} → ${shape(torch.exact.steps[3].shape)}`),
+      t.join('\n'),
+    );
     assert.ok(t.includes(`${exactLine}:$(debug-step-into) Step through layer…`), t.join('\n'));
-    assert.ok(t.includes(`${lineOf(doc, 'class BuggyNet')}:$(error) ${shape(torch.BuggyNet.input)} → refused at layer 4 (conv2)`), t.join('\n'));
+    assert.ok(
+      t.includes(
+        `${lineOf(doc, 'class BuggyNet')}:$(error) ${shape(torch.BuggyNet.input)} → refused at layer 4 (conv2)`,
+      ),
+      t.join('\n'),
+    );
     assert.ok(t.includes(`${encoderLine}:$(symbol-ruler) Conv Lens: set input shape…`), t.join('\n'));
 
-    const set = await vscode.commands.executeCommand('convLens.setModelInputShape', { uri: doc.uri.toString(), model: 'encoder', shape: '1x1x16000' });
+    const set = await vscode.commands.executeCommand('convLens.setModelInputShape', {
+      uri: doc.uri.toString(),
+      model: 'encoder',
+      shape: '1x1x16000',
+    });
     assert.deepEqual(set, [1, 1, 16000]);
     t = await titles();
-    assert.ok(t.includes(`${encoderLine}:$(symbol-ruler) 1×1×16000 → ${shape(torch.encoder.steps[1].shape)}`), t.join('\n'));
+    assert.ok(
+      t.includes(`${encoderLine}:$(symbol-ruler) 1×1×16000 → ${shape(torch.encoder.steps[1].shape)}`),
+      t.join('\n'),
+    );
     const hints = await hintLabels(doc);
     assert.deepEqual(hints.get(lineOf(doc, 'nn.Conv1d(1, 16')), [`→ ${shape(torch.encoder.steps[0].shape)}`]);
   });
@@ -138,22 +193,30 @@ suite('Shape lens on a PyTorch model file', () => {
   test('Step Through Model Layer opens the panel on that layer with input of its shape', async () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
     const result = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
-      'convLens.stepThroughLayer', { uri: doc.uri.toString(), model: 'exact', layer: 0, fill: 'integers' },
+      'convLens.stepThroughLayer',
+      { uri: doc.uri.toString(), model: 'exact', layer: 0, fill: 'integers' },
     );
     assert.ok(result?.answer.ok, JSON.stringify(result?.answer));
     // batch 1: every sample goes through the same windows
     assert.deepEqual(result.answer.shape, [1, ...torch.exact.steps[0].shape.slice(1)]);
     assert.equal(api.panel.view?.kind, 'conv');
     const pool = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
-      'convLens.stepThroughLayer', { uri: doc.uri.toString(), model: 'exact', layer: 2, fill: 'normal' },
+      'convLens.stepThroughLayer',
+      { uri: doc.uri.toString(), model: 'exact', layer: 2, fill: 'normal' },
     );
     assert.deepEqual(pool?.answer.shape, [1, ...torch.exact.steps[2].shape.slice(1)]);
     const up = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
-      'convLens.stepThroughLayer', { uri: doc.uri.toString(), model: 'exact', layer: 3, fill: 'integers' },
+      'convLens.stepThroughLayer',
+      { uri: doc.uri.toString(), model: 'exact', layer: 3, fill: 'integers' },
     );
     assert.deepEqual(up?.answer.shape, [1, ...torch.exact.steps[3].shape.slice(1)]);
     // a layer without a window is refused with the reason, never a crash
-    const none = await vscode.commands.executeCommand('convLens.stepThroughLayer', { uri: doc.uri.toString(), model: 'exact', layer: 1, fill: 'integers' });
+    const none = await vscode.commands.executeCommand('convLens.stepThroughLayer', {
+      uri: doc.uri.toString(),
+      model: 'exact',
+      layer: 1,
+      fill: 'integers',
+    });
     assert.equal(none, undefined);
   });
 
@@ -161,22 +224,53 @@ suite('Shape lens on a PyTorch model file', () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
     const uri = doc.uri.toString();
     const typed = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
-      'convLens.stepThroughLayer', { uri, model: 'tiny', layer: 0, fill: 'typed', literal: '[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]' },
+      'convLens.stepThroughLayer',
+      {
+        uri,
+        model: 'tiny',
+        layer: 0,
+        fill: 'typed',
+        literal: '[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]',
+      },
     );
     assert.deepEqual(typed?.answer.shape, torch.tiny.steps[0].shape);
     assert.equal(api.panel.view?.summary.find((r) => r.label === 'input')?.value, shape(torch.tiny.input));
     // the pool after it takes 1×1×2×2: the typed numbers reach the engine, read in that shape
     const numbers = [3, 9, -1, 4];
     const pooled = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
-      'convLens.stepThroughLayer', { uri, model: 'tiny', layer: 1, fill: 'typed', literal: JSON.stringify(numbers) },
+      'convLens.stepThroughLayer',
+      { uri, model: 'tiny', layer: 1, fill: 'typed', literal: JSON.stringify(numbers) },
     );
     assert.deepEqual(pooled?.answer.shape, torch.tiny.steps[1].shape);
     assert.deepEqual(api.panel.view?.tensors.find((t) => t.name === 'output')?.values, [[[[Math.max(...numbers)]]]]);
     // the wrong number of elements: a message naming the layer's shape, no panel change
-    assert.equal(await vscode.commands.executeCommand('convLens.stepThroughLayer', { uri, model: 'tiny', layer: 0, fill: 'typed', literal: '[1, 2, 3]' }), undefined);
-    await vscode.commands.executeCommand('convLens.setInput', { input: [[4, 3], [2, 1], [0, -1], [-2, -3], [5, 5], [5, 5], [5, 5], [5, 5]] });
+    assert.equal(
+      await vscode.commands.executeCommand('convLens.stepThroughLayer', {
+        uri,
+        model: 'tiny',
+        layer: 0,
+        fill: 'typed',
+        literal: '[1, 2, 3]',
+      }),
+      undefined,
+    );
+    await vscode.commands.executeCommand('convLens.setInput', {
+      input: [
+        [4, 3],
+        [2, 1],
+        [0, -1],
+        [-2, -3],
+        [5, 5],
+        [5, 5],
+        [5, 5],
+        [5, 5],
+      ],
+    });
     try {
-      const stored = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>('convLens.stepThroughLayer', { uri, model: 'tiny', layer: 0, fill: 'stored' });
+      const stored = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+        'convLens.stepThroughLayer',
+        { uri, model: 'tiny', layer: 0, fill: 'stored' },
+      );
       assert.deepEqual(stored?.answer.shape, torch.tiny.steps[0].shape);
     } finally {
       api.store.clear();
@@ -186,10 +280,16 @@ suite('Shape lens on a PyTorch model file', () => {
   test('Step Through Model Layer on a real layer: a ResNet stem on 1×3×224×224 runs in the worker and opens the panel', async () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
     const uri = doc.uri.toString();
-    const conv = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>('convLens.stepThroughLayer', { uri, model: 'stem', layer: 0, fill: 'normal' });
+    const conv = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+      'convLens.stepThroughLayer',
+      { uri, model: 'stem', layer: 0, fill: 'normal' },
+    );
     assert.deepEqual(conv?.answer.shape, torch.stem.steps[0].shape);
     assert.equal(api.panel.view?.kind, 'conv');
-    const pool = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>('convLens.stepThroughLayer', { uri, model: 'stem', layer: 3, fill: 'integers' });
+    const pool = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+      'convLens.stepThroughLayer',
+      { uri, model: 'stem', layer: 3, fill: 'integers' },
+    );
     assert.deepEqual(pool?.answer.shape, torch.stem.steps[3].shape);
     assert.equal(api.panel.view?.kind, 'max_pool');
   });
@@ -206,7 +306,21 @@ suite('Shape lens on a PyTorch model file', () => {
       await config.update('shapeLens.enabled', undefined, vscode.ConfigurationTarget.Workspace);
     }
     await waitFor(() => ours(doc.uri).length === 1, 10_000, 'the diagnostic to return');
-    assert.equal(await vscode.commands.executeCommand('convLens.setModelInputShape', { uri: doc.uri.toString(), model: 'nope', shape: '1x3' }), undefined);
-    assert.equal(await vscode.commands.executeCommand('convLens.setModelInputShape', { uri: doc.uri.toString(), model: 'encoder', shape: '1x-3' }), undefined);
+    assert.equal(
+      await vscode.commands.executeCommand('convLens.setModelInputShape', {
+        uri: doc.uri.toString(),
+        model: 'nope',
+        shape: '1x3',
+      }),
+      undefined,
+    );
+    assert.equal(
+      await vscode.commands.executeCommand('convLens.setModelInputShape', {
+        uri: doc.uri.toString(),
+        model: 'encoder',
+        shape: '1x-3',
+      }),
+      undefined,
+    );
   });
 });

@@ -1,0 +1,22 @@
+// typescript-eslint with type information, over every TypeScript project of the repo (host, webview, tests).
+// Formatting is Prettier's (npm run format); `npm run lint` runs both checks and is part of `npm test`.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', 'bench/.out/', 'bench-results/', 'wasm/', '**/*.generated.ts', 'test/**/workspace/', '**/*.mjs'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: {
+          allowDefaultProject: ['vitest.config.ts'],
+        },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+);
