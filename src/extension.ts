@@ -1,13 +1,18 @@
 /**
- * activate(): wires the commands, the hover, the shape lens and the panel to the engine. Nothing else lives here.
+ * activate(): wires the commands, the hover, the shape lens and the panel to the pure layers (src/app,
+ * src/engine, src/parse, src/shapeLens) and the engine workers. Nothing else lives here.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { registerCommands } from './commands/register';
-import { forgetDocument } from './host/documentLiterals';
-import { OperandStore } from './host/operandStore';
-import { LiteralHoverProvider } from './hover/literalHover';
-import { ShapeLens } from './lens/shapeLens';
-import { PanelManager } from './panel/panelManager';
+import { insertResult, registerCommands } from './editor/commands/register';
+import type { CommandContext } from './editor/commands/context';
+import { forgetDocument } from './editor/documentLiterals';
+import { EngineWorkers } from './editor/engineWorkers';
+import { LiteralHoverProvider } from './editor/hover';
+import { OperandStore } from './editor/operandStore';
+import { Panel } from './editor/panel';
+import { Results } from './editor/results';
+import { ShapeLens } from './editor/shapeLens';
 
 /** Documents that are not a person's text (output channels, debug consoles) get no hover. */
 const SKIPPED_SCHEMES = new Set(['output', 'debug', 'vscode-scm']);
@@ -15,14 +20,16 @@ const SKIPPED_SCHEMES = new Set(['output', 'debug', 'vscode-scm']);
 export function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Conv Lens', { log: true });
   const store = new OperandStore();
-  let commands: ReturnType<typeof registerCommands> | undefined;
-  const panel = new PanelManager(context.extensionUri, log, {
-    onInsert: (viewId, tensor) => void commands?.insertResult(viewId, tensor),
+  const results = new Results(new EngineWorkers(path.join(context.extensionPath, 'dist', 'worker.js')));
+  let commands: CommandContext | undefined;
+  const panel = new Panel(context.extensionUri, log, results, {
+    onInsert: (viewId, tensor) => {
+      if (commands) void insertResult(commands, viewId, tensor);
+    },
     onRunCommand: (command) => void vscode.commands.executeCommand(command),
-    // a backward trace pages gradInputSteps and gradWeightSteps from the same request: each page holds both
-    onLoadSteps: (viewId, _part, start) => commands?.loadSteps(viewId, start) ?? null,
   });
-  commands = registerCommands(context, log, store, panel);
+  commands = { extension: context, log, store, panel, results, insertTargets: new Map() };
+  registerCommands(commands);
   const hover = new LiteralHoverProvider();
   const shapeLens = new ShapeLens(context, log, store);
   context.subscriptions.push(
@@ -30,6 +37,7 @@ export function activate(context: vscode.ExtensionContext) {
     log,
     store,
     panel,
+    results,
     vscode.languages.registerHoverProvider('*', {
       provideHover: (document, position) =>
         SKIPPED_SCHEMES.has(document.uri.scheme) ? undefined : hover.provideHover(document, position),
@@ -37,8 +45,8 @@ export function activate(context: vscode.ExtensionContext) {
     vscode.workspace.onDidCloseTextDocument((d) => forgetDocument(d.uri)),
   );
   log.info(`Conv Lens ${context.extension.packageJSON.version as string} activated`);
-  // returned for the integration tests: the panel's current view and the stored operands
-  return { panel, store, shapeLens };
+  // returned for the integration tests: the panel's current view, the results it shows, the stored operands
+  return { panel, results, store, shapeLens };
 }
 
 export function deactivate(): void {}

@@ -1,66 +1,10 @@
 /**
- * Exports: a tensor or the current step as a Markdown or LaTeX table (to the clipboard, through the host),
- * and the current frame — the grids on screen — as an SVG file.
+ * Exports of what is on screen: the current step as a Markdown or LaTeX table (to the clipboard, through the
+ * host), and the current frame — the grids on screen — as an SVG file. Whole tensors are formatted by the
+ * host, which has every value (src/app/tensorText.ts).
  */
 import { formatNumber } from '../src/format';
-import type { TensorView } from '../src/protocol';
-import { NdArray } from './ndarray';
 import type { StepTable } from './views/common';
-
-function planesOf(t: TensorView): { label: string; rows: number[][] }[] {
-  const a = NdArray.from(t.values, t.shape);
-  const rank = a.shape.length;
-  if (rank <= 2) {
-    const p = a.plane([]);
-    return [
-      {
-        label: '',
-        rows: Array.from({ length: p.rows }, (_, r) => Array.from({ length: p.cols }, (_, c) => p.get(r, c))),
-      },
-    ];
-  }
-  const lead = a.shape.slice(0, rank - 2);
-  const count = lead.reduce((x, y) => x * y, 1);
-  return Array.from({ length: count }, (_, k) => {
-    const idx = lead.map((_, i) => Math.floor(k / lead.slice(i + 1).reduce((x, y) => x * y, 1)) % lead[i]);
-    const p = a.plane(idx);
-    return {
-      label: `[${idx.join(', ')}, :, :]`,
-      rows: Array.from({ length: p.rows }, (_, r) => Array.from({ length: p.cols }, (_, c) => p.get(r, c))),
-    };
-  });
-}
-
-export function markdownTable(t: TensorView, precision: number): string {
-  return planesOf(t)
-    .map(({ label, rows }) => {
-      const cols = rows[0]?.length ?? 0;
-      const head = `| ${Array.from({ length: cols }, (_, c) => String(c)).join(' | ')} |`;
-      const rule = `|${Array.from({ length: cols }, () => '---:').join('|')}|`;
-      const body = rows.map((r) => `| ${r.map((v) => formatNumber(v, precision)).join(' | ')} |`);
-      return [label ? `**${t.name} ${label}**\n` : `**${t.name}** (${t.shape.join('×')})\n`, head, rule, ...body].join(
-        '\n',
-      );
-    })
-    .join('\n\n');
-}
-
-export function latexTable(t: TensorView, precision: number): string {
-  const tex = (v: number) =>
-    Number.isNaN(v)
-      ? '\\mathrm{NaN}'
-      : v === Infinity
-        ? '\\infty'
-        : v === -Infinity
-          ? '-\\infty'
-          : formatNumber(v, precision);
-  return planesOf(t)
-    .map(
-      ({ label, rows }) =>
-        `% ${t.name} ${label || t.shape.join('x')}\n\\begin{bmatrix}\n${rows.map((r) => r.map(tex).join(' & ')).join(' \\\\\n')}\n\\end{bmatrix}`,
-    )
-    .join('\n\n');
-}
 
 /** The step on screen as a Markdown table. */
 export function markdownStep(t: StepTable, precision: number): string {

@@ -1,38 +1,41 @@
 /**
  * The panel's browser code. It draws what the host sends (PanelView, with the engine's trace) and computes
  * nothing itself. Every message is checked with the shared protocol's guard; user data reaches the DOM only
- * as text. The view and the step on screen are kept with setState, so hiding the panel or reloading the
- * window brings back the same picture.
+ * as text. The state it keeps (getState/setState) is which view it shows and where in it: when the panel is
+ * rebuilt (hidden and shown again, or a window reload) it asks the host for that view again.
  */
-import { isHostMessage, isPanelView, type PanelView } from '../src/protocol';
+import { hostMessageProblem, type HostMessage, type PanelView } from '../src/protocol';
+import { deliver } from './host';
 import { renderView, type UiState } from './render';
-import { deliverSteps } from './steps';
 import { vscode } from './vscodeApi';
 
 const app = document.getElementById('app') as HTMLElement;
 
 function saveUi(ui: UiState): void {
-  vscode.setState({ ...(vscode.getState() ?? {}), ui });
+  vscode.setState({ viewId: ui.viewId, ui });
 }
 
 function show(view: PanelView): void {
   const previous = vscode.getState();
-  vscode.setState({ ...(previous ?? {}), view });
-  renderView(app, view, previous?.ui as UiState | undefined, saveUi);
+  const ui = previous?.viewId === view.id ? (previous.ui as UiState | undefined) : undefined;
+  vscode.setState({ viewId: view.id, ui });
+  renderView(app, view, ui, saveUi);
 }
 
 window.addEventListener('message', (event: MessageEvent<unknown>) => {
-  const message = event.data;
-  if (!isHostMessage(message)) {
-    console.warn('Conv Lens: ignored a malformed message');
+  const problem = hostMessageProblem(event.data);
+  if (problem) {
+    console.warn(`Conv Lens: ignored a malformed message: ${problem}`);
     return;
   }
+  const message = event.data as HostMessage;
   switch (message.type) {
     case 'show':
       show(message.view);
       break;
-    case 'steps':
-      deliverSteps(message.viewId, message.trace as Record<string, unknown>);
+    case 'page':
+    case 'plane':
+      deliver(message);
       break;
     case 'clear':
       vscode.setState({});
@@ -41,6 +44,4 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
   }
 });
 
-const saved = vscode.getState();
-if (saved && isPanelView(saved.view)) renderView(app, saved.view, saved.ui as UiState | undefined, saveUi);
-vscode.postMessage({ type: 'ready' });
+vscode.postMessage({ type: 'ready', viewId: vscode.getState()?.viewId ?? null });

@@ -7,23 +7,12 @@ import '@vscode-elements/elements/dist/vscode-tabs/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import type {
-  BackwardTrace,
-  ConvStep,
-  ConvTrace,
-  Im2colTrace,
-  PoolStep,
-  PoolTrace,
-  ScatterStep,
-  TransposeTrace,
-  WeightGradStep,
-} from '../src/engine/trace';
 import type { PanelView } from '../src/protocol';
 import { el, icon } from './dom';
-import { frameSvg, latexStep, latexTable, markdownStep, markdownTable } from './export';
-import { NdArray } from './ndarray';
-import { stepSource } from './steps';
+import { frameSvg, latexStep, markdownStep } from './export';
+import { convSteps, poolSteps, scatterSteps, weightGradSteps } from './steps';
 import { tensorTable } from './tables';
+import { ViewTensors } from './tensors';
 import { backwardView } from './views/backward';
 import type { StepTable, ViewContext } from './views/common';
 import { equivarianceView } from './views/equivariance';
@@ -47,87 +36,71 @@ interface Tab {
 
 let disposers: (() => void)[] = [];
 
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null;
-}
-
-function tabsFor(view: PanelView): Tab[] {
+function tabsFor(view: PanelView, tensors: ViewTensors): Tab[] {
   const trace = view.trace;
   const tabs: Tab[] = [];
-  if (isObject(trace)) {
-    switch (trace.kind) {
-      case 'conv': {
-        const t = trace as unknown as ConvTrace;
-        tabs.push({
-          title: 'Sliding window',
-          build: (ctx) => slidingWindowView(t, stepSource<ConvStep>(view.id, 'steps', t.steps), ctx),
-        });
-        break;
-      }
-      case 'conv_transpose': {
-        const t = trace as unknown as TransposeTrace;
-        const rank = t.weightShape.length - 2;
-        const batched = t.inputShape.length === rank + 2;
-        tabs.push({
-          title: 'Scatter-add',
-          build: (ctx) =>
-            scatterView(
-              {
-                label: 'Transposed convolution',
-                stepLabel: 'input',
-                source: NdArray.from(t.input, batched ? t.inputShape : [1, ...t.inputShape]),
-                result: NdArray.from(t.output, batched ? t.outputShape : [1, ...t.outputShape]),
-                uncropped: t.uncroppedSize,
-                crop: t.padding,
-                total: t.range.total,
-              },
-              stepSource<ScatterStep>(view.id, 'steps', t.steps),
-              ctx,
-            ),
-        });
-        break;
-      }
-      case 'max_pool':
-      case 'avg_pool': {
-        const t = trace as unknown as PoolTrace;
-        tabs.push({
-          title: t.kind === 'max_pool' ? 'Max pooling' : 'Average pooling',
-          build: (ctx) => poolingView(t, stepSource<PoolStep>(view.id, 'steps', t.steps), ctx),
-        });
-        break;
-      }
-      case 'im2col': {
-        const t = trace as unknown as Im2colTrace;
-        tabs.push({ title: t.gemm ? 'im2col and GEMM' : 'im2col', build: (ctx) => im2colView(t, ctx) });
-        break;
-      }
-      case 'conv_backward': {
-        const t = trace as unknown as BackwardTrace;
-        tabs.push({
-          title: 'Backward',
-          build: (ctx) =>
-            backwardView(
-              t,
-              stepSource<ScatterStep>(view.id, 'gradInputSteps', t.gradInputSteps),
-              stepSource<WeightGradStep>(view.id, 'gradWeightSteps', t.gradWeightSteps),
-              ctx,
-            ),
-        });
-        break;
-      }
-      case 'gradcheck':
-        tabs.push({ title: 'Gradient check', build: (ctx) => gradcheckView(trace, ctx) });
-        break;
-    }
+  switch (trace?.kind) {
+    case 'conv':
+      tabs.push({
+        title: 'Sliding window',
+        build: (ctx) => slidingWindowView(trace, convSteps(view.id, trace.steps), ctx),
+      });
+      break;
+    case 'conv_transpose':
+      tabs.push({
+        title: 'Scatter-add',
+        build: (ctx) =>
+          scatterView(
+            {
+              label: 'Transposed convolution',
+              stepLabel: 'input',
+              source: tensors.get(trace.input),
+              result: tensors.get(trace.output),
+              uncropped: trace.uncroppedSize,
+              crop: trace.padding,
+              total: trace.steps.total,
+            },
+            scatterSteps(view.id, 'steps', trace.steps),
+            ctx,
+          ),
+      });
+      break;
+    case 'max_pool':
+    case 'avg_pool':
+      tabs.push({
+        title: trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling',
+        build: (ctx) => poolingView(trace, poolSteps(view.id, trace.steps), ctx),
+      });
+      break;
+    case 'im2col':
+      tabs.push({ title: trace.gemm ? 'im2col and GEMM' : 'im2col', build: (ctx) => im2colView(trace, ctx) });
+      break;
+    case 'conv_backward':
+      tabs.push({
+        title: 'Backward',
+        build: (ctx) =>
+          backwardView(
+            trace,
+            scatterSteps(view.id, 'gradInput', trace.gradInputSteps),
+            weightGradSteps(view.id, trace.gradWeightSteps),
+            ctx,
+          ),
+      });
+      break;
+    case 'gradcheck':
+      tabs.push({ title: 'Gradient check', build: (ctx) => gradcheckView(trace, ctx) });
+      break;
+    case undefined:
+      break;
   }
   if (view.equivariance) {
     const e = view.equivariance;
     tabs.push({ title: 'Equivariance', build: (ctx) => equivarianceView(e, ctx) });
   }
-  if (view.tensors.length) {
+  if (view.results.length) {
     tabs.push({
       title: 'Result',
-      build: () => el('div', {}, ...view.tensors.map((t) => tensorTable(t, view.precision))),
+      build: () => el('div', {}, ...view.results.map((id) => tensorTable(tensors.get(id), view.precision))),
     });
   }
   return tabs;
@@ -186,7 +159,8 @@ export function renderView(
   }
   if (view.notes.length) parts.push(el('ul', { class: 'notes' }, ...view.notes.map((n) => el('li', {}, n))));
 
-  const tabs = tabsFor(view);
+  const tensors = new ViewTensors(view);
+  const tabs = tabsFor(view, tensors);
   let active: HTMLElement | null = null;
   const stepTables = new Map<number, () => StepTable | null>();
   let activeIndex = 0;
@@ -208,6 +182,7 @@ export function renderView(
       if (!panel.firstChild) {
         const ctx: ViewContext = {
           viewId: view.id,
+          tensors,
           precision: view.precision,
           initialStep: i === state.tab ? state.step : 0,
           saveStep: (step) => {
@@ -242,15 +217,17 @@ export function renderView(
     button(
       'insert',
       'Insert output into the document',
-      () => vscode.postMessage({ type: 'insert', viewId: view.id, tensor: 'output' }),
+      () => vscode.postMessage({ type: 'insert', viewId: view.id, tensor: 'result' }),
       false,
     );
-  const main = view.tensors[0];
+  const main = view.results[0];
   if (main) {
     button('markdown', 'Copy as Markdown', () =>
-      vscode.postMessage({ type: 'copy', text: markdownTable(main, view.precision) }),
+      vscode.postMessage({ type: 'copyTensor', viewId: view.id, tensor: main, format: 'markdown' }),
     );
-    button('copy', 'Copy as LaTeX', () => vscode.postMessage({ type: 'copy', text: latexTable(main, view.precision) }));
+    button('copy', 'Copy as LaTeX', () =>
+      vscode.postMessage({ type: 'copyTensor', viewId: view.id, tensor: main, format: 'latex' }),
+    );
   }
   if (tabs.length) {
     const step = () => stepTables.get(activeIndex)?.() ?? null;

@@ -1,59 +1,92 @@
 /**
- * A trace's steps arrive in pages (the host sends at most a few hundred at a time); this cache holds the
- * pages seen and asks the host for a missing one, so a 128×128 convolution steps as smoothly as a 5×5 one.
+ * A view's steps arrive in pages (bounded by terms, so a page of a 64-channel conv holds a few steps and one
+ * of the lecture's 5×5 conv all 25); the first page comes with the view, the others when the person steps
+ * into them. This keeps the pages seen and asks the host for a missing one, once.
  */
-import type { TracePart } from '../src/protocol';
-import { vscode } from './vscodeApi';
+import {
+  decodeConvStep,
+  decodePoolStep,
+  decodeScatterStep,
+  decodeWeightGradStep,
+  type ConvStep,
+  type Paging,
+  type PoolStep,
+  type ScatterStep,
+  type StepPage,
+  type TracePart,
+  type WeightGradStep,
+} from '../src/protocol';
+import { requestPage } from './host';
 
 export interface StepSource<T> {
+  readonly total: number;
   get(index: number): T | undefined;
   load(index: number): Promise<T | undefined>;
+  /** why step `index` could not be loaded, once that is known */
+  problem(index: number): string | undefined;
 }
 
-type Waiter = (trace: Record<string, unknown>) => void;
-const waiters = new Map<string, Waiter[]>();
-
-/** Called by main.ts when a 'steps' message arrives. */
-export function deliverSteps(viewId: string, trace: Record<string, unknown>): void {
-  const list = waiters.get(viewId) ?? [];
-  waiters.delete(viewId);
-  for (const w of list) w(trace);
-}
-
-export function stepSource<T extends { step: number }>(
+function source<P extends StepPage, T>(
   viewId: string,
   part: TracePart,
-  first: readonly T[],
+  paging: Paging<P>,
+  decode: (page: P, i: number) => T,
 ): StepSource<T> {
-  const cache = new Map<number, T>();
-  for (const s of first) cache.set(s.step, s);
-  const pending = new Map<number, Promise<T | undefined>>();
+  const pages = new Map<number, P>([[paging.first.window.start, paging.first]]);
+  const pending = new Map<number, Promise<void>>();
+  const failed = new Map<number, string>();
+  const startOf = (index: number) => Math.floor(index / paging.pageSize) * paging.pageSize;
+  const get = (index: number): T | undefined => {
+    if (index < 0 || index >= paging.total) return undefined;
+    const page = pages.get(startOf(index));
+    if (!page) return undefined;
+    const i = index - page.window.start;
+    return i >= 0 && i < page.window.count ? decode(page, i) : undefined;
+  };
   return {
-    get: (i) => cache.get(i),
-    load(i) {
-      const hit = cache.get(i);
-      if (hit) return Promise.resolve(hit);
-      const inFlight = pending.get(i);
-      if (inFlight) return inFlight;
-      const promise = new Promise<T | undefined>((resolve) => {
-        const timer = window.setTimeout(() => resolve(undefined), 10_000);
-        const list = waiters.get(viewId) ?? [];
-        list.push((trace) => {
-          window.clearTimeout(timer);
-          const page = trace[part];
-          if (Array.isArray(page))
-            for (const s of page as T[]) if (s && typeof s.step === 'number') cache.set(s.step, s);
-          pending.delete(i);
-          resolve(cache.get(i));
-        });
-        waiters.set(viewId, list);
-        vscode.postMessage({ type: 'loadSteps', viewId, part, start: i });
-      });
-      pending.set(i, promise);
-      return promise;
+    total: paging.total,
+    get,
+    problem: (index) => failed.get(startOf(index)),
+    async load(index) {
+      const start = startOf(index);
+      if (!pages.has(start) && !failed.has(start) && index >= 0 && index < paging.total) {
+        let wait = pending.get(start);
+        if (!wait) {
+          wait = requestPage(viewId, part, start).then(
+            (page) => {
+              if (page.kind === paging.first.kind && page.window.start === start) pages.set(start, page as P);
+              else failed.set(start, 'the host sent another page than the one asked for');
+            },
+            (e: unknown) => {
+              failed.set(start, e instanceof Error ? e.message : String(e));
+            },
+          );
+          pending.set(start, wait);
+          void wait.finally(() => pending.delete(start));
+        }
+        await wait;
+      }
+      return get(index);
     },
   };
 }
+
+export const convSteps = (viewId: string, paging: Paging<Extract<StepPage, { kind: 'conv' }>>): StepSource<ConvStep> =>
+  source(viewId, 'steps', paging, decodeConvStep);
+
+export const scatterSteps = (
+  viewId: string,
+  part: TracePart,
+  paging: Paging<Extract<StepPage, { kind: 'scatter' }>>,
+): StepSource<ScatterStep> => source(viewId, part, paging, decodeScatterStep);
+
+export const poolSteps = (viewId: string, paging: Paging<Extract<StepPage, { kind: 'pool' }>>): StepSource<PoolStep> =>
+  source(viewId, 'steps', paging, decodePoolStep);
+
+export const weightGradSteps = (
+  viewId: string,
+  paging: Paging<Extract<StepPage, { kind: 'weight_grad' }>>,
+): StepSource<WeightGradStep> => source(viewId, 'gradWeight', paging, decodeWeightGradStep);
 
 /**
  * Shows step i: at once when its page is here, otherwise "loading" first and the step when it arrives
@@ -62,7 +95,7 @@ export function stepSource<T extends { step: number }>(
 export function showStep<T>(
   steps: StepSource<T>,
   i: number,
-  draw: (step: T | undefined) => void,
+  draw: (step: T | undefined, problem?: string) => void,
   current: () => number,
 ): void {
   const cached = steps.get(i);
@@ -72,6 +105,6 @@ export function showStep<T>(
   }
   draw(undefined);
   void steps.load(i).then((loaded) => {
-    if (current() === i) draw(loaded);
+    if (current() === i) draw(loaded, loaded ? undefined : steps.problem(i));
   });
 }

@@ -1,11 +1,10 @@
 /** The VS Code webview API, typed; a test page may stand in for it with the same three functions. */
-import type { HostMessage, PanelView, WebviewMessage } from '../src/protocol';
+import type { WebviewMessage } from '../src/protocol';
 
+/** What the webview keeps across being hidden or reloaded: which view it shows, and where in it. */
 export interface PersistedState {
-  readonly view?: PanelView;
-  /** per view kind, the step the person was on */
-  readonly step?: number;
-  readonly [key: string]: unknown;
+  readonly viewId?: string;
+  readonly ui?: unknown;
 }
 
 interface VsCodeApi {
@@ -17,5 +16,3 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 export const vscode: VsCodeApi = acquireVsCodeApi();
-
-export type { HostMessage };

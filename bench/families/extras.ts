@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { convFunction } from '../../src/engine/differentiable';
 import { convGeometry } from '../../src/engine/geometry';
 import { gradcheck } from '../../src/engine/gradcheck';
-import { runInWorker } from '../../src/host/engineWorker';
+import { EngineWorkers, type SessionHandle } from '../../src/editor/engineWorkers';
 import { findLiteralAt } from '../../src/parse';
 import { ShapeAnalyzer, shapeDiagnostics, shapeHints } from '../../src/shapeLens/analyze';
 import { fill, size } from '../shapes.mjs';
@@ -154,34 +154,29 @@ const timer = setInterval(sampleMemory, 20);
 
 // event loop while an S3-sized gradient check (fast mode w.r.t. input and weight) runs in the worker
 void (async () => {
-  const s3 = {
-    op: 'gradcheck',
-    of: 'conv2d',
-    padding: 1,
-    fast_mode: true,
-    input: nest([1, 64, 56, 56], 7),
-    weight: nest([64, 64, 3, 3], 8),
+  const workers = new EngineWorkers(resolve(__dirname, '../../dist/worker.js'));
+  const spec = {
+    kind: 'gradcheck' as const,
+    input: { shape: [1, 64, 56, 56], data: fill(size([1, 64, 56, 56]), 7) },
+    kernel: { shape: [64, 64, 3, 3], data: fill(size([64, 64, 3, 3]), 8) },
+    params: { padding: 1, fast_mode: true },
+    paramsText: 'padding=1, fast_mode=True',
+    flipByDefault: false,
+    precision: 6,
+    canInsert: false,
+    maxElements: 1 << 24,
   };
   const h = monitorEventLoopDelay({ resolution: 5 });
   h.enable();
   const t = performance.now();
-  const answer = await runInWorker(resolve(__dirname, '../../dist/worker.js'), s3, {
-    limits: { maxElements: 1 << 24, maxWork: 1e12 },
-  });
+  const opened = (await workers.openResult(spec)) as SessionHandle;
   results['S3 gradcheck in worker (ms)'] = performance.now() - t;
   h.disable();
-  if (!answer.ok) throw new Error(`worker gradcheck: ${answer.error}`);
+  workers.dispose();
+  if (opened.view.error) throw new Error(`worker gradcheck: ${opened.view.error.message}`);
   results['event loop worst delay (ms)'] = h.max / 1e6;
   sampleMemory();
   clearInterval(timer);
   results['peak RSS (MB)'] = peak / 2 ** 20;
   process.stdout.write(JSON.stringify(results));
 })();
-
-function nest(shape: number[], seed: number): unknown {
-  const data = fill(size(shape), seed);
-  let k = 0;
-  const build = (d: number): unknown =>
-    d === shape.length ? data[k++] : Array.from({ length: shape[d] }, () => build(d + 1));
-  return build(0);
-}

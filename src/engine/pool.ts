@@ -8,7 +8,7 @@
  */
 import { fail } from './errors';
 import type { PoolGeometry } from './geometry';
-import { formatShape, type Tensor } from './tensor';
+import { describe, formatShape, type Tensor } from './tensor';
 import { tapRanges } from './window';
 
 export interface MaxPoolResult {
@@ -20,6 +20,29 @@ export interface MaxPoolResult {
 export interface AvgPoolOptions {
   readonly countIncludePad?: boolean;
   readonly divisorOverride?: number | null;
+}
+
+/** Reads avg pooling's two options as PyTorch's keywords give them, refusing what PyTorch refuses. */
+export function readAvgPoolOptions(countIncludePad: unknown, divisorOverride: unknown): AvgPoolOptions {
+  if (countIncludePad !== undefined && countIncludePad !== null && typeof countIncludePad !== 'boolean') {
+    fail('count_include_pad', 'type', `count_include_pad must be true or false, got ${describe(countIncludePad)}`);
+  }
+  if (divisorOverride !== undefined && divisorOverride !== null) {
+    if (!Number.isInteger(divisorOverride)) {
+      fail('divisor_override', 'type', `divisor_override must be an integer or null, got ${describe(divisorOverride)}`);
+    }
+    if (divisorOverride === 0) {
+      fail(
+        'divisor_override',
+        'nonpositive',
+        'divisor must be not zero — divisor_override=0 would divide by zero: use a non-zero integer or null',
+      );
+    }
+  }
+  return {
+    countIncludePad: (countIncludePad as boolean | null | undefined) ?? true,
+    divisorOverride: (divisorOverride as number | null | undefined) ?? null,
+  };
 }
 
 function checkInput(g: PoolGeometry, t: Tensor, name: string, shape: readonly number[]): void {

@@ -23,7 +23,7 @@ import {
   type Differentiable,
   type UserGradientReport,
 } from './gradcheck';
-import { avgPool, avgPoolBackward, maxPool, maxPoolBackward, type AvgPoolOptions } from './pool';
+import { avgPool, avgPoolBackward, maxPool, maxPoolBackward, readAvgPoolOptions, type AvgPoolOptions } from './pool';
 import {
   DEFAULT_MAX_ELEMENTS,
   describe,
@@ -34,7 +34,13 @@ import {
   type Nested,
   type Tensor,
 } from './tensor';
-import { traceConv, traceConvBackward, traceConvTranspose, traceIm2col, tracePool } from './trace';
+import {
+  backwardTraceAnswer,
+  convTraceAnswer,
+  im2colTraceAnswer,
+  poolTraceAnswer,
+  transposeTraceAnswer,
+} from './traceAnswers';
 import { fold, unfold } from './unfold';
 
 export interface RequestLimits {
@@ -348,21 +354,7 @@ function poolGeom(req: Fields, kind: PoolKind, rank: SpatialRank, inputShape: re
 }
 
 function avgOptions(req: Fields): AvgPoolOptions {
-  const divisor = req.divisor_override;
-  if (divisor !== undefined && divisor !== null) {
-    if (!Number.isInteger(divisor))
-      fail('divisor_override', 'type', `divisor_override must be an integer or null, got ${describe(divisor)}`);
-    if (divisor === 0)
-      fail(
-        'divisor_override',
-        'nonpositive',
-        'divisor must be not zero — divisor_override=0 would divide by zero: use a non-zero integer or null',
-      );
-  }
-  return {
-    countIncludePad: bool(req, 'count_include_pad', true),
-    divisorOverride: (divisor as number | null | undefined) ?? null,
-  };
+  return readAvgPoolOptions(req.count_include_pad, req.divisor_override);
 }
 
 function algorithm(req: Fields): ConvAlgorithm {
@@ -703,17 +695,17 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
       const flip = bool(req, 'flip', false);
       if (isBackward) {
         const gy = tensorField(req, 'grad_output', limitsForTrace) as Tensor;
-        return { ok: true, trace: traceConvBackward(g, o.input, o.weight as Tensor, gy, { flip }, range) };
+        return { ok: true, trace: backwardTraceAnswer(g, o.input, o.weight as Tensor, gy, flip, range) };
       }
-      return { ok: true, trace: traceConv(g, o.input, o.weight as Tensor, o.bias, { flip }, range) };
+      return { ok: true, trace: convTraceAnswer(g, o.input, o.weight as Tensor, o.bias, flip, range) };
     }
     case 'conv_transpose': {
       const g = convTGeom(req, f.rank, o.input.shape, (o.weight as Tensor).shape, o.bias ? o.bias.shape : null);
-      return { ok: true, trace: traceConvTranspose(g, o.input, o.weight as Tensor, o.bias, range) };
+      return { ok: true, trace: transposeTraceAnswer(g, o.input, o.weight as Tensor, o.bias, range) };
     }
     case 'pool': {
       const g = poolGeom(req, f.pool, f.rank, o.input.shape);
-      return { ok: true, trace: tracePool(g, o.input, f.pool === 'avg' ? avgOptions(req) : {}, range) };
+      return { ok: true, trace: poolTraceAnswer(g, o.input, f.pool === 'avg' ? avgOptions(req) : {}, range) };
     }
     case 'unfold': {
       const g = unfoldGeometry({
@@ -726,7 +718,7 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
       });
       const weight = tensorField(req, 'weight', limitsForTrace, false);
       const batch = num(req, 'batch') ?? 0;
-      if (!weight) return { ok: true, trace: traceIm2col(g, o.input, batch) };
+      if (!weight) return { ok: true, trace: im2colTraceAnswer(g, o.input, batch) };
       const bias = tensorField(req, 'bias', limitsForTrace, false);
       const cg = convGeometry({
         rank: f.rank,
@@ -740,7 +732,7 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
       });
       return {
         ok: true,
-        trace: traceIm2col(g, o.input, batch, { geometry: cg, weight, bias, flip: bool(req, 'flip', false) }),
+        trace: im2colTraceAnswer(g, o.input, batch, { geometry: cg, weight, bias, flip: bool(req, 'flip', false) }),
       };
     }
     case 'fold':

@@ -178,6 +178,13 @@ export function unravel(flat: number, shape: readonly number[]): number[] {
   return idx;
 }
 
+/** The row-major position of multi-index `index` in `shape` (the inverse of unravel). */
+export function ravel(index: readonly number[], shape: readonly number[]): number {
+  let flat = 0;
+  for (let d = 0; d < shape.length; d++) flat = flat * shape[d] + index[d];
+  return flat;
+}
+
 /** Row-major strides of a shape. */
 export function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);

@@ -1,52 +1,68 @@
 /**
- * Traces: the step-by-step data a viewer draws, as plain serialisable objects with a size bound.
- * Every trace reads the same geometry record as the kernels and reports the numbers the kernels computed,
- * so what the panel shows is what the engine returned.
+ * Traces: the step-by-step account a viewer draws, built from results the kernels already computed (a
+ * trace never runs the op again). Every function here reads the same geometry record as the kernels and
+ * reports the kernels' numbers, so what the panel shows is what the engine returned. Steps come in windows
+ * (pages) bounded by terms: a step of a 64-channel 3×3 conv has 576 terms, of a 5×5 lecture conv 9.
  *
  * Coordinates: `position` is an output position; `at` is a coordinate in the padded input (input coordinate
- * + padBefore); `source` is the input cell the value came from, or null for a zero.
+ * + padBefore); `source` is the input cell the value came from, or null for zero padding.
  */
-import { conv, convBackward, convTranspose, flipKernel, type ConvOptions } from './conv';
+import type {
+  ConvStep,
+  ConvTerm,
+  PoolCell,
+  PoolStep,
+  ScatterContribution,
+  ScatterStep,
+  StepWindow,
+  WeightGradStep,
+  WeightGradTerm,
+} from '../protocol/steps';
 import { fail } from './errors';
 import type { ConvGeometry, ConvTransposeGeometry, PoolGeometry, UnfoldGeometry } from './geometry';
 import { padIndexMap } from './padding';
-import { avgPool, avgPoolDivisors, maxPool, type AvgPoolOptions } from './pool';
-import { jsonNumber, stridesOf, toNested, unravel, type Nested, type Tensor } from './tensor';
-import { unfold } from './unfold';
+import { sizeOf, stridesOf, unravel, type Tensor } from './tensor';
 
-export const DEFAULT_TRACE_STEPS = 256;
-export const MAX_TRACE_STEPS = 4096;
+/** a page holds at most this many terms (products, contributions, window cells)… */
+export const PAGE_TERMS = 8192;
+/** …and at most this many steps */
+export const MAX_PAGE_STEPS = 256;
 /** the arithmetic text of a step lists at most this many terms */
 const TEXT_TERMS = 48;
-const MAX_MATRIX_ENTRIES = 1 << 16;
+/** the im2col view draws its whole column matrix: at most this many entries */
+export const MAX_MATRIX_ENTRIES = 1 << 16;
 
 export interface TraceRange {
   /** first step to include (default 0) */
   readonly start?: number;
-  /** how many steps (default 256, at most 4096) */
+  /** how many steps (default: one page) */
   readonly count?: number;
 }
 
-export interface StepWindow {
-  readonly start: number;
-  readonly count: number;
-  readonly total: number;
-  readonly truncated: boolean;
+/** Steps per page when each step has `termsPerStep` terms. */
+export function pageSize(termsPerStep: number): number {
+  return Math.max(1, Math.min(MAX_PAGE_STEPS, Math.floor(PAGE_TERMS / Math.max(1, termsPerStep))));
 }
 
-function stepWindow(total: number, range: TraceRange): StepWindow {
+/** The page of `size` steps that holds step `index` (pages start at multiples of their size). */
+export function pageWindow(total: number, index: number, size: number): StepWindow {
+  if (!Number.isSafeInteger(index) || index < 0) fail('start', 'type', `start must be an integer ≥ 0, got ${index}`);
+  return stepWindow(total, { start: Math.min(total, Math.floor(index / size) * size) }, size);
+}
+
+/** The steps [start, start + count) of `total`, refusing a start or count that is not an index. */
+export function stepWindow(total: number, range: TraceRange, size: number): StepWindow {
   const start = range.start ?? 0;
-  const wanted = range.count ?? DEFAULT_TRACE_STEPS;
-  if (!Number.isInteger(start) || start < 0) fail('start', 'type', `start must be an integer ≥ 0, got ${start}`);
-  if (!Number.isInteger(wanted) || wanted < 1 || wanted > MAX_TRACE_STEPS) {
-    fail('count', 'size_limit', `count must be an integer from 1 to ${MAX_TRACE_STEPS}, got ${wanted}`);
-  }
+  const wanted = range.count ?? size;
+  if (!Number.isSafeInteger(start) || start < 0) fail('start', 'type', `start must be an integer ≥ 0, got ${start}`);
+  if (!Number.isSafeInteger(wanted) || wanted < 1) fail('count', 'type', `count must be an integer ≥ 1, got ${wanted}`);
   const from = Math.min(start, total);
-  const count = Math.min(wanted, total - from);
+  const count = Math.min(wanted, size, total - from);
   return { start: from, count, total, truncated: from > 0 || from + count < total };
 }
 
-function formatNumber(x: number): string {
+/** A number inside a step's arithmetic text: negative numbers in brackets so that "2·(−1)" reads right. */
+function termText(x: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
   const s = Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(6)));
@@ -59,90 +75,56 @@ export function arithmetic(
   extra: number | null,
   result: number,
 ): string {
-  const shown = pairs.slice(0, TEXT_TERMS).map(([a, b]) => `${formatNumber(a)}·${formatNumber(b)}`);
+  const shown = pairs.slice(0, TEXT_TERMS).map(([a, b]) => `${termText(a)}·${termText(b)}`);
   if (pairs.length > TEXT_TERMS) shown.push(`… (${pairs.length - TEXT_TERMS} more)`);
-  if (extra !== null) shown.push(`${formatNumber(extra)} (bias)`);
-  return `${shown.join(' + ')} = ${formatNumber(result)}`;
+  if (extra !== null) shown.push(`${termText(extra)} (bias)`);
+  return `${shown.join(' + ')} = ${termText(result)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Sliding window (conv forward)
 
-export interface ConvTerm {
-  readonly channel: number;
-  readonly tap: readonly number[];
-  readonly at: readonly number[];
-  readonly source: readonly number[] | null;
-  readonly x: number;
-  readonly w: number;
-  readonly product: number;
-  readonly running: number;
-}
-
-export interface ConvStep {
-  readonly step: number;
-  readonly batch: number;
-  readonly outChannel: number;
-  readonly group: number;
-  readonly position: readonly number[];
-  /** padded coordinate of the window's first tap: position·stride */
-  readonly windowStart: readonly number[];
-  readonly terms: readonly ConvTerm[];
-  /** per input channel of the group: its partial sum (the channels view) */
-  readonly channelSums: readonly { channel: number; sum: number }[];
-  readonly bias: number | null;
-  readonly value: number;
-  readonly text: string;
-}
-
-export interface ConvTrace {
-  readonly kind: 'conv';
-  readonly rank: number;
-  readonly flip: boolean;
-  readonly paddingMode: string;
-  readonly inputShape: readonly number[];
-  readonly weightShape: readonly number[];
-  readonly outputShape: readonly number[];
-  readonly stride: readonly number[];
-  readonly dilation: readonly number[];
-  readonly padBefore: readonly number[];
-  readonly padAfter: readonly number[];
-  readonly groups: number;
-  /** spatial size of the padded input */
-  readonly paddedSize: readonly number[];
+/** What the sliding-window picture needs beyond the geometry: where each padded cell comes from. */
+export interface ConvTraceFacts {
   /** per spatial dim: for each padded coordinate the input coordinate it shows, or −1 for zero padding */
-  readonly padSource: readonly (readonly number[])[];
-  readonly input: Nested;
-  readonly bias: Nested | null;
-  /** the kernel as the window applies it (flipped in true-convolution mode) */
-  readonly appliedWeight: Nested;
-  readonly output: Nested;
-  readonly steps: readonly ConvStep[];
-  readonly range: StepWindow;
-  readonly formula: readonly string[];
+  readonly padSource: readonly Int32Array[];
+  readonly paddedSize: readonly number[];
+  readonly termsPerStep: number;
+  readonly total: number;
 }
 
-export function traceConv(
+export function convTraceFacts(g: ConvGeometry): ConvTraceFacts {
+  const padSource = g.inputSize.map((s, i) => padIndexMap(s, g.padBefore[i], g.padAfter[i], g.paddingMode));
+  return {
+    padSource,
+    paddedSize: padSource.map((m) => m.length),
+    termsPerStep: (g.inChannels / g.groups) * sizeOf(g.kernelSize),
+    total: g.batch * g.outChannels * sizeOf(g.outputSize),
+  };
+}
+
+/**
+ * The steps of a conv: step s is output element s (row-major over N, C_out, spatial). `applied` is the kernel
+ * as the window applies it (flipped for true convolution); `output` is the kernels' own result.
+ */
+export function convSteps(
   g: ConvGeometry,
+  facts: ConvTraceFacts,
   input: Tensor,
-  weight: Tensor,
+  applied: Tensor,
   bias: Tensor | null,
-  options: ConvOptions = {},
-  range: TraceRange = {},
-): ConvTrace {
-  const output = conv(g, input, weight, bias, options);
-  const applied = options.flip ? flipKernel(weight) : weight;
+  output: Tensor,
+  win: StepWindow,
+): ConvStep[] {
   const rank = g.rank;
-  const padSource = g.inputSize.map((s, i) => Array.from(padIndexMap(s, g.padBefore[i], g.padAfter[i], g.paddingMode)));
-  const paddedSize = padSource.map((m) => m.length);
   const kernel = g.kernelSize;
-  const taps = kernel.reduce((a, b) => a * b, 1);
-  const outPlane = g.outputSize.reduce((a, b) => a * b, 1);
-  const inPlane = g.inputSize.reduce((a, b) => a * b, 1);
+  const taps = sizeOf(kernel);
+  const outPlane = sizeOf(g.outputSize);
+  const inPlane = sizeOf(g.inputSize);
   const inStrides = stridesOf(g.inputSize);
   const cg = g.inChannels / g.groups;
   const og = g.outChannels / g.groups;
-  const win = stepWindow(g.batch * g.outChannels * outPlane, range);
+  const tapIndex = Array.from({ length: taps }, (_, t) => unravel(t, kernel));
   const steps: ConvStep[] = [];
   for (let s = win.start; s < win.start + win.count; s++) {
     const n = Math.floor(s / (g.outChannels * outPlane));
@@ -157,9 +139,9 @@ export function traceConv(
       const channel = group * cg + ci;
       let partial = 0;
       for (let t = 0; t < taps; t++) {
-        const tap = unravel(t, kernel);
+        const tap = tapIndex[t];
         const at = tap.map((k, i) => windowStart[i] + k * g.dilation[i]);
-        const src = at.map((a, i) => padSource[i][a]);
+        const src = at.map((a, i) => facts.padSource[i][a]);
         const source = src.some((v) => v < 0) ? null : src;
         let x = 0;
         if (source) {
@@ -167,11 +149,11 @@ export function traceConv(
           for (let i = 0; i < rank; i++) flat += source[i] * inStrides[i];
           x = input.data[(n * g.inChannels + channel) * inPlane + flat];
         }
-        const wv = applied.data[(oc * cg + ci) * taps + t];
-        const product = x * wv;
+        const w = applied.data[(oc * cg + ci) * taps + t];
+        const product = x * w;
         running += product;
         partial += product;
-        terms.push({ channel, tap, at, source, x, w: wv, product, running });
+        terms.push({ channel, tap, at, source, x, w, product, running });
       }
       channelSums.push({ channel, sum: partial });
     }
@@ -195,339 +177,218 @@ export function traceConv(
       ),
     });
   }
-  return {
-    kind: 'conv',
-    rank,
-    flip: options.flip === true,
-    paddingMode: g.paddingMode,
-    inputShape: g.inputShape,
-    weightShape: g.weightShape,
-    outputShape: g.outputShape,
-    stride: g.stride,
-    dilation: g.dilation,
-    padBefore: g.padBefore,
-    padAfter: g.padAfter,
-    groups: g.groups,
-    paddedSize,
-    padSource,
-    input: toNested(input),
-    bias: bias ? toNested(bias) : null,
-    appliedWeight: toNested(applied),
-    output: toNested(output),
-    steps,
-    range: win,
-    formula: g.formula.map((f) => f.text),
-  };
+  return steps;
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// im2col and the GEMM
+// Scatter-add: a transposed conv, and dX of a conv's backward pass (dY scattered through W)
 
-export interface Im2colTrace {
-  readonly kind: 'im2col';
-  readonly inputShape: readonly number[];
-  readonly kernelSize: readonly number[];
-  readonly stride: readonly number[];
-  readonly padding: readonly number[];
-  readonly dilation: readonly number[];
-  /** window positions per spatial dim */
-  readonly blocks: readonly number[];
-  readonly input: Nested;
+/** One scatter: `source` (N, C_from, spatial) times the kernel added into (N, C_to, uncropped spatial). */
+export interface Scatter {
   readonly batch: number;
-  readonly rows: number;
-  readonly columns: number;
-  /** per row: its channel and kernel tap (rows are channel-major, then taps row-major) */
-  readonly rowLabels: readonly { channel: number; tap: readonly number[] }[];
-  /** per column: its output position (row-major) */
-  readonly columnLabels: readonly (readonly number[])[];
-  /** the column matrix of batch item `batch`, rows × columns */
-  readonly matrix: readonly (readonly (number | string)[])[];
-  /** per entry: the input cell it copies, or null for padding */
-  readonly sources: readonly (readonly (readonly number[] | null)[])[];
-  /** when the request had a weight: the weight matrix (C_out × rows of its group) and the GEMM result */
-  readonly gemm: {
-    readonly groups: number;
-    readonly weightMatrix: readonly (readonly (number | string)[])[];
-    readonly product: readonly (readonly (number | string)[])[];
-  } | null;
-}
-
-/**
- * The column matrix of one batch item, with where each entry came from; with a conv geometry and weight
- * also the weight matrix and its product, which equals the conv output (rows = output channels).
- */
-export function traceIm2col(
-  g: UnfoldGeometry,
-  input: Tensor,
-  batch = 0,
-  conv?: { geometry: ConvGeometry; weight: Tensor; bias: Tensor | null; flip?: boolean },
-): Im2colTrace {
-  if (g.rows * g.columns > MAX_MATRIX_ENTRIES) {
-    fail(
-      'input',
-      'size_limit',
-      `the column matrix would have ${g.rows}×${g.columns} = ${g.rows * g.columns} entries, over the trace limit of ${MAX_MATRIX_ENTRIES}: trace a smaller input`,
-    );
-  }
-  if (!Number.isInteger(batch) || batch < 0 || batch >= g.batch)
-    fail('batch', 'type', `batch must be an integer from 0 to ${g.batch - 1}, got ${batch}`);
-  const cols = unfold(g, input);
-  const taps = g.kernelSize.reduce((a, b) => a * b, 1);
-  const rowLabels = Array.from({ length: g.rows }, (_, r) => ({
-    channel: Math.floor(r / taps),
-    tap: unravel(r % taps, g.kernelSize),
-  }));
-  const columnLabels = Array.from({ length: g.columns }, (_, l) => unravel(l, g.blocks));
-  const base = batch * g.rows * g.columns;
-  const matrix: (number | string)[][] = [];
-  const sources: (number[] | null)[][] = [];
-  for (let r = 0; r < g.rows; r++) {
-    const row: (number | string)[] = [];
-    const srcRow: (number[] | null)[] = [];
-    const tap = rowLabels[r].tap;
-    for (let l = 0; l < g.columns; l++) {
-      row.push(jsonNumber(cols.data[base + r * g.columns + l]));
-      const at = columnLabels[l].map((o, i) => o * g.stride[i] - g.padding[i] + tap[i] * g.dilation[i]);
-      srcRow.push(at.every((a, i) => a >= 0 && a < g.inputSize[i]) ? at : null);
-    }
-    matrix.push(row);
-    sources.push(srcRow);
-  }
-  let gemm: Im2colTrace['gemm'] = null;
-  if (conv) {
-    const out = traceGemm(conv.geometry, input, conv.weight, conv.bias, conv.flip === true, batch);
-    gemm = { groups: conv.geometry.groups, ...out };
-  }
-  return {
-    kind: 'im2col',
-    inputShape: g.inputShape,
-    kernelSize: g.kernelSize,
-    stride: g.stride,
-    padding: g.padding,
-    dilation: g.dilation,
-    blocks: g.blocks,
-    input: toNested(input),
-    batch,
-    rows: g.rows,
-    columns: g.columns,
-    rowLabels,
-    columnLabels,
-    matrix,
-    sources,
-    gemm,
-  };
-}
-
-function traceGemm(g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor | null, flip: boolean, batch: number) {
-  const applied = flip ? flipKernel(weight) : weight;
-  const k = applied.data.length / g.outChannels;
-  const weightMatrix = Array.from({ length: g.outChannels }, (_, c) =>
-    Array.from(applied.data.subarray(c * k, (c + 1) * k), jsonNumber),
-  );
-  const output = conv(g, input, weight, bias, { flip });
-  const plane = g.outputSize.reduce((a, b) => a * b, 1);
-  const product = Array.from({ length: g.outChannels }, (_, c) =>
-    Array.from(
-      output.data.subarray((batch * g.outChannels + c) * plane, (batch * g.outChannels + c + 1) * plane),
-      jsonNumber,
-    ),
-  );
-  return { weightMatrix, product };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Transposed convolution: scatter-add
-
-export interface ScatterContribution {
-  readonly outChannel: number;
-  readonly tap: readonly number[];
-  /** position in the uncropped output: i·stride + t·dilation */
-  readonly at: readonly number[];
-  /** position in the output after the padding crop, or null where the crop removes it */
-  readonly position: readonly number[] | null;
-  readonly w: number;
-  readonly product: number;
-}
-
-export interface ScatterStep {
-  readonly step: number;
-  readonly batch: number;
-  readonly inChannel: number;
-  readonly position: readonly number[];
-  readonly value: number;
-  readonly contributions: readonly ScatterContribution[];
-}
-
-export interface TransposeTrace {
-  readonly kind: 'conv_transpose';
-  readonly inputShape: readonly number[];
-  readonly weightShape: readonly number[];
-  readonly outputShape: readonly number[];
+  readonly fromChannels: number;
+  readonly fromSize: readonly number[];
+  readonly toChannels: number;
+  readonly groups: number;
+  readonly kernel: readonly number[];
   readonly stride: readonly number[];
   readonly dilation: readonly number[];
-  readonly padding: readonly number[];
-  readonly outputPadding: readonly number[];
-  /** spatial size before the crop: (in−1)·s + d·(k−1) + 1 + output_padding */
-  readonly uncroppedSize: readonly number[];
-  readonly input: Nested;
-  readonly weight: Nested;
-  readonly output: Nested;
-  readonly steps: readonly ScatterStep[];
-  readonly range: StepWindow;
-  readonly formula: readonly string[];
+  /** cells cropped before each dim of the result (a transposed conv's padding; 0 for dX over the padded input) */
+  readonly crop: readonly number[];
+  /** the result's spatial size after the crop */
+  readonly toSize: readonly number[];
+  readonly source: Tensor;
+  /** [C_from][C_to / groups][kernel…] */
+  readonly weight: Tensor;
+  readonly total: number;
+  readonly termsPerStep: number;
 }
 
-export function traceConvTranspose(
-  g: ConvTransposeGeometry,
-  input: Tensor,
-  weight: Tensor,
-  bias: Tensor | null,
-  range: TraceRange = {},
-): TransposeTrace {
-  const output = convTranspose(g, input, weight, bias);
-  return {
-    kind: 'conv_transpose',
-    inputShape: g.inputShape,
-    weightShape: g.weightShape,
-    outputShape: g.outputShape,
-    stride: g.stride,
-    dilation: g.dilation,
-    padding: g.padding,
-    outputPadding: g.outputPadding,
-    uncroppedSize: g.outputSize.map((o, i) => o + 2 * g.padding[i]),
-    input: toNested(input),
-    weight: toNested(weight),
-    output: toNested(output),
-    ...scatterSteps(
-      g.batch,
-      g.inChannels,
-      g.inputSize,
-      g.outChannels,
-      g.groups,
-      g.kernelSize,
-      g.stride,
-      g.dilation,
-      g.padding,
-      g.outputSize,
-      input,
-      weight,
-      range,
-    ),
-    formula: g.formula.map((f) => f.text),
-  };
-}
-
-/** The scatter of a transposed conv (or of dY through W in a conv's backward pass), step by input cell. */
-function scatterSteps(
+function scatter(
   batch: number,
-  inChannels: number,
-  inSize: readonly number[],
-  outChannels: number,
+  fromChannels: number,
+  fromSize: readonly number[],
+  toChannels: number,
   groups: number,
   kernel: readonly number[],
   stride: readonly number[],
   dilation: readonly number[],
-  padding: readonly number[],
-  outSize: readonly number[],
-  input: Tensor,
+  crop: readonly number[],
+  toSize: readonly number[],
+  source: Tensor,
   weight: Tensor,
-  range: TraceRange,
-): { steps: ScatterStep[]; range: StepWindow } {
-  const inPlane = inSize.reduce((a, b) => a * b, 1);
-  const taps = kernel.reduce((a, b) => a * b, 1);
-  const perGroupIn = inChannels / groups;
-  const perGroupOut = outChannels / groups;
-  const win = stepWindow(batch * inChannels * inPlane, range);
+): Scatter {
+  return {
+    batch,
+    fromChannels,
+    fromSize,
+    toChannels,
+    groups,
+    kernel,
+    stride,
+    dilation,
+    crop,
+    toSize,
+    source,
+    weight,
+    total: batch * fromChannels * sizeOf(fromSize),
+    termsPerStep: (toChannels / groups) * sizeOf(kernel),
+  };
+}
+
+export function transposeScatter(g: ConvTransposeGeometry, input: Tensor, weight: Tensor): Scatter {
+  return scatter(
+    g.batch,
+    g.inChannels,
+    g.inputSize,
+    g.outChannels,
+    g.groups,
+    g.kernelSize,
+    g.stride,
+    g.dilation,
+    g.padding,
+    g.outputSize,
+    input,
+    weight,
+  );
+}
+
+/**
+ * dX of a conv as a scatter of dY through the applied kernel into the padded input: (o·s + t·d) is a padded
+ * coordinate, so nothing is cropped here. A conv weight [C_out][C_in/g][k] is already in the scatter's
+ * [from-channel][to-channel-in-group] layout.
+ */
+export function gradInputScatter(g: ConvGeometry, gradOutput: Tensor, applied: Tensor): Scatter {
+  const paddedSize = g.inputSize.map((s, i) => s + g.padBefore[i] + g.padAfter[i]);
+  return scatter(
+    g.batch,
+    g.outChannels,
+    g.outputSize,
+    g.inChannels,
+    g.groups,
+    g.kernelSize,
+    g.stride,
+    g.dilation,
+    g.kernelSize.map(() => 0),
+    paddedSize,
+    gradOutput,
+    applied,
+  );
+}
+
+/** The spatial size of a scatter's result before the crop. */
+export function uncroppedSize(sc: Scatter): number[] {
+  return sc.toSize.map((o, i) => o + 2 * sc.crop[i]);
+}
+
+/**
+ * The scatter's steps: step s is source element s. Each contribution also says what its target cell holds
+ * once it is added (`after`): the sum of every contribution to that cell from steps ≤ s. One step adds at
+ * most once to a cell (distinct taps land on distinct cells), so `after` enumerates the source cells that can
+ * reach the target along each dim — (u − t·d) divisible by the stride — instead of replaying earlier steps.
+ */
+export function scatterSteps(sc: Scatter, win: StepWindow): ScatterStep[] {
+  const rank = sc.kernel.length;
+  const fromPlane = sizeOf(sc.fromSize);
+  const taps = sizeOf(sc.kernel);
+  const perGroupFrom = sc.fromChannels / sc.groups;
+  const perGroupTo = sc.toChannels / sc.groups;
+  const fromStrides = stridesOf(sc.fromSize);
+  const kernelStrides = stridesOf(sc.kernel);
+  const tapIndex = Array.from({ length: taps }, (_, t) => unravel(t, sc.kernel));
+  // per dim and uncropped coordinate u: the (source coordinate, tap) pairs with i·s + t·d = u
+  const uncropped = uncroppedSize(sc);
+  const reach = uncropped.map((size, d) =>
+    Array.from({ length: size }, (_, u) => {
+      const pairs: [number, number][] = [];
+      for (let t = 0; t < sc.kernel[d]; t++) {
+        const off = u - t * sc.dilation[d];
+        if (off >= 0 && off % sc.stride[d] === 0 && off / sc.stride[d] < sc.fromSize[d])
+          pairs.push([off / sc.stride[d], t]);
+      }
+      return pairs;
+    }),
+  );
+  const sumBefore = (n: number, toChannel: number, u: readonly number[], lastStep: number): number => {
+    const group = Math.floor(toChannel / perGroupTo);
+    const co = toChannel % perGroupTo;
+    let combos: [number, number][] = [[0, 0]];
+    for (let d = 0; d < rank; d++) {
+      const next: [number, number][] = [];
+      for (const [flatI, flatT] of combos)
+        for (const [i, t] of reach[d][u[d]]) next.push([flatI + i * fromStrides[d], flatT + t * kernelStrides[d]]);
+      combos = next;
+    }
+    let sum = 0;
+    for (let ci = 0; ci < perGroupFrom; ci++) {
+      const from = group * perGroupFrom + ci;
+      const base = (n * sc.fromChannels + from) * fromPlane;
+      if (base > lastStep) break;
+      for (const [flatI, flatT] of combos) {
+        if (base + flatI > lastStep) continue;
+        sum += sc.source.data[base + flatI] * sc.weight.data[(from * perGroupTo + co) * taps + flatT];
+      }
+    }
+    return sum;
+  };
   const steps: ScatterStep[] = [];
   for (let s = win.start; s < win.start + win.count; s++) {
-    const n = Math.floor(s / (inChannels * inPlane));
-    const ic = Math.floor(s / inPlane) % inChannels;
-    const position = unravel(s % inPlane, inSize);
-    const value = input.data[s];
-    const group = Math.floor(ic / perGroupIn);
+    const n = Math.floor(s / (sc.fromChannels * fromPlane));
+    const ic = Math.floor(s / fromPlane) % sc.fromChannels;
+    const position = unravel(s % fromPlane, sc.fromSize);
+    const value = sc.source.data[s];
+    const group = Math.floor(ic / perGroupFrom);
     const contributions: ScatterContribution[] = [];
-    for (let co = 0; co < perGroupOut; co++) {
+    for (let co = 0; co < perGroupTo; co++) {
       for (let t = 0; t < taps; t++) {
-        const tap = unravel(t, kernel);
-        const at = tap.map((k, i) => position[i] * stride[i] + k * dilation[i]);
-        const cropped = at.map((a, i) => a - padding[i]);
-        const inside = cropped.every((c, i) => c >= 0 && c < outSize[i]);
-        const wv = weight.data[(ic * perGroupOut + co) * taps + t];
+        const tap = tapIndex[t];
+        const at = tap.map((k, i) => position[i] * sc.stride[i] + k * sc.dilation[i]);
+        const cropped = at.map((a, i) => a - sc.crop[i]);
+        const inside = cropped.every((c, i) => c >= 0 && c < sc.toSize[i]);
+        const w = sc.weight.data[(ic * perGroupTo + co) * taps + t];
+        const outChannel = group * perGroupTo + co;
         contributions.push({
-          outChannel: group * perGroupOut + co,
+          outChannel,
           tap,
           at,
           position: inside ? cropped : null,
-          w: wv,
-          product: value * wv,
+          w,
+          product: value * w,
+          after: sumBefore(n, outChannel, at, s),
         });
       }
     }
     steps.push({ step: s, batch: n, inChannel: ic, position, value, contributions });
   }
-  return { steps, range: win };
+  return steps;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Pooling
 
-export interface PoolCell {
-  readonly tap: readonly number[];
-  /** input coordinate (may lie in the padding) */
-  readonly at: readonly number[];
-  readonly inside: boolean;
-  readonly value: number | null;
+export interface PoolResults {
+  readonly output: Tensor;
+  /** max pooling: PyTorch's flat indices per output element */
+  readonly indices: Tensor | null;
+  /** avg pooling: the divisor of each output position (one plane, shared by every channel) */
+  readonly divisors: Float64Array | null;
 }
 
-export interface PoolStep {
-  readonly step: number;
-  readonly batch: number;
-  readonly channel: number;
-  readonly position: readonly number[];
-  readonly windowStart: readonly number[];
-  readonly cells: readonly PoolCell[];
-  /** max pool: the flat index PyTorch returns; avg pool: null */
-  readonly argmax: number | null;
-  /** avg pool: what the sum is divided by; max pool: null */
-  readonly divisor: number | null;
-  readonly value: number;
-  readonly text: string;
+export function poolTermsPerStep(g: PoolGeometry): number {
+  return sizeOf(g.kernelSize);
 }
 
-export interface PoolTrace {
-  readonly kind: 'max_pool' | 'avg_pool';
-  readonly inputShape: readonly number[];
-  readonly outputShape: readonly number[];
-  readonly kernelSize: readonly number[];
-  readonly stride: readonly number[];
-  readonly padding: readonly number[];
-  readonly dilation: readonly number[];
-  readonly ceilMode: boolean;
-  readonly input: Nested;
-  readonly output: Nested;
-  readonly indices: Nested | null;
-  readonly steps: readonly PoolStep[];
-  readonly range: StepWindow;
-  readonly formula: readonly string[];
-  /** why the output has the size it has along each dim, in particular ceil_mode's dropped window */
-  readonly notes: readonly string[];
+export function poolTotal(g: PoolGeometry): number {
+  return g.batch * g.channels * sizeOf(g.outputSize);
 }
 
-export function tracePool(
-  g: PoolGeometry,
-  input: Tensor,
-  options: AvgPoolOptions = {},
-  range: TraceRange = {},
-): PoolTrace {
+export function poolSteps(g: PoolGeometry, input: Tensor, r: PoolResults, win: StepWindow): PoolStep[] {
   const isMax = g.kind === 'max';
-  const max = isMax ? maxPool(g, input) : null;
-  const output = max ? max.output : avgPool(g, input, options);
-  const divisors = isMax ? null : avgPoolDivisors(g, options);
-  const outPlane = g.outputSize.reduce((a, b) => a * b, 1);
-  const inPlane = g.inputSize.reduce((a, b) => a * b, 1);
+  const outPlane = sizeOf(g.outputSize);
+  const inPlane = sizeOf(g.inputSize);
   const inStrides = stridesOf(g.inputSize);
-  const taps = g.kernelSize.reduce((a, b) => a * b, 1);
-  const win = stepWindow(g.batch * g.channels * outPlane, range);
+  const taps = sizeOf(g.kernelSize);
+  const tapIndex = Array.from({ length: taps }, (_, t) => unravel(t, g.kernelSize));
   const steps: PoolStep[] = [];
   for (let s = win.start; s < win.start + win.count; s++) {
     const plane = Math.floor(s / outPlane);
@@ -535,19 +396,19 @@ export function tracePool(
     const windowStart = position.map((o, i) => o * g.stride[i] - g.padding[i]);
     const cells: PoolCell[] = [];
     for (let t = 0; t < taps; t++) {
-      const tap = unravel(t, g.kernelSize);
+      const tap = tapIndex[t];
       const at = tap.map((k, i) => windowStart[i] + k * g.dilation[i]);
       const inside = at.every((a, i) => a >= 0 && a < g.inputSize[i]);
       const flat = at.reduce((acc, a, i) => acc + a * inStrides[i], 0);
       cells.push({ tap, at, inside, value: inside ? input.data[plane * inPlane + flat] : null });
     }
-    const value = output.data[s];
-    const argmax = max ? max.indices.data[s] : null;
-    const divisor = divisors ? divisors[s % outPlane] : null;
-    const shown = cells.filter((c) => c.inside).map((c) => formatNumber(c.value as number));
+    const value = r.output.data[s];
+    const argmax = r.indices ? r.indices.data[s] : null;
+    const divisor = r.divisors ? r.divisors[s % outPlane] : null;
+    const shown = cells.filter((c) => c.inside).map((c) => termText(c.value as number));
     const text = isMax
-      ? `max(${shown.join(', ')}) = ${formatNumber(value)} at index ${argmax}`
-      : `(${shown.join(' + ')}) / ${divisor} = ${formatNumber(value)}`;
+      ? `max(${shown.join(', ')}) = ${termText(value)} at index ${argmax}`
+      : `(${shown.join(' + ')}) / ${divisor} = ${termText(value)}`;
     steps.push({
       step: s,
       batch: Math.floor(plane / g.channels),
@@ -561,8 +422,23 @@ export function tracePool(
       text,
     });
   }
-  const notes = g.formula.map((f, i) => {
-    let note = `${['dim', 'dim', 'dim'][i]} ${i}: ${f.text}`;
+  return steps;
+}
+
+/**
+ * Per spatial dim: how many cells the last window reaches past the input — into the right padding, or with
+ * ceil_mode beyond it (a last, partial window). The picture needs room for it.
+ */
+export function poolOverhang(g: PoolGeometry): number[] {
+  return g.inputSize.map((size, d) =>
+    Math.max(0, (g.outputSize[d] - 1) * g.stride[d] - g.padding[d] + (g.kernelSize[d] - 1) * g.dilation[d] + 1 - size),
+  );
+}
+
+/** Why each dim has the size it has; with ceil_mode, whether a last window was kept or dropped. */
+export function poolNotes(g: PoolGeometry): string[] {
+  return g.formula.map((f, i) => {
+    let note = `dim ${i}: ${f.text}`;
     if (g.ceilMode) {
       const effective = g.dilation[i] * (g.kernelSize[i] - 1) + 1;
       const raw = Math.ceil((g.inputSize[i] + 2 * g.padding[i] - effective) / g.stride[i]) + 1;
@@ -574,125 +450,123 @@ export function tracePool(
     }
     return note;
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// im2col and the GEMM
+
+export interface Im2colMatrix {
+  readonly rows: number;
+  readonly columns: number;
+  /** batch item `batch`'s column matrix, rows × columns, row-major */
+  readonly matrix: Float64Array;
+  /** rows × columns × rank: the input cell each entry copies, −1 in every entry for padding */
+  readonly sources: Int32Array;
+  readonly rowChannel: Int32Array;
+  readonly rowTap: Int32Array;
+  readonly columnPosition: Int32Array;
+}
+
+/** Where every entry of the column matrix of batch item `batch` comes from; `columns` is unfold's output. */
+export function im2colMatrix(g: UnfoldGeometry, columns: Tensor, batch: number): Im2colMatrix {
+  if (g.rows * g.columns > MAX_MATRIX_ENTRIES) {
+    fail(
+      'input',
+      'size_limit',
+      `the column matrix would have ${g.rows}×${g.columns} = ${g.rows * g.columns} entries, over the trace limit of ${MAX_MATRIX_ENTRIES}: trace a smaller input`,
+    );
+  }
+  if (!Number.isInteger(batch) || batch < 0 || batch >= g.batch) {
+    fail('batch', 'type', `batch must be an integer from 0 to ${g.batch - 1}, got ${batch}`);
+  }
+  const rank = g.rank;
+  const taps = sizeOf(g.kernelSize);
+  const rowChannel = new Int32Array(g.rows);
+  const rowTap = new Int32Array(g.rows * rank);
+  for (let r = 0; r < g.rows; r++) {
+    rowChannel[r] = Math.floor(r / taps);
+    rowTap.set(unravel(r % taps, g.kernelSize), r * rank);
+  }
+  const columnPosition = new Int32Array(g.columns * rank);
+  for (let l = 0; l < g.columns; l++) columnPosition.set(unravel(l, g.blocks), l * rank);
+  const base = batch * g.rows * g.columns;
+  const matrix = columns.data.slice(base, base + g.rows * g.columns);
+  const sources = new Int32Array(g.rows * g.columns * rank);
+  for (let r = 0; r < g.rows; r++) {
+    for (let l = 0; l < g.columns; l++) {
+      const k = (r * g.columns + l) * rank;
+      let inside = true;
+      for (let d = 0; d < rank; d++) {
+        const a = columnPosition[l * rank + d] * g.stride[d] - g.padding[d] + rowTap[r * rank + d] * g.dilation[d];
+        sources[k + d] = a;
+        if (a < 0 || a >= g.inputSize[d]) inside = false;
+      }
+      if (!inside) sources.fill(-1, k, k + rank);
+    }
+  }
+  return { rows: g.rows, columns: g.columns, matrix, sources, rowChannel, rowTap, columnPosition };
+}
+
+/** The GEMM of im2col: the weight as a matrix (C_out × C_in/groups·taps) and batch item `batch` of the conv output. */
+export function im2colGemm(g: ConvGeometry, applied: Tensor, output: Tensor, batch: number) {
+  const plane = sizeOf(g.outputSize);
   return {
-    kind: isMax ? 'max_pool' : 'avg_pool',
-    inputShape: g.inputShape,
-    outputShape: g.outputShape,
-    kernelSize: g.kernelSize,
-    stride: g.stride,
-    padding: g.padding,
-    dilation: g.dilation,
-    ceilMode: g.ceilMode,
-    input: toNested(input),
-    output: toNested(output),
-    indices: max ? toNested(max.indices) : null,
-    steps,
-    range: win,
-    formula: g.formula.map((f) => f.text),
-    notes,
+    groups: g.groups,
+    outChannels: g.outChannels,
+    weightColumns: applied.data.length / g.outChannels,
+    weightMatrix: applied.data.slice(),
+    product: output.data.slice(batch * g.outChannels * plane, (batch + 1) * g.outChannels * plane),
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Backward pass
+// Backward pass: dW as the correlation of X with dY
 
-export interface WeightGradTerm {
-  readonly batch: number;
-  readonly position: readonly number[];
-  readonly x: number;
-  readonly dy: number;
+export function weightGradTermsPerStep(g: ConvGeometry): number {
+  return g.batch * sizeOf(g.outputSize);
 }
 
-export interface WeightGradStep {
-  readonly step: number;
-  readonly outChannel: number;
-  readonly inChannel: number;
-  readonly tap: readonly number[];
-  readonly terms: readonly WeightGradTerm[];
-  readonly value: number;
-  readonly text: string;
+export function weightGradTotal(g: ConvGeometry): number {
+  return g.outChannels * (g.inChannels / g.groups) * sizeOf(g.kernelSize);
 }
 
-export interface BackwardTrace {
-  readonly kind: 'conv_backward';
-  readonly input: Nested;
-  readonly appliedWeight: Nested;
-  readonly gradOutput: Nested;
-  readonly inputShape: readonly number[];
-  readonly weightShape: readonly number[];
-  readonly outputShape: readonly number[];
-  readonly stride: readonly number[];
-  readonly dilation: readonly number[];
-  readonly padBefore: readonly number[];
-  readonly padAfter: readonly number[];
-  readonly gradInput: Nested;
-  readonly gradWeight: Nested;
-  readonly gradBias: Nested | null;
-  /** dX as the transposed conv of dY with W: each dY cell scattered through the kernel (padded coordinates) */
-  readonly gradInputSteps: readonly ScatterStep[];
-  readonly gradInputRange: StepWindow;
-  /** dW as the correlation of X with dY: one step per weight element */
-  readonly gradWeightSteps: readonly WeightGradStep[];
-  readonly gradWeightRange: StepWindow;
-}
-
-export function traceConvBackward(
+/** Step s is weight element s: Σ over batch and output positions of X at the tap's cell times dY. */
+export function weightGradSteps(
   g: ConvGeometry,
+  facts: ConvTraceFacts,
   input: Tensor,
-  weight: Tensor,
   gradOutput: Tensor,
-  options: ConvOptions = {},
-  range: TraceRange = {},
-): BackwardTrace {
-  const grads = convBackward(g, input, weight, gradOutput, options);
-  const applied = options.flip ? flipKernel(weight) : weight;
-  // dY scattered through the kernel into the padded input: (o·s + t·d) is a padded coordinate, so the crop is 0.
-  // A conv weight [C_out][C_in/g][k] is already in the scatter's [from-channel][to-channel-in-group] layout.
-  const paddedSize = g.inputSize.map((s, i) => s + g.padBefore[i] + g.padAfter[i]);
-  const dx = scatterSteps(
-    g.batch,
-    g.outChannels,
-    g.outputSize,
-    g.inChannels,
-    g.groups,
-    g.kernelSize,
-    g.stride,
-    g.dilation,
-    g.kernelSize.map(() => 0),
-    paddedSize,
-    gradOutput,
-    applied,
-    range,
-  );
-  const taps = g.kernelSize.reduce((a, b) => a * b, 1);
+  gradWeight: Tensor,
+  flip: boolean,
+  win: StepWindow,
+): WeightGradStep[] {
+  const taps = sizeOf(g.kernelSize);
   const cg = g.inChannels / g.groups;
   const og = g.outChannels / g.groups;
-  const outPlane = g.outputSize.reduce((a, b) => a * b, 1);
-  const inPlane = g.inputSize.reduce((a, b) => a * b, 1);
+  const outPlane = sizeOf(g.outputSize);
+  const inPlane = sizeOf(g.inputSize);
   const inStrides = stridesOf(g.inputSize);
-  const padSource = g.inputSize.map((s, i) => padIndexMap(s, g.padBefore[i], g.padAfter[i], g.paddingMode));
-  const win = stepWindow(g.outChannels * cg * taps, range);
+  const positions = Array.from({ length: outPlane }, (_, o) => unravel(o, g.outputSize));
   const steps: WeightGradStep[] = [];
   for (let s = win.start; s < win.start + win.count; s++) {
     const oc = Math.floor(s / (cg * taps));
     const ci = Math.floor(s / taps) % cg;
-    const t = s % taps;
-    const tap = unravel(t, g.kernelSize);
+    const tap = unravel(s % taps, g.kernelSize);
     // true convolution applies the flipped kernel, so this weight element sits at the mirrored tap
-    const appliedTap = options.flip ? tap.map((k, i) => g.kernelSize[i] - 1 - k) : tap;
+    const appliedTap = flip ? tap.map((k, i) => g.kernelSize[i] - 1 - k) : tap;
     const channel = Math.floor(oc / og) * cg + ci;
     const terms: WeightGradTerm[] = [];
     for (let n = 0; n < g.batch; n++) {
       for (let o = 0; o < outPlane; o++) {
-        const position = unravel(o, g.outputSize);
-        const src = position.map((p, i) => padSource[i][p * g.stride[i] + appliedTap[i] * g.dilation[i]]);
+        const position = positions[o];
+        const src = position.map((p, i) => facts.padSource[i][p * g.stride[i] + appliedTap[i] * g.dilation[i]]);
         const x = src.some((v) => v < 0)
           ? 0
           : input.data[(n * g.inChannels + channel) * inPlane + src.reduce((a, v, i) => a + v * inStrides[i], 0)];
         terms.push({ batch: n, position, x, dy: gradOutput.data[(n * g.outChannels + oc) * outPlane + o] });
       }
     }
-    const value = grads.gradWeight.data[s];
+    const value = gradWeight.data[s];
     steps.push({
       step: s,
       outChannel: oc,
@@ -707,24 +581,5 @@ export function traceConvBackward(
       ),
     });
   }
-  return {
-    kind: 'conv_backward',
-    input: toNested(input),
-    appliedWeight: toNested(applied),
-    gradOutput: toNested(gradOutput),
-    inputShape: g.inputShape,
-    weightShape: g.weightShape,
-    outputShape: g.outputShape,
-    stride: g.stride,
-    dilation: g.dilation,
-    padBefore: g.padBefore,
-    padAfter: g.padAfter,
-    gradInput: toNested(grads.gradInput),
-    gradWeight: toNested(grads.gradWeight),
-    gradBias: grads.gradBias ? toNested(grads.gradBias) : null,
-    gradInputSteps: dx.steps,
-    gradInputRange: dx.range,
-    gradWeightSteps: steps,
-    gradWeightRange: win,
-  };
+  return steps;
 }

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { handleRequest } from '../../src/engine/requests';
-import type { BackwardTrace, ConvTrace, Im2colTrace, PoolTrace, TransposeTrace } from '../../src/engine/trace';
+import type {
+  BackwardTraceAnswer as BackwardTrace,
+  ConvTraceAnswer as ConvTrace,
+  Im2colTraceAnswer as Im2colTrace,
+  PoolTraceAnswer as PoolTrace,
+  TransposeTraceAnswer as TransposeTrace,
+} from '../../src/engine/traceAnswers';
 
 const lecture = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/lecture-examples.json'), 'utf8')).cases as {
   request: Record<string, unknown>;

@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ResultSession } from '../../src/app/results';
+import type { TracePart } from '../../src/protocol';
 import { THEMES, type ThemeName } from './themes';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -31,8 +33,24 @@ function pageHtml(theme: ThemeName): string {
     const vars = ${JSON.stringify(t.vars)};
     for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
     window.__posted = [];
+    // VS Code's transport: JSON, with every typed array lifted out and revived on the other side as the same type
+    window.__deliver = (json, buffers) => {
+      const arrays = buffers.map((b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
+      const message = JSON.parse(json, (_k, v) => {
+        if (!v || v.$$vscode_array_buffer_reference$$ !== true) return v;
+        const buffer = arrays[v.index];
+        if (!v.view) return buffer;
+        const Ctor = globalThis[v.view.type];
+        return new Ctor(buffer, v.view.byteOffset, v.view.byteLength / Ctor.BYTES_PER_ELEMENT);
+      });
+      window.postMessage(message, '*');
+    };
     window.acquireVsCodeApi = () => ({
-      postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+      postMessage: (m) => {
+        const json = JSON.stringify(m);
+        window.__posted.push(JSON.parse(json));
+        if (window.__toHost) window.__toHost(json);
+      },
       getState: () => { const s = sessionStorage.getItem('state'); return s ? JSON.parse(s) : undefined; },
       setState: (s) => sessionStorage.setItem('state', JSON.stringify(s)),
     });
@@ -95,9 +113,77 @@ export async function startHarness(): Promise<Harness> {
   };
 }
 
-/** Posts a host message into the page as the extension host would. */
+/** A message as VS Code's webview transport carries it: JSON with typed arrays lifted out as buffers. */
+export function serializeForWebview(message: unknown): { json: string; buffers: string[] } {
+  const buffers: ArrayBufferLike[] = [];
+  const json = JSON.stringify(message, (_key, value: unknown) => {
+    if (value instanceof ArrayBuffer) {
+      buffers.push(value);
+      return { $$vscode_array_buffer_reference$$: true, index: buffers.length - 1 };
+    }
+    if (ArrayBuffer.isView(value)) {
+      // like VS Code, the whole underlying buffer travels (a view into a big buffer costs the big buffer)
+      buffers.push(value.buffer);
+      return {
+        $$vscode_array_buffer_reference$$: true,
+        index: buffers.length - 1,
+        view: { type: value.constructor.name, byteLength: value.byteLength, byteOffset: value.byteOffset },
+      };
+    }
+    return value;
+  });
+  return { json, buffers: buffers.map((b) => Buffer.from(b as ArrayBuffer).toString('base64')) };
+}
+
+/** Posts a host message into the page as the extension host would (typed arrays as typed arrays). */
 export async function post(page: Page, message: unknown): Promise<void> {
-  await page.evaluate((m) => window.postMessage(m, '*'), message as never);
+  const { json, buffers } = serializeForWebview(message);
+  await page.evaluate(
+    ([j, b]) => (window as unknown as { __deliver: (j: string, b: string[]) => void }).__deliver(j, b),
+    [json, buffers] as const,
+  );
+}
+
+/**
+ * Stands in for the extension host: answers the panel's page and plane requests from the sessions the test
+ * opened, as src/editor/panel.ts does from its results.
+ */
+export async function attachHost(page: Page, sessions: Map<string, ResultSession>): Promise<void> {
+  await page.exposeFunction('__toHost', (json: string) => {
+    const m = JSON.parse(json) as {
+      type: string;
+      requestId: number;
+      viewId: string;
+      part: TracePart;
+      start: number;
+      tensor: string;
+      index: number[];
+    };
+    const session = sessions.get(m.viewId);
+    const reply = (ok: () => unknown, type: 'page' | 'plane') => {
+      try {
+        const value = ok();
+        return type === 'page'
+          ? { type, inReplyTo: m.requestId, page: value, error: null }
+          : { type, inReplyTo: m.requestId, data: value, error: null };
+      } catch (e) {
+        return type === 'page'
+          ? { type, inReplyTo: m.requestId, page: null, error: String(e) }
+          : { type, inReplyTo: m.requestId, data: null, error: String(e) };
+      }
+    };
+    if (m.type === 'page')
+      void post(
+        page,
+        reply(() => session!.page(m.part, m.start), 'page'),
+      );
+    if (m.type === 'plane')
+      void post(
+        page,
+        reply(() => session!.plane(m.tensor, m.index), 'plane'),
+      );
+    if (m.type === 'ready' && m.viewId && session) void post(page, { type: 'show', view: session.view });
+  });
 }
 
 export async function posted(page: Page): Promise<Record<string, unknown>[]> {

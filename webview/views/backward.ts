@@ -3,9 +3,8 @@
  * (each dY cell scattered through the kernel), dW the correlation of X with dY (one sum per weight), db
  * the sum of dY.
  */
-import type { BackwardTrace, ScatterStep, WeightGradStep } from '../../src/engine/trace';
+import type { BackwardTrace, ScatterStep, WeightGradStep } from '../../src/protocol';
 import { el } from '../dom';
-import { NdArray } from '../ndarray';
 import { Player } from '../player';
 import { showStep, type StepSource } from '../steps';
 import { tensorTable } from '../tables';
@@ -18,21 +17,18 @@ export function backwardView(
   dwSteps: StepSource<WeightGradStep>,
   ctx: ViewContext,
 ): HTMLElement {
-  const rank = trace.weightShape.length - 2;
-  const batched = trace.inputShape.length === rank + 2;
-  const gy = NdArray.from(trace.gradOutput, batched ? trace.outputShape : [1, ...trace.outputShape]);
-  const paddedSize = trace.inputShape.slice(-rank).map((s, i) => s + trace.padBefore[i] + trace.padAfter[i]);
+  const gy = ctx.tensors.get(trace.gradOutput);
   // the scatter lands at o·s + t·d in the padded input; dX is what remains inside once the padding is cropped
   // (for reflect/replicate/circular the cropped part flows back to the cells the padding copied)
-  const gx = NdArray.from(trace.gradInput, batched ? trace.inputShape : [1, ...trace.inputShape]);
+  const gx = ctx.tensors.get(trace.gradInput);
   const dx = scatterView(
     {
       label: 'dX = conv_transpose(dY, W)',
       source: gy,
       result: gx,
-      uncropped: paddedSize,
+      uncropped: trace.paddedSize,
       crop: trace.padBefore,
-      total: trace.gradInputRange.total,
+      total: dxSteps.total,
       stepLabel: 'dY',
     },
     dxSteps,
@@ -42,7 +38,7 @@ export function backwardView(
   const dwText = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
   let dwShown = 0;
   const dwPlayer = new Player({
-    total: trace.gradWeightRange.total,
+    total: dwSteps.total,
     initial: 0,
     label: 'dW',
     onStep: (i) => {
@@ -69,20 +65,14 @@ export function backwardView(
   );
   dwSection.addEventListener('keydown', (e) => dwPlayer.handleKey(e));
   dwPlayer.go(0);
-  const inputShape = trace.inputShape;
   return el(
     'div',
     { class: 'backward' },
     el('h3', {}, 'dX: dY scattered through W (the transposed convolution)'),
     dx,
-    tensorTable({ name: 'dX (grad_input)', shape: inputShape, values: trace.gradInput }, ctx.precision),
+    tensorTable(gx, ctx.precision),
     dwSection,
-    tensorTable({ name: 'dW (grad_weight)', shape: trace.weightShape, values: trace.gradWeight }, ctx.precision),
-    trace.gradBias
-      ? tensorTable(
-          { name: 'db (grad_bias) = Σ dY per channel', shape: [trace.weightShape[0]], values: trace.gradBias },
-          ctx.precision,
-        )
-      : null,
+    tensorTable(ctx.tensors.get(trace.gradWeight), ctx.precision),
+    trace.gradBias ? tensorTable(ctx.tensors.get(trace.gradBias), ctx.precision) : null,
   );
 }

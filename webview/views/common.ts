@@ -2,9 +2,12 @@
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import { el } from '../dom';
+import type { ViewTensors } from '../tensors';
 
 export interface ViewContext {
   readonly viewId: string;
+  /** the view's tensors, whole or plane by plane */
+  readonly tensors: ViewTensors;
   readonly precision: number;
   /** the step to start on (restored after a reload) */
   readonly initialStep: number;

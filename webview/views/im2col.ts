@@ -4,22 +4,35 @@
  * column landing in the output. Linked both ways: click a column (or an output) to move the window; click
  * an input cell to light every column that copies it.
  */
-import type { Im2colTrace } from '../../src/engine/trace';
+import type { Im2colTrace } from '../../src/protocol';
 import { formatNumber } from '../../src/format';
 import { el } from '../dom';
 import { createGrid } from '../grid';
-import { NdArray, rowCol } from '../ndarray';
 import { Player } from '../player';
+import { rowCol } from '../tensors';
 import { selector, type ViewContext } from './common';
 
-function num(v: number | string): number {
-  return typeof v === 'number' ? v : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : NaN;
+/** Typed-array accessors of the trace: rank entries per row, column and matrix entry. */
+function labels(trace: Im2colTrace) {
+  const r = trace.rank;
+  const vec = (a: Int32Array, i: number) => Array.from(a.subarray(i * r, (i + 1) * r));
+  return {
+    rowChannel: (row: number) => trace.rowChannel[row],
+    rowTap: (row: number) => vec(trace.rowTap, row),
+    column: (col: number) => vec(trace.columnPosition, col),
+    /** the input cell entry (row, col) copies, or null for padding */
+    source: (row: number, col: number): number[] | null => {
+      const k = row * trace.columns + col;
+      return trace.sources[k * r] < 0 ? null : vec(trace.sources, k);
+    },
+    value: (row: number, col: number) => trace.matrix[row * trace.columns + col],
+  };
 }
 
 export function im2colView(trace: Im2colTrace, ctx: ViewContext): HTMLElement {
-  const rank = trace.kernelSize.length;
-  const batched = trace.inputShape.length === rank + 2;
-  const input = NdArray.from(trace.input, batched ? trace.inputShape : [1, ...trace.inputShape]);
+  const rank = trace.rank;
+  const input = ctx.tensors.get(trace.input);
+  const L = labels(trace);
   const spatial = input.shape.slice(2);
   const rowDim = rank - 2;
   const colDim = rank - 1;
@@ -31,14 +44,13 @@ export function im2colView(trace: Im2colTrace, ctx: ViewContext): HTMLElement {
     rows: trace.rows,
     cols: trace.columns,
     precision: ctx.precision,
-    value: (r, c) => num(trace.matrix[r][c]),
-    cellClass: (r, c) => (trace.sources[r][c] === null ? 'pad' : ''),
+    value: (r, c) => L.value(r, c),
+    cellClass: (r, c) => (L.source(r, c) === null ? 'pad' : ''),
     title: (r, c) => {
-      const s = trace.sources[r][c];
-      const label = trace.rowLabels[r];
-      return `channel ${label.channel}, tap (${label.tap.join(', ')}) at window ${trace.columnLabels[c].join(', ')}: ${s ? `input (${s.join(', ')})` : 'padding'}`;
+      const s = L.source(r, c);
+      return `channel ${L.rowChannel(r)}, tap (${L.rowTap(r).join(', ')}) at window ${L.column(c).join(', ')}: ${s ? `input (${s.join(', ')})` : 'padding'}`;
     },
-    rowLabel: (r) => `c${trace.rowLabels[r].channel} (${trace.rowLabels[r].tap.join(',')})`,
+    rowLabel: (r) => `c${L.rowChannel(r)} (${L.rowTap(r).join(',')})`,
     colLabel: (c) => String(c),
     onCellClick: (_r, c) => player.go(c),
   });
@@ -53,40 +65,45 @@ export function im2colView(trace: Im2colTrace, ctx: ViewContext): HTMLElement {
     },
     onCellClick: (r, c) => {
       const cols = new Set<number>();
-      trace.sources.forEach((row) =>
-        row.forEach((s, l) => {
+      for (let row = 0; row < trace.rows; row++) {
+        if (L.rowChannel(row) !== channel) continue;
+        for (let l = 0; l < trace.columns; l++) {
+          const s = L.source(row, l);
           if (s && rowCol(s)[0] === r && rowCol(s)[1] === c) cols.add(l);
-        }),
-      );
+        }
+      }
       matrixGrid.highlight(
         'feeds',
-        [...cols].flatMap((l) => trace.sources.map((_, rr) => [rr, l] as const)),
+        [...cols].flatMap((l) => Array.from({ length: trace.rows }, (_, rr) => [rr, l] as const)),
       );
       feeds.textContent = `input (${r}, ${c}) is copied into ${cols.size} column${cols.size === 1 ? '' : 's'}: ${[...cols].join(', ')}`;
     },
   });
   const depthOf = (l: number) => {
-    const src = trace.sources.map((row) => row[l]).find((s) => s !== null);
-    return src ? src[0] : 0;
+    for (let row = 0; row < trace.rows; row++) {
+      const s = L.source(row, l);
+      if (s) return s[0];
+    }
+    return 0;
   };
   const gemm = trace.gemm;
   const weightGrid = gemm
     ? createGrid({
         label: 'weight matrix',
-        rows: gemm.weightMatrix.length,
-        cols: gemm.weightMatrix[0]?.length ?? 0,
+        rows: gemm.outChannels,
+        cols: gemm.weightColumns,
         precision: ctx.precision,
-        value: (r, c) => num(gemm.weightMatrix[r][c]),
+        value: (r, c) => gemm.weightMatrix[r * gemm.weightColumns + c],
         rowLabel: (r) => `filter ${r}`,
       })
     : null;
   const productGrid = gemm
     ? createGrid({
         label: 'W · columns',
-        rows: gemm.product.length,
+        rows: gemm.outChannels,
         cols: trace.columns,
         precision: ctx.precision,
-        value: (r, c) => (c <= column ? num(gemm.product[r][c]) : null),
+        value: (r, c) => (c <= column ? gemm.product[r * trace.columns + c] : null),
         rowLabel: (r) => `out ch ${r}`,
         onCellClick: (_r, c) => player.go(c),
       })
@@ -97,29 +114,30 @@ export function im2colView(trace: Im2colTrace, ctx: ViewContext): HTMLElement {
   const draw = () => {
     matrixGrid.highlight(
       'current',
-      trace.sources.map((_, r) => [r, column] as const),
+      Array.from({ length: trace.rows }, (_, r) => [r, column] as const),
     );
-    const cells = trace.sources
-      .map((row, r) => ({ s: row[column], ch: trace.rowLabels[r].channel }))
-      .filter((x) => x.s !== null && x.ch === channel && (rank < 3 || x.s[0] === depthOf(column)))
-      .map((x) => rowCol(x.s as number[]));
+    const cells: [number, number][] = [];
+    for (let r = 0; r < trace.rows; r++) {
+      const s = L.source(r, column);
+      if (s && L.rowChannel(r) === channel && (rank < 3 || s[0] === depthOf(column))) cells.push(rowCol(s));
+    }
     inputGrid.refresh();
     inputGrid.highlight('win', cells);
     if (productGrid && gemm) {
       productGrid.refresh();
       productGrid.highlight(
         'current',
-        gemm.product.map((_, r) => [r, column] as const),
+        Array.from({ length: gemm.outChannels }, (_, r) => [r, column] as const),
       );
-      const col = trace.matrix.map((row) => num(row[column]));
-      const w0 = gemm.weightMatrix[0].map(num);
+      const col = Array.from({ length: trace.rows }, (_, r) => L.value(r, column));
+      const w0 = Array.from(gemm.weightMatrix.subarray(0, gemm.weightColumns));
       const shown = col
         .slice(0, Math.min(12, w0.length))
         .map((x, k) => `${formatNumber(w0[k], ctx.precision)}·${formatNumber(x, ctx.precision)}`)
         .join(' + ');
-      text.textContent = `column ${column} (window at ${trace.columnLabels[column].join(', ')}): filter 0 row · column = ${shown}${w0.length > 12 ? ' + …' : ''} = ${formatNumber(num(gemm.product[0][column]), ctx.precision)}`;
+      text.textContent = `column ${column} (window at ${L.column(column).join(', ')}): filter 0 row · column = ${shown}${w0.length > 12 ? ' + …' : ''} = ${formatNumber(gemm.product[column], ctx.precision)}`;
     } else {
-      text.textContent = `column ${column}: the window at output position (${trace.columnLabels[column].join(', ')}), one row per channel and kernel tap`;
+      text.textContent = `column ${column}: the window at output position (${L.column(column).join(', ')}), one row per channel and kernel tap`;
     }
     ctx.saveStep(column);
   };
@@ -166,7 +184,7 @@ export function im2colView(trace: Im2colTrace, ctx: ViewContext): HTMLElement {
             el(
               'figcaption',
               {},
-              `weight matrix ${gemm.weightMatrix.length}×${gemm.weightMatrix[0].length}${gemm.groups > 1 ? ` (block-diagonal over ${gemm.groups} groups)` : ''}`,
+              `weight matrix ${gemm.outChannels}×${gemm.weightColumns}${gemm.groups > 1 ? ` (block-diagonal over ${gemm.groups} groups)` : ''}`,
             ),
             weightGrid.element,
           ),
@@ -177,18 +195,19 @@ export function im2colView(trace: Im2colTrace, ctx: ViewContext): HTMLElement {
     feeds,
   );
   ctx.setStepTable(() => ({
-    caption: `column ${column}: the window at (${trace.columnLabels[column].join(', ')})`,
+    caption: `column ${column}: the window at (${L.column(column).join(', ')})`,
     headers: ['row', 'channel', 'tap', 'input cell', 'value'],
-    rows: trace.rowLabels.map((l, r) => [
+    rows: Array.from({ length: trace.rows }, (_, r) => [
       r,
-      l.channel,
-      l.tap.join(', '),
-      trace.sources[r][column]?.join(', ') ?? 'padding',
-      num(trace.matrix[r][column]),
+      L.rowChannel(r),
+      L.rowTap(r).join(', '),
+      L.source(r, column)?.join(', ') ?? 'padding',
+      L.value(r, column),
     ]),
   }));
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
+  ctx.onDispose(ctx.tensors.onLoad(() => inputGrid.refresh()));
   player.go(column);
   return root;
 }

@@ -4,40 +4,31 @@
  * partial windows show cells past the edge; the note says when a window starting in the right padding
  * was dropped.
  */
-import type { PoolStep, PoolTrace } from '../../src/engine/trace';
+import type { PoolStep, PoolTrace } from '../../src/protocol';
 import { el } from '../dom';
 import { createGrid } from '../grid';
-import { NdArray, rowCol } from '../ndarray';
 import { Player } from '../player';
 import { showStep, type StepSource } from '../steps';
+import { rowCol } from '../tensors';
 import type { ViewContext } from './common';
 
 export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: ViewContext): HTMLElement {
-  const rank = trace.kernelSize.length;
-  const batched = trace.inputShape.length === rank + 2;
-  const input = NdArray.from(trace.input, batched ? trace.inputShape : [1, ...trace.inputShape]);
-  const output = NdArray.from(trace.output, batched ? trace.outputShape : [1, ...trace.outputShape]);
+  const rank = trace.rank;
+  const input = ctx.tensors.get(trace.input);
+  const output = ctx.tensors.get(trace.output);
   const [, channels, ...inSpatial] = input.shape;
   const outSpatial = output.shape.slice(2);
   const outPlane = outSpatial.reduce((a, b) => a * b, 1);
   const pad = trace.padding;
   const rowDim = rank - 2;
   const colDim = rank - 1;
-  // show the input with its padding ring (and room for ceil_mode's overhang on the far side)
-  const over = (dim: number) =>
-    Math.max(
-      0,
-      (outSpatial[dim] - 1) * trace.stride[dim] -
-        pad[dim] +
-        (trace.kernelSize[dim] - 1) * trace.dilation[dim] +
-        1 -
-        inSpatial[dim],
-    );
+  // the input with its padding ring on both sides, and room for ceil_mode's last window past the far side
+  const over = (dim: number) => Math.max(pad[dim], trace.overhang[dim]);
   const rows = rank === 1 ? 1 : inSpatial[rowDim] + pad[rowDim] + over(rowDim);
   const cols = inSpatial[colDim] + pad[colDim] + over(colDim);
   const r0 = rank === 1 ? 0 : pad[rowDim];
   const c0 = pad[colDim];
-  let shown = Math.min(ctx.initialStep, Math.max(0, trace.range.total - 1));
+  let shown = Math.min(ctx.initialStep, Math.max(0, steps.total - 1));
   let step: PoolStep | undefined;
   const plane = () => Math.floor(shown / outPlane);
   const depthAt = () => (rank === 3 ? (step?.windowStart[0] ?? 0) : 0);
@@ -68,7 +59,7 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
       const od = rank === 3 ? (step?.position[0] ?? 0) : 0;
       const flat = (rank === 3 ? od * outSpatial[1] * outSpatial[2] : 0) + r * outSpatial[colDim] + c;
       const s = plane() * outPlane + flat;
-      return s > shown ? null : output.data[s];
+      return s > shown ? null : output.flat(s);
     },
     onCellClick: (r, c) => {
       const od = rank === 3 ? (step?.position[0] ?? 0) : 0;
@@ -85,12 +76,12 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
     ...trace.notes.filter((n) => n.includes('ceil')).map((n) => el('li', {}, n)),
   );
 
-  const draw = (s: PoolStep | undefined) => {
+  const draw = (s: PoolStep | undefined, problem?: string) => {
     step = s;
     inputGrid.refresh();
     outputGrid.refresh();
     if (!s) {
-      text.textContent = 'loading this step…';
+      text.textContent = problem ? `this step could not be loaded: ${problem}` : 'loading this step…';
       return;
     }
     const toGrid = (at: readonly number[]): [number, number] => {
@@ -113,7 +104,7 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
     ctx.saveStep(shown);
   };
   const player = new Player({
-    total: trace.range.total,
+    total: steps.total,
     initial: shown,
     label: trace.kind === 'max_pool' ? 'Max pooling' : 'Average pooling',
     onStep: (i) => {
@@ -158,6 +149,12 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
   );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
+  ctx.onDispose(
+    ctx.tensors.onLoad(() => {
+      inputGrid.refresh();
+      outputGrid.refresh();
+    }),
+  );
   player.go(shown);
   return root;
 }

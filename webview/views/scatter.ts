@@ -4,21 +4,21 @@
  * contributions sum. The full (uncropped) output is shown with the padding crop set apart, so stride gaps,
  * the crop and output_padding are visible.
  */
-import type { ScatterStep } from '../../src/engine/trace';
+import type { ScatterStep } from '../../src/protocol';
 import { formatNumber } from '../../src/format';
 import { el } from '../dom';
 import { createGrid } from '../grid';
-import { NdArray, rowCol } from '../ndarray';
 import { Player } from '../player';
 import { showStep, type StepSource } from '../steps';
+import { rowCol, type RemoteTensor } from '../tensors';
 import { selector, type ViewContext } from './common';
 
 export interface ScatterModel {
   readonly label: string;
   /** the scattered tensor (transposed-conv input, or dY), with a batch dim */
-  readonly source: NdArray;
+  readonly source: RemoteTensor;
   /** the result (transposed-conv output, or dX over the padded input), with a batch dim */
-  readonly result: NdArray;
+  readonly result: RemoteTensor;
   /** spatial size before the crop */
   readonly uncropped: readonly number[];
   /** cells cropped away before each dim (transposed conv padding; 0 for dX over the padded input) */
@@ -86,12 +86,12 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
   });
   const text = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
 
-  const draw = (s: ScatterStep | undefined) => {
+  const draw = (s: ScatterStep | undefined, problem?: string) => {
     step = s;
     sourceGrid.refresh();
     resultGrid.refresh();
     if (!s) {
-      text.textContent = 'loading this step…';
+      text.textContent = problem ? `this step could not be loaded: ${problem}` : 'loading this step…';
       return;
     }
     sourceGrid.highlight('current', [rowCol(s.position)]);
@@ -177,6 +177,12 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
   );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
+  ctx.onDispose(
+    ctx.tensors.onLoad(() => {
+      sourceGrid.refresh();
+      resultGrid.refresh();
+    }),
+  );
   player.go(shown);
   return root;
 }

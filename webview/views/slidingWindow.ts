@@ -4,21 +4,20 @@
  * fall; the flipped kernel in true-convolution mode), the output filling in, and the arithmetic of the step.
  * Click an output cell to jump to its window; click an input cell to see every output it feeds.
  */
-import type { ConvStep, ConvTrace } from '../../src/engine/trace';
+import type { ConvStep, ConvTrace } from '../../src/protocol';
 import { formatNumber } from '../../src/format';
 import { el } from '../dom';
 import { createGrid, type Grid } from '../grid';
-import { NdArray, rowCol } from '../ndarray';
 import { Player } from '../player';
 import { showStep, type StepSource } from '../steps';
+import { rowCol } from '../tensors';
 import { selector, type ViewContext } from './common';
 
 export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>, ctx: ViewContext): HTMLElement {
   const rank = trace.rank;
-  const batched = trace.inputShape.length === rank + 2;
-  const input = NdArray.from(trace.input, batched ? trace.inputShape : [1, ...trace.inputShape]);
-  const weight = NdArray.from(trace.appliedWeight, trace.weightShape);
-  const output = NdArray.from(trace.output, batched ? trace.outputShape : [1, ...trace.outputShape]);
+  const input = ctx.tensors.get(trace.input);
+  const weight = ctx.tensors.get(trace.weight);
+  const output = ctx.tensors.get(trace.output);
   const [, inChannels, ...inSpatial] = input.shape;
   const [, outChannels, ...outSpatial] = output.shape;
   const kernel = trace.weightShape.slice(2);
@@ -38,7 +37,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
   let inChannelInGroup = 0;
   let depthSlice = 0;
   let kernelDepthIndex = 0;
-  const stepIndex = Math.min(ctx.initialStep, Math.max(0, trace.range.total - 1));
+  const stepIndex = Math.min(ctx.initialStep, Math.max(0, steps.total - 1));
   // the step on screen; the grids read it (the player is created after them)
   let shown = stepIndex;
   const outDepth = () => (depth ? (step?.position ?? [0])[0] : 0);
@@ -54,7 +53,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
 
   // padded coordinate → input coordinate (−1: zero padding)
   const src = (dim: number, a: number) => trace.padSource[dim]?.[a] ?? -1;
-  const paddedValue = (r: number, c: number): number => {
+  const paddedValue = (r: number, c: number): number | null => {
     const idx: number[] = [];
     if (depth) idx.push(src(0, depthSlice));
     if (rank >= 2) idx.push(src(rowDim, r));
@@ -104,7 +103,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
       const flat = (depth ? od * oRows * oCols : 0) + r * oCols + c;
       const s = (current().n * outChannels + current().oc) * outPlane + flat;
       if (s > shown) return null;
-      return output.data[s];
+      return output.flat(s);
     },
     cellClass: () => 'out',
     onCellClick: (r, c) => {
@@ -136,10 +135,10 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
       : `padded cell (${rank >= 2 ? `${r}, ` : ''}${c}) feeds no output (the stride skips it)`;
   };
 
-  const draw = (s: ConvStep | undefined) => {
+  const draw = (s: ConvStep | undefined, problem?: string) => {
     step = s;
     if (!s) {
-      arithmetic.textContent = 'loading this step…';
+      arithmetic.textContent = problem ? `this step could not be loaded: ${problem}` : 'loading this step…';
       return;
     }
     if (depth) {
@@ -178,7 +177,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
   };
 
   const player = new Player({
-    total: trace.range.total,
+    total: steps.total,
     initial: stepIndex,
     label: 'Sliding window',
     onStep: (i) => {
@@ -276,6 +275,13 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
   );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
+  ctx.onDispose(
+    ctx.tensors.onLoad(() => {
+      inputGrid.refresh();
+      kernelGrid.refresh();
+      outputGrid.refresh();
+    }),
+  );
   player.go(stepIndex);
   return root;
 }

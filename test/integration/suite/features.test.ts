@@ -10,16 +10,40 @@ import { activateExtension, hoverTexts, openWorkspaceFile, positionOf, waitFor, 
 
 interface Exports {
   panel: {
-    view?: { kind: string; tensors: { name: string; values: unknown }[]; error: { fix?: string } | null };
+    view?: { id: string; kind: string; error: { fix?: string } | null };
     handleMessage(m: unknown): void;
     isOpen: boolean;
   };
+  results: { get(viewId: string): { tensor(id: string): Promise<Tensor | undefined> } | undefined };
   store: { get(role: string): { tensor: { shape: number[] } } | undefined; clear(): void };
 }
 
+interface Tensor {
+  shape: number[];
+  data: Float64Array;
+}
+
 interface Result {
-  answer: Record<string, any>;
-  view: { kind: string; error: { why?: string; fix?: string } | null; summary: { label: string; value: string }[] };
+  ok: boolean;
+  output: Tensor | null;
+  shape?: number[] | null;
+  outcome?: { passed: boolean; headline: string; wrongElements: { index: number[] }[] };
+  view: {
+    id: string;
+    kind: string;
+    error: { rule?: string; torch?: string; why?: string; fix?: string } | null;
+    summary: { label: string; value: string }[];
+    trace: unknown;
+  };
+}
+
+/** A tensor as nested lists, to compare with the lecture's numbers. */
+function nested(t: Tensor | null | undefined): unknown {
+  assert.ok(t, 'no tensor');
+  let k = 0;
+  const build = (d: number): unknown =>
+    d === t.shape.length ? t.data[k++] : Array.from({ length: t.shape[d] }, () => build(d + 1));
+  return build(0);
 }
 
 const LECTURE_OUTPUT = [
@@ -110,8 +134,8 @@ suite('Commands', () => {
       kernel: ref(doc, 'np.array([[1, 3'),
       params: 'padding=1',
     });
-    assert.equal(r.answer.ok, true, r.answer.error);
-    assert.deepEqual(r.answer.output, [LECTURE_OUTPUT]);
+    assert.equal(r.ok, true, r.view.error?.fix);
+    assert.deepEqual(nested(r.output), LECTURE_OUTPUT);
     assert.equal(r.view.kind, 'conv');
     await waitFor(() => api.panel.isOpen, 5000, 'the panel');
     assert.equal(api.panel.view?.kind, 'conv');
@@ -130,7 +154,7 @@ suite('Commands', () => {
       new vscode.Selection(doc.positionAt(image), doc.positionAt(imageEnd)),
     ];
     const r = await run('convLens.convolve', { params: 'padding=1' });
-    assert.deepEqual(r.answer.output, [LECTURE_OUTPUT]);
+    assert.deepEqual(nested(r.output), LECTURE_OUTPUT);
   });
 
   test('Set Selection as Input / Kernel fill the store; Convolve then needs only the parameters', async () => {
@@ -141,12 +165,10 @@ suite('Commands', () => {
     const editor = await vscode.window.showTextDocument(doc);
     editor.selection = new vscode.Selection(0, 0, 0, 0);
     const r = await run('convLens.convolve', { params: 'stride=2, padding=1' });
-    assert.deepEqual(r.answer.output, [
-      [
-        [16, 24, 16],
-        [33, 33, 18],
-        [25, 21, 12],
-      ],
+    assert.deepEqual(nested(r.output), [
+      [16, 24, 16],
+      [33, 33, 18],
+      [25, 21, 12],
     ]);
     api.store.clear();
   });
@@ -157,8 +179,8 @@ suite('Commands', () => {
       kernel: ref(doc, 'image = [', 8),
       params: '',
     });
-    assert.equal(r.answer.ok, false);
-    assert.equal(r.answer.rule, 'kernel_too_large');
+    assert.equal(r.ok, false);
+    assert.equal(r.view.error?.rule, 'kernel_too_large');
     assert.match(r.view.error?.fix ?? '', /padding ≥ 1/);
   });
 
@@ -169,7 +191,7 @@ suite('Commands', () => {
       weightShape: '64x3x7x7',
       params: 'stride=2, padding=3',
     });
-    assert.deepEqual(ok.answer.shape, [1, 64, 112, 112]);
+    assert.deepEqual(ok.shape, [1, 64, 112, 112]);
     assert.ok(ok.view.summary.some((s) => s.value === 'floor((224 + 2·3 − 1·(7 − 1) − 1) / 2) + 1 = 112'));
     const bad = await run('convLens.checkOutputShape', {
       op: 'conv',
@@ -177,9 +199,9 @@ suite('Commands', () => {
       weightShape: [128, 3, 3, 3],
       params: 'padding=1',
     });
-    assert.equal(bad.answer.ok, false);
+    assert.equal(bad.ok, false);
     assert.match(
-      bad.answer.torch_error,
+      bad.view.error?.torch ?? '',
       /expected input\[1, 64, 56, 56\] to have 3 channels, but got 64 channels instead/,
     );
     assert.match(bad.view.error?.fix ?? '', /in_channels=64/);
@@ -192,12 +214,13 @@ suite('Commands', () => {
       userGradient: ref(doc, 'torch.tensor([[8.'),
       params: 'padding=1',
     });
-    assert.equal(r.answer.ok, true, r.answer.error);
-    assert.equal(r.answer.passed, true);
-    const mine = r.answer.user_gradients[0];
-    assert.equal(mine.name, 'grad_input');
-    assert.equal(mine.mismatches, 1);
-    assert.deepEqual(mine.elements[0], { index: [0, 2, 2], expected: 18, got: 81, difference: 63 });
+    assert.equal(r.ok, true, r.view.error?.fix);
+    // the headline is about the student's gradient: one element is wrong, so the check did not pass
+    assert.equal(r.outcome?.passed, false);
+    assert.equal(r.outcome?.headline, 'your grad_input has 1 wrong element of 25');
+    assert.deepEqual(r.outcome?.wrongElements, [{ index: [2, 2] }]);
+    const trace = r.view.trace as { userGradients: { wrong: string[][] }[] };
+    assert.deepEqual(trace.userGradients[0].wrong[0], ['2, 2', '81', '18', '63']);
   });
 
   test('Max Pool, Avg Pool, Transposed Convolution, Show im2col and Show Backward Pass', async () => {
@@ -205,34 +228,33 @@ suite('Commands', () => {
       input: ref(doc, 'image = [', 8),
       params: 'kernel_size=3, stride=2, padding=1',
     });
-    assert.deepEqual(max.answer.output, [
-      [
-        [3, 3, 3],
-        [3, 3, 2],
-        [3, 3, 2],
-      ],
+    assert.deepEqual(nested(max.output), [
+      [3, 3, 3],
+      [3, 3, 2],
+      [3, 3, 2],
     ]);
     assert.equal(api.panel.view?.kind, 'max_pool');
     const avg = await run('convLens.avgPool', { input: ref(doc, 'image = [', 8), params: 'kernel_size=5' });
-    assert.deepEqual(avg.answer.output, [[[2]]]);
+    assert.deepEqual(nested(avg.output), [[2]]);
     const up = await run('convLens.transposedConvolution', {
       input: ref(doc, 'np.array([[1, 3'),
       kernel: '[[1, 1], [1, 1]]',
       params: 'stride=2',
     });
-    assert.deepEqual(up.answer.shape, [1, 6, 6]);
+    assert.deepEqual(up.output?.shape, [6, 6]);
     const cols = await run('convLens.showIm2col', {
       input: ref(doc, 'image = [', 8),
       kernel: ref(doc, 'np.array([[1, 3'),
       params: 'padding=1',
     });
-    assert.deepEqual(cols.answer.shape, [9, 25]);
+    assert.deepEqual(cols.output?.shape, [9, 25]);
     const back = await run('convLens.backward', {
       input: ref(doc, 'image = [', 8),
       kernel: ref(doc, 'np.array([[1, 3'),
       params: 'padding=1',
     });
-    assert.deepEqual(back.answer.grad_input[0][2], [12, 18, 18, 18, 13]);
+    const dx = await api.results.get(back.view.id)?.tensor('dX');
+    assert.deepEqual((nested(dx) as number[][][][])[0][0][2], [12, 18, 18, 18, 13]);
     assert.equal(api.panel.view?.kind, 'backward');
   });
 
@@ -247,11 +269,9 @@ suite('Commands', () => {
       kernel: '[[1, 0], [0, 1]]',
       params: '',
     });
-    assert.deepEqual(r.answer.output, [
-      [
-        [6, 8],
-        [12, 14],
-      ],
+    assert.deepEqual(nested(r.output), [
+      [6, 8],
+      [12, 14],
     ]);
     await vscode.commands.executeCommand('convLens.insertResult');
     await waitFor(
@@ -291,7 +311,8 @@ suite('Commands', () => {
       { type: 'insert', viewId: 3 },
       { type: 'runCommand', command: 'workbench.action.quit' },
       { type: 'save', text: 'x', fileName: '../x' },
-      { type: 'loadSteps', viewId: 'nope', part: 'steps', start: 0 },
+      { type: 'page', requestId: 1, viewId: 'nope', part: 'steps', start: 0 },
+      { type: 'plane', requestId: 2, viewId: 'nope', tensor: 'input', index: [0] },
     ]) {
       api.panel.handleMessage(m);
     }

@@ -20,7 +20,7 @@ interface Exports {
     view?: {
       kind: string;
       summary: { label: string; value: string }[];
-      tensors: { name: string; shape: number[]; values: unknown }[];
+      tensors: { id: string; name: string; shape: number[]; data: Float64Array | null }[];
     };
   };
   store: { clear(): void };
@@ -192,24 +192,24 @@ suite('Shape lens on a PyTorch model file', () => {
 
   test('Step Through Model Layer opens the panel on that layer with input of its shape', async () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
-    const result = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+    const result = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[] } | null }>(
       'convLens.stepThroughLayer',
       { uri: doc.uri.toString(), model: 'exact', layer: 0, fill: 'integers' },
     );
-    assert.ok(result?.answer.ok, JSON.stringify(result?.answer));
+    assert.ok(result?.ok, JSON.stringify(result));
     // batch 1: every sample goes through the same windows
-    assert.deepEqual(result.answer.shape, [1, ...torch.exact.steps[0].shape.slice(1)]);
+    assert.deepEqual(result.output?.shape, [1, ...torch.exact.steps[0].shape.slice(1)]);
     assert.equal(api.panel.view?.kind, 'conv');
-    const pool = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+    const pool = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[] } | null }>(
       'convLens.stepThroughLayer',
       { uri: doc.uri.toString(), model: 'exact', layer: 2, fill: 'normal' },
     );
-    assert.deepEqual(pool?.answer.shape, [1, ...torch.exact.steps[2].shape.slice(1)]);
-    const up = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+    assert.deepEqual(pool?.output?.shape, [1, ...torch.exact.steps[2].shape.slice(1)]);
+    const up = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[] } | null }>(
       'convLens.stepThroughLayer',
       { uri: doc.uri.toString(), model: 'exact', layer: 3, fill: 'integers' },
     );
-    assert.deepEqual(up?.answer.shape, [1, ...torch.exact.steps[3].shape.slice(1)]);
+    assert.deepEqual(up?.output?.shape, [1, ...torch.exact.steps[3].shape.slice(1)]);
     // a layer without a window is refused with the reason, never a crash
     const none = await vscode.commands.executeCommand('convLens.stepThroughLayer', {
       uri: doc.uri.toString(),
@@ -223,7 +223,7 @@ suite('Shape lens on a PyTorch model file', () => {
   test('Step Through Model Layer with chosen input: a typed literal or the stored input, read in the layer’s shape', async () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
     const uri = doc.uri.toString();
-    const typed = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+    const typed = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[] } | null }>(
       'convLens.stepThroughLayer',
       {
         uri,
@@ -233,16 +233,18 @@ suite('Shape lens on a PyTorch model file', () => {
         literal: '[[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]',
       },
     );
-    assert.deepEqual(typed?.answer.shape, torch.tiny.steps[0].shape);
+    assert.deepEqual(typed?.output?.shape, torch.tiny.steps[0].shape);
     assert.equal(api.panel.view?.summary.find((r) => r.label === 'input')?.value, shape(torch.tiny.input));
     // the pool after it takes 1×1×2×2: the typed numbers reach the engine, read in that shape
     const numbers = [3, 9, -1, 4];
-    const pooled = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+    const pooled = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[] } | null }>(
       'convLens.stepThroughLayer',
       { uri, model: 'tiny', layer: 1, fill: 'typed', literal: JSON.stringify(numbers) },
     );
-    assert.deepEqual(pooled?.answer.shape, torch.tiny.steps[1].shape);
-    assert.deepEqual(api.panel.view?.tensors.find((t) => t.name === 'output')?.values, [[[[Math.max(...numbers)]]]]);
+    assert.deepEqual(pooled?.output?.shape, torch.tiny.steps[1].shape);
+    assert.deepEqual(Array.from(api.panel.view?.tensors.find((t) => t.id === 'result')?.data ?? []), [
+      Math.max(...numbers),
+    ]);
     // the wrong number of elements: a message naming the layer's shape, no panel change
     assert.equal(
       await vscode.commands.executeCommand('convLens.stepThroughLayer', {
@@ -267,11 +269,11 @@ suite('Shape lens on a PyTorch model file', () => {
       ],
     });
     try {
-      const stored = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+      const stored = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[] } | null }>(
         'convLens.stepThroughLayer',
         { uri, model: 'tiny', layer: 0, fill: 'stored' },
       );
-      assert.deepEqual(stored?.answer.shape, torch.tiny.steps[0].shape);
+      assert.deepEqual(stored?.output?.shape, torch.tiny.steps[0].shape);
     } finally {
       api.store.clear();
     }
@@ -280,17 +282,17 @@ suite('Shape lens on a PyTorch model file', () => {
   test('Step Through Model Layer on a real layer: a ResNet stem on 1×3×224×224 runs in the worker and opens the panel', async () => {
     const { document: doc } = await openWorkspaceFile('shapes.py');
     const uri = doc.uri.toString();
-    const conv = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+    const conv = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[] } | null }>(
       'convLens.stepThroughLayer',
       { uri, model: 'stem', layer: 0, fill: 'normal' },
     );
-    assert.deepEqual(conv?.answer.shape, torch.stem.steps[0].shape);
+    assert.deepEqual(conv?.output?.shape, torch.stem.steps[0].shape);
     assert.equal(api.panel.view?.kind, 'conv');
-    const pool = await vscode.commands.executeCommand<{ answer: { ok: boolean; shape?: number[] } }>(
+    const pool = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[] } | null }>(
       'convLens.stepThroughLayer',
       { uri, model: 'stem', layer: 3, fill: 'integers' },
     );
-    assert.deepEqual(pool?.answer.shape, torch.stem.steps[3].shape);
+    assert.deepEqual(pool?.output?.shape, torch.stem.steps[3].shape);
     assert.equal(api.panel.view?.kind, 'max_pool');
   });
 

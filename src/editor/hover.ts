@@ -3,8 +3,8 @@
  * commands (trusted: only these four may run from the hover's Markdown).
  */
 import * as vscode from 'vscode';
-import { literalAt, type DocumentLiteral, type LiteralRef } from '../host/documentLiterals';
-import { readSettings } from '../host/settings';
+import { literalAt, type DocumentLiteral, type LiteralRef } from './documentLiterals';
+import { readSettings } from './settings';
 import { formatNumber } from '../format';
 
 export const HOVER_COMMANDS = [

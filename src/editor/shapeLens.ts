@@ -10,8 +10,8 @@ import * as vscode from 'vscode';
 import { toNested, type Tensor } from '../engine/tensor';
 import { parseLiteral } from '../parse';
 import { parseShape } from '../engine/requests';
-import { readSettings } from '../host/settings';
-import type { OperandStore } from '../host/operandStore';
+import { readSettings } from './settings';
+import type { OperandStore } from './operandStore';
 import {
   describeLayer,
   layerAt,

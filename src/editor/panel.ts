@@ -1,30 +1,24 @@
 /**
  * The one Conv Lens panel. Locked down (CSP with a nonce and default-src 'none'; local resources only from
- * the webview bundle and media), state kept by the webview itself (getState/setState) and revived after a
- * reload by a WebviewPanelSerializer, without retainContextWhenHidden. Every message from the webview is
- * checked by the protocol's guard before it is acted on.
+ * the webview bundle and media), revived after a reload by a WebviewPanelSerializer, without
+ * retainContextWhenHidden: the webview keeps only which view and step it shows, and asks the host for the
+ * view again when it is rebuilt. Every message from the webview is checked by the protocol's guard; pages and
+ * planes are answered from the result's session (in the host or in its engine worker), never recomputed.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import {
-  isPanelView,
-  isWebviewMessage,
-  type HostMessage,
-  type PanelView,
-  type TracePart,
-  type WebviewMessage,
-} from '../protocol';
+import { MAX_TABLE_ELEMENTS, tensorTable } from '../app/tensorText';
+import { isWebviewMessage, type HostMessage, type PanelView, type WebviewMessage } from '../protocol';
+import type { Results } from './results';
 
 export const PANEL_VIEW_TYPE = 'convLens.panel';
 
 export interface PanelEvents {
   onInsert(viewId: string, tensor: string): void;
   onRunCommand(command: string): void;
-  /** the next page of a view's trace, or null when the view is gone */
-  onLoadSteps(viewId: string, part: TracePart, start: number): unknown | null;
 }
 
-export class PanelManager implements vscode.Disposable {
+export class Panel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private ready = false;
   private pending: HostMessage | undefined;
@@ -34,15 +28,13 @@ export class PanelManager implements vscode.Disposable {
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
+    private readonly results: Results,
     private readonly events: PanelEvents,
   ) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel, state: unknown) => {
+        deserializeWebviewPanel: async (panel) => {
           this.attach(panel);
-          // the webview restores its own drawing from getState(); the host only needs to know the view
-          const view = (state as { view?: unknown } | undefined)?.view;
-          if (isPanelView(view)) this.current = view;
         },
       }),
     );
@@ -72,28 +64,20 @@ export class PanelManager implements vscode.Disposable {
       PANEL_VIEW_TYPE,
       'Conv Lens',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
-      {
-        enableScripts: true,
-        localResourceRoots: [
-          vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'),
-          vscode.Uri.joinPath(this.extensionUri, 'media'),
-        ],
-      },
+      { enableScripts: true, localResourceRoots: this.roots() },
     );
     this.attach(panel);
+  }
+
+  private roots(): vscode.Uri[] {
+    return [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(this.extensionUri, 'media')];
   }
 
   private attach(panel: vscode.WebviewPanel): void {
     this.panel = panel;
     this.ready = false;
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.png');
-    panel.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [
-        vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'),
-        vscode.Uri.joinPath(this.extensionUri, 'media'),
-      ],
-    };
+    panel.webview.options = { enableScripts: true, localResourceRoots: this.roots() };
     panel.webview.html = this.html(panel.webview);
     panel.webview.onDidReceiveMessage((m: unknown) => this.handleMessage(m), undefined, this.disposables);
     panel.onDidDispose(
@@ -109,7 +93,7 @@ export class PanelManager implements vscode.Disposable {
   private post(message: HostMessage): void {
     if (!this.panel) return;
     if (!this.ready) {
-      this.pending = message;
+      if (message.type === 'show' || message.type === 'clear') this.pending = message;
       return;
     }
     void this.panel.webview.postMessage(message);
@@ -128,28 +112,81 @@ export class PanelManager implements vscode.Disposable {
         if (this.pending) {
           void this.panel?.webview.postMessage(this.pending);
           this.pending = undefined;
+        } else if (m.viewId) {
+          // the webview was rebuilt (hidden and shown again, or a reload): send its view once more if it is known
+          const known = this.results.get(m.viewId)?.view;
+          if (known) {
+            this.current = known;
+            this.post({ type: 'show', view: known });
+          }
         }
         return;
+      case 'page': {
+        const handle = this.results.get(m.viewId);
+        if (!handle) {
+          this.post({ type: 'page', inReplyTo: m.requestId, page: null, error: GONE });
+          return;
+        }
+        handle.page(m.part, m.start).then(
+          (page) => this.post({ type: 'page', inReplyTo: m.requestId, page, error: null }),
+          (e: unknown) => this.post({ type: 'page', inReplyTo: m.requestId, page: null, error: errorText(e) }),
+        );
+        return;
+      }
+      case 'plane': {
+        const handle = this.results.get(m.viewId);
+        if (!handle) {
+          this.post({ type: 'plane', inReplyTo: m.requestId, data: null, error: GONE });
+          return;
+        }
+        handle.plane(m.tensor, m.index).then(
+          (data) => this.post({ type: 'plane', inReplyTo: m.requestId, data, error: null }),
+          (e: unknown) => this.post({ type: 'plane', inReplyTo: m.requestId, data: null, error: errorText(e) }),
+        );
+        return;
+      }
       case 'insert':
         this.events.onInsert(m.viewId, m.tensor);
         return;
       case 'copy':
-        void vscode.env.clipboard
-          .writeText(m.text)
-          .then(() => vscode.window.setStatusBarMessage('Conv Lens: copied', 2000));
+        void this.copy(m.text, 'the step');
+        return;
+      case 'copyTensor':
+        void this.copyTensor(m.viewId, m.tensor, m.format);
         return;
       case 'runCommand':
         this.events.onRunCommand(m.command);
         return;
-      case 'loadSteps': {
-        const trace = this.events.onLoadSteps(m.viewId, m.part, m.start);
-        if (trace) this.post({ type: 'steps', viewId: m.viewId, trace });
-        return;
-      }
       case 'save':
         void this.save(m.text, m.fileName);
         return;
     }
+  }
+
+  private async copy(text: string, what: string): Promise<void> {
+    await vscode.env.clipboard.writeText(text);
+    vscode.window.setStatusBarMessage(`$(check) Conv Lens: copied ${what} to the clipboard`, 4000);
+  }
+
+  private async copyTensor(viewId: string, id: string, format: 'markdown' | 'latex'): Promise<void> {
+    const handle = this.results.get(viewId);
+    const payload = handle?.view.tensors.find((t) => t.id === id);
+    if (!handle || !payload) {
+      void vscode.window.showWarningMessage(`Conv Lens: ${GONE}`);
+      return;
+    }
+    if (payload.stats.count > MAX_TABLE_ELEMENTS) {
+      void vscode.window.showWarningMessage(
+        `Conv Lens: ${payload.name} has ${payload.stats.count.toLocaleString('en-US')} numbers, too many for a table (at most ${MAX_TABLE_ELEMENTS.toLocaleString('en-US')}): use Insert Result, or a smaller tensor`,
+      );
+      return;
+    }
+    const tensor = await handle.tensor(id);
+    if (!tensor) return;
+    await this.copy(
+      tensorTable(format, payload.name, tensor, handle.view.precision),
+      `${payload.name} as ${format === 'markdown' ? 'Markdown' : 'LaTeX'}`,
+    );
   }
 
   private async save(text: string, fileName: string): Promise<void> {
@@ -161,7 +198,7 @@ export class PanelManager implements vscode.Disposable {
     });
     if (!target) return;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
-    vscode.window.setStatusBarMessage(`Conv Lens: saved ${vscode.workspace.asRelativePath(target)}`, 3000);
+    void vscode.window.showInformationMessage(`Conv Lens: saved ${vscode.workspace.asRelativePath(target)}`);
   }
 
   private html(webview: vscode.Webview): string {
@@ -196,6 +233,12 @@ export class PanelManager implements vscode.Disposable {
     this.panel?.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+const GONE = 'this result is no longer kept (only the last 20 are): run the command again';
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 function safePreview(x: unknown): string {

@@ -1,0 +1,70 @@
+/**
+ * The results on the panel, wherever they were computed: opens an OperationSpec inline when it costs about a
+ * millisecond, otherwise in an engine worker behind a progress notification with Cancel, and remembers the
+ * recent ones so that the panel can page through their steps and planes after they were shown.
+ */
+import * as vscode from 'vscode';
+import type { OperationSpec } from '../app/operation';
+import { estimateCost, openResult } from '../app/results';
+import type { ResultSession } from '../app/results/session';
+import { UserCancelled } from './commands/userErrors';
+import { Cancelled, EngineWorkers, inlineHandle, type SessionHandle } from './engineWorkers';
+
+/** multiply-add equivalents below which a result opens on the host thread (about a millisecond) */
+export const INLINE_WORK = 1_000_000;
+/** results the panel can still page through */
+const REMEMBERED = 20;
+
+export class Results implements vscode.Disposable {
+  private readonly handles = new Map<string, SessionHandle>();
+
+  constructor(private readonly workers: EngineWorkers) {}
+
+  /** Opens `spec`; `title` is the progress notification's when it runs in a worker. Throws UserCancelled. */
+  async open(spec: OperationSpec, title: string): Promise<SessionHandle> {
+    const handle =
+      estimateCost(spec) <= INLINE_WORK
+        ? inlineHandle(openResult(spec) as ResultSession & { outcome?: unknown })
+        : await this.inWorker(spec, title);
+    this.remember(handle);
+    return handle;
+  }
+
+  /** Keeps a result opened elsewhere (a shape check) so that the panel can ask about it. */
+  remember(handle: SessionHandle): void {
+    this.handles.set(handle.view.id, handle);
+    while (this.handles.size > REMEMBERED) {
+      const oldest = this.handles.keys().next().value as string;
+      this.handles.get(oldest)?.close();
+      this.handles.delete(oldest);
+    }
+  }
+
+  get(viewId: string): SessionHandle | undefined {
+    return this.handles.get(viewId);
+  }
+
+  private async inWorker(spec: OperationSpec, title: string): Promise<SessionHandle> {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      (progress, token) => {
+        let reported = 0;
+        return this.workers.openResult(spec, {
+          onProgress: (fraction) => {
+            progress.report({ increment: (fraction - reported) * 100, message: `${Math.round(fraction * 100)}%` });
+            reported = fraction;
+          },
+          onCancel: (cancel) => token.onCancellationRequested(cancel),
+        });
+      },
+    );
+    if (result instanceof Cancelled) throw new UserCancelled();
+    return result;
+  }
+
+  dispose(): void {
+    for (const h of this.handles.values()) h.close();
+    this.handles.clear();
+    this.workers.dispose();
+  }
+}

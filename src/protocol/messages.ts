@@ -1,0 +1,67 @@
+/**
+ * The messages between the extension host and the panel's webview: one typed union per direction
+ * (vscode-hexeditor's habit). Requests from the webview carry a `requestId`; the host's reply carries it
+ * back as `inReplyTo`, so one handler on each side matches replies without per-view waiter lists.
+ * Typed arrays cross as buffers (VS Code transfers them since 1.57): NaN and ±∞ need no encoding.
+ */
+import type { StepPage } from './pages';
+import type { PanelView, TracePart } from './view';
+
+export type HostMessage =
+  | { readonly type: 'show'; readonly view: PanelView }
+  /** a page of steps, answering a 'page' request; null with an error when the view is gone */
+  | {
+      readonly type: 'page';
+      readonly inReplyTo: number;
+      readonly page: StepPage | null;
+      readonly error: string | null;
+    }
+  /** one plane of a tensor (the last two dims at `index` of the others), answering a 'plane' request */
+  | {
+      readonly type: 'plane';
+      readonly inReplyTo: number;
+      readonly data: Float64Array | null;
+      readonly error: string | null;
+    }
+  | { readonly type: 'clear' };
+
+export type WebviewMessage =
+  /** the panel is listening; `viewId` is the view it shows from its saved state, if any, to be sent again */
+  | { readonly type: 'ready'; readonly viewId: string | null }
+  | {
+      readonly type: 'page';
+      readonly requestId: number;
+      readonly viewId: string;
+      readonly part: TracePart;
+      readonly start: number;
+    }
+  | {
+      readonly type: 'plane';
+      readonly requestId: number;
+      readonly viewId: string;
+      readonly tensor: string;
+      readonly index: readonly number[];
+    }
+  | { readonly type: 'insert'; readonly viewId: string; readonly tensor: string }
+  /** text the panel made of what is on screen (a step's table) */
+  | { readonly type: 'copy'; readonly text: string }
+  /** a whole tensor as a table: the host has every value, even of a tensor the panel holds only planes of */
+  | {
+      readonly type: 'copyTensor';
+      readonly viewId: string;
+      readonly tensor: string;
+      readonly format: TableFormat;
+    }
+  | { readonly type: 'save'; readonly text: string; readonly fileName: string }
+  | { readonly type: 'runCommand'; readonly command: PanelCommand };
+
+export type TableFormat = 'markdown' | 'latex';
+
+/** The commands the panel may ask the host to run: a fixed list, never a name from the message. */
+export const PANEL_COMMANDS = [
+  'convLens.convolve',
+  'convLens.checkOutputShape',
+  'convLens.checkGradient',
+  'convLens.showIm2col',
+] as const;
+export type PanelCommand = (typeof PANEL_COMMANDS)[number];
