@@ -5,13 +5,11 @@
  */
 import * as vscode from 'vscode';
 import type { OperationSpec } from '../app/operation';
-import { estimateCost, openResult } from '../app/results';
+import { openResult, runsInline } from '../app/results';
 import type { ResultSession } from '../app/results/session';
 import { UserCancelled } from './commands/userErrors';
 import { Cancelled, EngineWorkers, inlineHandle, type SessionHandle } from './engineWorkers';
 
-/** multiply-add equivalents below which a result opens on the host thread (about a millisecond) */
-export const INLINE_WORK = 1_000_000;
 /** results the panel can still page through */
 const REMEMBERED = 20;
 
@@ -22,10 +20,9 @@ export class Results implements vscode.Disposable {
 
   /** Opens `spec`; `title` is the progress notification's when it runs in a worker. Throws UserCancelled. */
   async open(spec: OperationSpec, title: string): Promise<SessionHandle> {
-    const handle =
-      estimateCost(spec) <= INLINE_WORK
-        ? inlineHandle(openResult(spec) as ResultSession & { outcome?: unknown })
-        : await this.inWorker(spec, title);
+    const handle = runsInline(spec)
+      ? inlineHandle(openResult(spec) as ResultSession & { outcome?: unknown })
+      : await this.inWorker(spec, title);
     this.remember(handle);
     return handle;
   }

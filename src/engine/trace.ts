@@ -132,28 +132,27 @@ export function convSteps(
     const position = unravel(s % outPlane, g.outputSize);
     const group = Math.floor(oc / og);
     const windowStart = position.map((o, i) => o * g.stride[i]);
+    // where each tap falls is the same for every input channel of the step: one set of coordinates per tap
+    const at = tapIndex.map((tap) => tap.map((k, i) => windowStart[i] + k * g.dilation[i]));
+    const sources = at.map((a) => {
+      const src = a.map((v, i) => facts.padSource[i][v]);
+      return src.some((v) => v < 0) ? null : src;
+    });
+    const offsets = sources.map((src) => (src ? src.reduce((acc, v, i) => acc + v * inStrides[i], 0) : -1));
     const terms: ConvTerm[] = [];
     const channelSums: { channel: number; sum: number }[] = [];
     let running = 0;
     for (let ci = 0; ci < cg; ci++) {
       const channel = group * cg + ci;
+      const base = (n * g.inChannels + channel) * inPlane;
       let partial = 0;
       for (let t = 0; t < taps; t++) {
-        const tap = tapIndex[t];
-        const at = tap.map((k, i) => windowStart[i] + k * g.dilation[i]);
-        const src = at.map((a, i) => facts.padSource[i][a]);
-        const source = src.some((v) => v < 0) ? null : src;
-        let x = 0;
-        if (source) {
-          let flat = 0;
-          for (let i = 0; i < rank; i++) flat += source[i] * inStrides[i];
-          x = input.data[(n * g.inChannels + channel) * inPlane + flat];
-        }
+        const x = offsets[t] < 0 ? 0 : input.data[base + offsets[t]];
         const w = applied.data[(oc * cg + ci) * taps + t];
         const product = x * w;
         running += product;
         partial += product;
-        terms.push({ channel, tap, at, source, x, w, product, running });
+        terms.push({ channel, tap: tapIndex[t], at: at[t], source: sources[t], x, w, product, running });
       }
       channelSums.push({ channel, sum: partial });
     }
@@ -171,9 +170,10 @@ export function convSteps(
       bias: b,
       value,
       text: arithmetic(
-        terms.map((t) => [t.w, t.x] as const),
+        terms.slice(0, TEXT_TERMS + 1).map((t) => [t.w, t.x] as const),
         b,
         value,
+        terms.length,
       ),
     });
   }

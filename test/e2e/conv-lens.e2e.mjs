@@ -37,17 +37,13 @@ async function addSelection(page, startText, endText) {
 }
 
 /**
- * Answers the parameter prompts: the preset quick pick ("Type parameters…"), then the input box.
- * Returns the box's validation message once it matches `expectMessage` (when given).
+ * Answers the parameter prompt as a person does: types the keywords into the quick pick (what is typed is
+ * its first item) and presses Enter. Returns the prompt's text (the typed item's verdict) once it matches
+ * `expectMessage` (when given).
  */
 async function enterParams(page, text, expectMessage) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible' });
-  await input.fill('Type parameters');
-  await sleep(300);
-  await page.keyboard.press('Enter');
-  await sleep(300);
-  await input.fill('');
   await input.pressSequentially(text, { delay: 10 });
   await sleep(400);
   let message = '';

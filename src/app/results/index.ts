@@ -34,6 +34,14 @@ export function openResult(spec: OperationSpec, hooks: OpenHooks = {}): ResultSe
   }
 }
 
+/** multiply-add equivalents below which a result opens on the host thread (about a millisecond) */
+export const INLINE_WORK = 1_000_000;
+
+/** Whether `spec` is cheap enough to open on the extension host's own thread. */
+export function runsInline(spec: OperationSpec): boolean {
+  return estimateCost(spec) <= INLINE_WORK;
+}
+
 /**
  * A rough count of multiply-add equivalents that opening `spec` costs: the op itself, the first page of
  * steps, and a few passes over every tensor (statistics, copies for the view). It only decides where the

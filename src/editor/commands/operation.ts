@@ -43,8 +43,9 @@ function dryRunFor(kind: PanelOperation, input: StoredOperand, kernel: StoredOpe
   };
 }
 
+/** Where each operand came from, for the panel's summary; operands a script passed in need no saying. */
 export function originsOf(operands: ReadonlyMap<string, StoredOperand>) {
-  return [...operands].map(([role, o]) => ({ role, label: o.label }));
+  return [...operands].filter(([, o]) => !o.label.endsWith('(given)')).map(([role, o]) => ({ role, label: o.label }));
 }
 
 export async function runOperation(
