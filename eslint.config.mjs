@@ -19,4 +19,16 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // tests read JSON fixtures (PyTorch's answers) whose shape the test itself asserts: `any` is their type
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
 );

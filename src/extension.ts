@@ -8,6 +8,7 @@ import { insertResult, registerCommands } from './editor/commands/register';
 import type { CommandContext } from './editor/commands/context';
 import { forgetDocument } from './editor/documentLiterals';
 import { EngineWorkers } from './editor/engineWorkers';
+import { startEventLoopLog } from './editor/eventLoopLog';
 import { LiteralHoverProvider } from './editor/hover';
 import { OperandStore } from './editor/operandStore';
 import { Panel } from './editor/panel';
@@ -21,14 +22,11 @@ export function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Conv Lens', { log: true });
   const store = new OperandStore();
   const results = new Results(new EngineWorkers(path.join(context.extensionPath, 'dist', 'worker.js')));
-  let commands: CommandContext | undefined;
   const panel = new Panel(context.extensionUri, log, results, {
-    onInsert: (viewId, tensor) => {
-      if (commands) void insertResult(commands, viewId, tensor);
-    },
+    onInsert: (viewId, tensor) => void insertResult(commands, viewId, tensor),
     onRunCommand: (command) => void vscode.commands.executeCommand(command),
   });
-  commands = { extension: context, log, store, panel, results, insertTargets: new Map() };
+  const commands: CommandContext = { extension: context, log, store, panel, results, insertTargets: new Map() };
   registerCommands(commands);
   const hover = new LiteralHoverProvider();
   const shapeLens = new ShapeLens(context, log, store);
@@ -44,7 +42,9 @@ export function activate(context: vscode.ExtensionContext) {
     }),
     vscode.workspace.onDidCloseTextDocument((d) => forgetDocument(d.uri)),
   );
-  log.info(`Conv Lens ${context.extension.packageJSON.version as string} activated`);
+  const loopLog = startEventLoopLog(process.env.CONV_LENS_EVENT_LOOP_LOG);
+  if (loopLog) context.subscriptions.push(loopLog);
+  log.info(`Conv Lens ${(context.extension.packageJSON as { version: string }).version} activated`);
   // returned for the integration tests: the panel's current view, the results it shows, the stored operands
   return { panel, results, store, shapeLens };
 }

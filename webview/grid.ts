@@ -74,11 +74,11 @@ function tableGrid(o: GridOptions): Grid {
   if (o.onCellClick) {
     const click = o.onCellClick;
     table.addEventListener('click', (e) => {
-      const td = (e.target as HTMLElement).closest('td[data-r]') as HTMLElement | null;
+      const td = (e.target as HTMLElement).closest<HTMLElement>('td[data-r]');
       if (td) click(Number(td.dataset.r), Number(td.dataset.c));
     });
     table.addEventListener('keydown', (e) => {
-      const td = (e.target as HTMLElement).closest('td[data-r]') as HTMLElement | null;
+      const td = (e.target as HTMLElement).closest<HTMLElement>('td[data-r]');
       if (!td) return;
       let r = Number(td.dataset.r);
       let c = Number(td.dataset.c);

@@ -57,7 +57,7 @@ export class RemoteTensor {
     const p = Math.floor(k / this.planeSize);
     const plane = this.planes.get(p);
     if (plane) return plane[k - p * this.planeSize];
-    this.load(p);
+    void this.load(p);
     return null;
   }
 

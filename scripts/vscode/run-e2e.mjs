@@ -9,7 +9,8 @@
 // Usage: node scripts/vscode/run-e2e.mjs [file-filter]
 // Env: CONV_LENS_VSIX=<path>, CONV_LENS_E2E_GREP=<regexp>, CONV_LENS_KEEP_TMP=1, HEADFUL=1,
 //      CONV_LENS_VERBOSE=1 (stream the browser console).
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
@@ -63,7 +64,13 @@ let server;
 let browser;
 try {
   say(`starting code-server with ${relative(ROOT, vsix)} installed`);
-  server = await startCodeServer({ workspace: WORKSPACE, vsix });
+  // the extension host's event-loop delay, sampled by the extension itself (src/editor/eventLoopLog.ts)
+  process.env.CONV_LENS_EVENT_LOOP_LOG = join(mkdtempSync(join(tmpdir(), 'conv-lens-loop-')), 'event-loop.jsonl');
+  server = await startCodeServer({
+    workspace: WORKSPACE,
+    vsix,
+    env: { CONV_LENS_EVENT_LOOP_LOG: process.env.CONV_LENS_EVENT_LOOP_LOG },
+  });
   say(
     `code-server on ${server.url} (pid ${server.pid}); extensions: ${server.listExtensions().join(', ') || '(none)'}`,
   );

@@ -33,8 +33,9 @@ export class Panel implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel) => {
+        deserializeWebviewPanel: (panel) => {
           this.attach(panel);
+          return Promise.resolve();
         },
       }),
     );

@@ -6,7 +6,6 @@
 import * as vscode from 'vscode';
 import type { OperationSpec } from '../app/operation';
 import { openResult, runsInline } from '../app/results';
-import type { ResultSession } from '../app/results/session';
 import { UserCancelled } from './commands/userErrors';
 import { Cancelled, EngineWorkers, inlineHandle, type SessionHandle } from './engineWorkers';
 
@@ -15,14 +14,14 @@ const REMEMBERED = 20;
 
 export class Results implements vscode.Disposable {
   private readonly handles = new Map<string, SessionHandle>();
+  /** the Cancel of every open still running in a worker */
+  private readonly running = new Set<() => void>();
 
   constructor(private readonly workers: EngineWorkers) {}
 
   /** Opens `spec`; `title` is the progress notification's when it runs in a worker. Throws UserCancelled. */
   async open(spec: OperationSpec, title: string): Promise<SessionHandle> {
-    const handle = runsInline(spec)
-      ? inlineHandle(openResult(spec) as ResultSession & { outcome?: unknown })
-      : await this.inWorker(spec, title);
+    const handle = runsInline(spec) ? inlineHandle(openResult(spec)) : await this.inWorker(spec, title);
     this.remember(handle);
     return handle;
   }
@@ -46,17 +45,32 @@ export class Results implements vscode.Disposable {
       { location: vscode.ProgressLocation.Notification, title, cancellable: true },
       (progress, token) => {
         let reported = 0;
-        return this.workers.openResult(spec, {
-          onProgress: (fraction) => {
-            progress.report({ increment: (fraction - reported) * 100, message: `${Math.round(fraction * 100)}%` });
-            reported = fraction;
-          },
-          onCancel: (cancel) => token.onCancellationRequested(cancel),
-        });
+        let mine: (() => void) | undefined;
+        return this.workers
+          .openResult(spec, {
+            onProgress: (fraction) => {
+              progress.report({ increment: (fraction - reported) * 100, message: `${Math.round(fraction * 100)}%` });
+              reported = fraction;
+            },
+            onCancel: (cancel) => {
+              mine = cancel;
+              this.running.add(cancel);
+              token.onCancellationRequested(cancel);
+            },
+          })
+          .finally(() => {
+            if (mine) this.running.delete(mine);
+          });
       },
     );
     if (result instanceof Cancelled) throw new UserCancelled();
     return result;
+  }
+
+  /** Cancels every open still running (what the notification's Cancel does, for all of them at once). */
+  cancelRunning(): void {
+    for (const cancel of this.running) cancel();
+    this.running.clear();
   }
 
   dispose(): void {

@@ -69,14 +69,18 @@ function termText(x: number): string {
   return x < 0 ? `(${s})` : s;
 }
 
-/** "1·0 + 3·0 + 2·0 + … = 16": the arithmetic of one step, bounded in length. */
+/**
+ * "1·0 + 3·0 + 2·0 + … = 16": the arithmetic of one step, bounded in length. `count` is the number of terms
+ * when `pairs` holds only the first ones.
+ */
 export function arithmetic(
   pairs: readonly (readonly [number, number])[],
   extra: number | null,
   result: number,
+  count = pairs.length,
 ): string {
   const shown = pairs.slice(0, TEXT_TERMS).map(([a, b]) => `${termText(a)}·${termText(b)}`);
-  if (pairs.length > TEXT_TERMS) shown.push(`… (${pairs.length - TEXT_TERMS} more)`);
+  if (count > TEXT_TERMS) shown.push(`… (${count - TEXT_TERMS} more)`);
   if (extra !== null) shown.push(`${termText(extra)} (bias)`);
   return `${shown.join(' + ')} = ${termText(result)}`;
 }

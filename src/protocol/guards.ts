@@ -88,14 +88,14 @@ export function tensorProblem(x: unknown): Reason {
 // Pages
 
 function pageBaseProblem(p: Rec): Reason {
-  if (!isCount(p.rank) || (p.rank as number) > 3) return 'page: bad rank';
+  if (!isCount(p.rank) || p.rank > 3) return 'page: bad rank';
   const w = p.window;
   if (!isRecord(w) || !isCount(w.start) || !isCount(w.count) || !isCount(w.total) || typeof w.truncated !== 'boolean') {
     return 'page: bad window';
   }
-  if ((w.start as number) + (w.count as number) > (w.total as number)) return 'page: window past the end';
-  if (!typed(p.step, Int32Array, w.count as number)) return 'page: bad step list';
-  if (!typed(p.termStart, Int32Array, (w.count as number) + 1)) return 'page: bad termStart';
+  if (w.start + w.count > w.total) return 'page: window past the end';
+  if (!typed(p.step, Int32Array, w.count)) return 'page: bad step list';
+  if (!typed(p.termStart, Int32Array, w.count + 1)) return 'page: bad termStart';
   const starts = p.termStart as Int32Array;
   for (let i = 0; i < starts.length - 1; i++) if (starts[i + 1] < starts[i]) return 'page: termStart decreases';
   if (starts[0] !== 0) return 'page: termStart must start at 0';
@@ -280,10 +280,9 @@ function traceProblem(t: unknown, tensorIds: ReadonlySet<string>): Reason {
         pagingProblem(t.steps, 'pool'),
       );
     case 'im2col': {
-      if (!isCount(t.rows) || !isCount(t.columns) || (t.rows as number) * (t.columns as number) > MAX_ELEMENTS)
-        return 'trace: bad matrix size';
-      const rows = t.rows as number;
-      const cols = t.columns as number;
+      if (!isCount(t.rows) || !isCount(t.columns) || t.rows * t.columns > MAX_ELEMENTS) return 'trace: bad matrix size';
+      const rows = t.rows;
+      const cols = t.columns;
       const g = t.gemm;
       let gemm: Reason = null;
       if (g !== null) {
@@ -291,11 +290,8 @@ function traceProblem(t: unknown, tensorIds: ReadonlySet<string>): Reason {
           gemm = 'trace: bad gemm';
         else {
           gemm = all(
-            check(
-              typed(g.weightMatrix, Float64Array, (g.outChannels as number) * (g.weightColumns as number)),
-              'trace: bad weight matrix',
-            ),
-            check(typed(g.product, Float64Array, (g.outChannels as number) * cols), 'trace: bad product'),
+            check(typed(g.weightMatrix, Float64Array, g.outChannels * g.weightColumns), 'trace: bad weight matrix'),
+            check(typed(g.product, Float64Array, g.outChannels * cols), 'trace: bad product'),
           );
         }
       }
@@ -416,7 +412,7 @@ export function panelViewProblem(x: unknown): Reason {
     const e = x.equivariance;
     if (!isRecord(e) || !isText(e.text, 2000)) return 'bad equivariance';
     for (const k of ['input', 'shiftedInput', 'output', 'shiftedOutput', 'pooled', 'shiftedPooled']) {
-      if (typeof e[k] !== 'string' || !ids.has(e[k] as string)) return `equivariance: ${k} names no tensor`;
+      if (typeof e[k] !== 'string' || !ids.has(e[k])) return `equivariance: ${k} names no tensor`;
     }
   }
   return null;

@@ -123,3 +123,15 @@ describe('transposed conv and backward traces', () => {
     expect(t.gradWeightSteps.map((s) => s.value)).toEqual((back.expect.grad_weight as number[][][][]).flat(3));
   });
 });
+
+describe('a step with more terms than its text shows', () => {
+  it('counts the terms left out', () => {
+    const wide = trace<ConvTrace>({
+      op: 'conv1d',
+      input: [Array.from({ length: 60 }, (_, i) => i)],
+      weight: [[Array.from({ length: 50 }, () => 1)]],
+    });
+    expect(wide.steps[0].terms).toHaveLength(50);
+    expect(wide.steps[0].text).toContain('… (2 more) = ');
+  });
+});

@@ -3,7 +3,7 @@
  * nonce, the theme's --vscode-* variables and body class, and a stand-in for acquireVsCodeApi that records
  * what the panel posts and keeps its state in sessionStorage (so a reload restores it, as in VS Code).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -69,7 +69,8 @@ export interface Harness {
 }
 
 export async function startHarness(): Promise<Harness> {
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createServer((req, res) => void serve(req, res));
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/panel.html') {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -88,7 +89,7 @@ export async function startHarness(): Promise<Harness> {
     } catch {
       res.writeHead(404).end();
     }
-  });
+  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   const browser = await chromium.launch({

@@ -18,7 +18,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
   const input = ctx.tensors.get(trace.input);
   const weight = ctx.tensors.get(trace.weight);
   const output = ctx.tensors.get(trace.output);
-  const [, inChannels, ...inSpatial] = input.shape;
+  const inChannels = input.shape[1];
   const [, outChannels, ...outSpatial] = output.shape;
   const kernel = trace.weightShape.slice(2);
   const cg = inChannels / trace.groups;

@@ -7,7 +7,7 @@ import { convFunction } from '../../engine/differentiable';
 import { fail } from '../../engine/errors';
 import type { ConvGeometry } from '../../engine/geometry';
 import { compareUserGradient, gradcheck, type GradcheckResult, type UserGradientReport } from '../../engine/gradcheck';
-import { filled, formatShape, ravel, sizeOf, unravel, type Tensor } from '../../engine/tensor';
+import { describe, filled, formatShape, ravel, sizeOf, unravel, type Tensor } from '../../engine/tensor';
 import type { GradcheckTrace, SummaryRow } from '../../protocol';
 import { readConvOperands } from '../operands';
 import type { OperationSpec } from '../operation';
@@ -39,7 +39,7 @@ const plural = (n: number, word: string) => `${n.toLocaleString('en-US')} ${word
 function optionalNumber(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v))
-    fail(name, 'type', `${name} must be a finite number, got ${String(v)}`);
+    fail(name, 'type', `${name} must be a finite number, got ${describe(v)}`);
   return v;
 }
 

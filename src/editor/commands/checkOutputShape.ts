@@ -42,12 +42,12 @@ export async function checkOutputShape(ctx: CommandContext, args: CommandArgs | 
   const settings = readSettings();
   let op = args?.op;
   if (!op) {
-    const picked = await vscode.window.showQuickPick(
+    const picked = await vscode.window.showQuickPick<vscode.QuickPickItem & { value: ShapeOp }>(
       [
-        { label: 'Convolution', description: 'conv1d / conv2d / conv3d', value: 'conv' as ShapeOp },
-        { label: 'Transposed convolution', description: 'conv_transpose1d/2d/3d', value: 'conv_transpose' as ShapeOp },
-        { label: 'Max pooling', description: 'max_pool1d/2d/3d', value: 'max_pool' as ShapeOp },
-        { label: 'Average pooling', description: 'avg_pool1d/2d/3d', value: 'avg_pool' as ShapeOp },
+        { label: 'Convolution', description: 'conv1d / conv2d / conv3d', value: 'conv' },
+        { label: 'Transposed convolution', description: 'conv_transpose1d/2d/3d', value: 'conv_transpose' },
+        { label: 'Max pooling', description: 'max_pool1d/2d/3d', value: 'max_pool' },
+        { label: 'Average pooling', description: 'avg_pool1d/2d/3d', value: 'avg_pool' },
       ],
       { title: 'Conv Lens: check the output shape of…', ignoreFocusOut: true },
     );

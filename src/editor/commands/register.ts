@@ -19,7 +19,7 @@ import { safely, UserFacingError } from './userErrors';
 function argsOf(raw: unknown[]): CommandArgs | undefined {
   const first = raw[0];
   if (isLiteralRef(first)) return { input: first };
-  return first && typeof first === 'object' ? (first as CommandArgs) : undefined;
+  return first && typeof first === 'object' ? first : undefined;
 }
 
 async function setOperand(
@@ -76,8 +76,8 @@ export function registerCommands(ctx: CommandContext): void {
   register('convLens.backward', (a) => showBackward(ctx, a));
   register('convLens.setInput', (a) => setOperand(ctx, 'input', a));
   register('convLens.setKernel', (a) => setOperand(ctx, 'kernel', a));
-  register('convLens.clearOperands', async () => ctx.store.clear());
-  register('convLens.openPanel', async () => ctx.panel.open());
+  register('convLens.clearOperands', () => Promise.resolve(ctx.store.clear()));
+  register('convLens.openPanel', () => Promise.resolve(ctx.panel.open()));
   register('convLens.insertResult', async (args) => {
     const a = args as { viewId?: string; tensor?: string } | undefined;
     const viewId = a?.viewId ?? ctx.panel.view?.id;

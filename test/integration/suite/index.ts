@@ -111,7 +111,7 @@ export function run(): Promise<void> {
         loadError: e?.stack ?? String(err),
         vscodeVersion: vscodeVersion(),
       });
-      reject(err);
+      reject(err instanceof Error ? err : new Error(String(err)));
     }
   });
 }

@@ -1,0 +1,161 @@
+// The editor path on big problems, as a person meets it (issue 13): stepping through a ResNet stem from the
+// palette, and Convolve on a 1×64×56×56 literal with a 64×64×3×3 kernel set from the file. Times what the
+// person waits for — from Enter to the first step's numbers, and from a key press to the next step — and
+// reads the extension host's event-loop log (src/editor/eventLoopLog.ts) over the same span.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findInWebviews, openFile, openWorkbench, runCommand, screenshot, sleep, test } from './driver.mjs';
+
+const STEM = `import torch.nn as nn
+
+# conv-lens: input 1x3x224x224
+stem = nn.Sequential(
+    nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False),
+    nn.BatchNorm2d(64),
+    nn.ReLU(inplace=True),
+    nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+)
+`;
+
+/** A literal of `shape` with small integers, one innermost row per line (as np.set_printoptions would write it). */
+function literal(shape, seed) {
+  let s = seed;
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return Math.round((s / 2147483648) * 4 - 2);
+  };
+  const build = (d, indent) => {
+    if (d === shape.length - 1) return `[${Array.from({ length: shape[d] }, next).join(', ')}]`;
+    const inner = Array.from({ length: shape[d] }, () => build(d + 1, indent + ' ')).join(`,\n${indent} `);
+    return `[${inner}]`;
+  };
+  return build(0, '');
+}
+
+/** The extension host's worst event-loop delay between two instants (ms), from its own log. */
+function worstLoopDelay(from, to) {
+  const path = process.env.CONV_LENS_EVENT_LOOP_LOG;
+  assert.ok(path, 'the e2e runner sets CONV_LENS_EVENT_LOOP_LOG');
+  const samples = readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    // each sample covers the 200 ms before it
+    .filter((r) => r.t >= from && r.t - 200 <= to);
+  assert.ok(samples.length > 0, 'the extension host logged its event loop');
+  return Math.max(...samples.map((r) => r.maxMs));
+}
+
+async function arithmetic(page) {
+  const { locator } = await findInWebviews(page, '.sliding .arithmetic', { timeoutMs: 30_000 });
+  return locator;
+}
+
+/** Presses → in the player `count` times; the longest wait from a key press to the next step's text (ms). */
+async function stepTimes(page, count) {
+  const { frame } = await findInWebviews(page, '.sliding .player');
+  const player = frame.locator('.sliding .player').first();
+  const text = frame.locator('.sliding .arithmetic').first();
+  await player.focus();
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const before = await text.innerText();
+    const position = await frame.locator('.player .position').first().innerText();
+    const t0 = Date.now();
+    await player.press('ArrowRight');
+    await frame.waitForFunction(
+      ([p, b]) => {
+        const pos = document.querySelector('.player .position')?.textContent;
+        const a = document.querySelector('.sliding .arithmetic')?.textContent ?? '';
+        return pos !== p && a !== b && !a.startsWith('loading');
+      },
+      [position, before],
+      { timeout: 10_000 },
+    );
+    times.push(Date.now() - t0);
+  }
+  return times;
+}
+
+async function pick(page, text) {
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await row.click();
+}
+
+test(
+  'Step Through Model Layer on a ResNet stem (1×3×224×224, 7×7, stride 2): the first step within 1.5 s, each next within 100 ms',
+  async ({ page, server }) => {
+    writeFileSync(join(server.workspace, 'resnet_stem.py'), STEM);
+    await openWorkbench(page, server.workbenchUrl());
+    await openFile(page, 'resnet_stem.py');
+    await runCommand(page, 'Conv Lens: Step Through Model Layer…');
+    await pick(page, '1. ');
+    const ints = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Random integers' }).first();
+    await ints.waitFor({ state: 'visible' });
+    await ints.hover();
+    const t0 = Date.now();
+    await page.keyboard.press('Enter');
+    const line = await arithmetic(page);
+    await line.filter({ hasText: /^out\[0, 0, 0, 0\] = .* = -?\d+$/ }).waitFor({ timeout: 30_000 });
+    const first = Date.now() - t0;
+    const steps = await stepTimes(page, 60);
+    const t1 = Date.now();
+    await sleep(400);
+    const loop = worstLoopDelay(t0, t1);
+    console.log(
+      `  ResNet stem: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms, median ${steps.sort((a, b) => a - b)[30]} ms; host event loop worst ${loop.toFixed(1)} ms`,
+    );
+    await screenshot(page, 'resnet-stem-step');
+    assert.ok(first < 1500, `the first step took ${first} ms`);
+    assert.ok(Math.max(...steps) < 100, `a step took ${Math.max(...steps)} ms: ${steps.join(', ')}`);
+    assert.ok(loop < 50, `the extension host's event loop stalled ${loop} ms`);
+  },
+  { timeoutMs: 180_000 },
+);
+
+test(
+  'Convolve a 1×64×56×56 literal with a 64×64×3×3 kernel set from the file: the first step within 1 s of Enter',
+  async ({ page, server }) => {
+    writeFileSync(
+      join(server.workspace, 'activations.py'),
+      `# a layer's input and weight, as printed by a training script\nx = ${literal([1, 64, 56, 56], 7)}\n\nw = ${literal([64, 64, 3, 3], 8)}\n`,
+    );
+    await openWorkbench(page, server.workbenchUrl());
+    await openFile(page, 'activations.py');
+    // the cursor into the input literal (line 2), then into the kernel's (after the input's 3,584 lines)
+    const go = async (line) => {
+      await page.keyboard.press('Control+G');
+      await page.keyboard.type(`${line}:8`);
+      await page.keyboard.press('Enter');
+      await sleep(300);
+    };
+    await go(2);
+    await runCommand(page, 'Conv Lens: Set Selection as Input');
+    await go(2 + 64 * 56 + 1);
+    await runCommand(page, 'Conv Lens: Set Selection as Kernel');
+    await runCommand(page, 'Conv Lens: Convolve…');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.pressSequentially('padding=1', { delay: 10 });
+    await sleep(300);
+    const t0 = Date.now();
+    await page.keyboard.press('Enter');
+    const line = await arithmetic(page);
+    await line.filter({ hasText: /^out\[0, 0, 0, 0\] = .*= -?\d+$/ }).waitFor({ timeout: 30_000 });
+    const first = Date.now() - t0;
+    const steps = await stepTimes(page, 30);
+    const t1 = Date.now();
+    await sleep(400);
+    const loop = worstLoopDelay(t0, t1);
+    console.log(
+      `  1×64×56×56 conv: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms; host event loop worst ${loop.toFixed(1)} ms`,
+    );
+    await screenshot(page, 'big-conv-step');
+    assert.ok(first < 1000, `the first step took ${first} ms`);
+    assert.ok(Math.max(...steps) < 100, `a step took ${Math.max(...steps)} ms: ${steps.join(', ')}`);
+    assert.ok(loop < 50, `the extension host's event loop stalled ${loop} ms`);
+  },
+  { timeoutMs: 180_000 },
+);
