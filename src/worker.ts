@@ -56,6 +56,9 @@ port?.on('message', (m: WorkerRequest) => {
     case 'plane':
       answer(m.id, m.viewId, (s) => ({ type: 'plane', id: m.id, data: s.plane(m.tensor, m.index) }));
       return;
+    case 'slice':
+      answer(m.id, m.viewId, (s) => ({ type: 'plane', id: m.id, data: s.slice(m.tensor, m.rows, m.cols, m.index) }));
+      return;
     case 'tensor':
       answer(m.id, m.viewId, (s) => {
         const t = s.tensor(m.tensor);

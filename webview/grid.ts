@@ -150,6 +150,9 @@ function canvasGrid(o: GridOptions): Grid {
   const style = getComputedStyle(document.body);
   const fg = style.getPropertyValue('--vscode-editor-foreground').trim() || '#888';
   const accent = style.getPropertyValue('--vscode-focusBorder').trim() || '#0af';
+  // NaN in the error colour, infinities in the warning colour: they must stand out, not read as the minimum
+  const nanColour = style.getPropertyValue('--vscode-errorForeground').trim() || '#f44';
+  const infColour = style.getPropertyValue('--vscode-editorWarning-foreground').trim() || '#fa0';
   const paint = () => {
     const ctx = base.getContext('2d');
     if (!ctx) return;
@@ -164,11 +167,17 @@ function canvasGrid(o: GridOptions): Grid {
         }
       }
     const span = hi - lo || 1;
-    ctx.fillStyle = fg;
+    ctx.clearRect(0, 0, base.width, base.height);
     for (let r = 0; r < o.rows; r++)
       for (let c = 0; c < o.cols; c++) {
         const v = o.value(r, c);
-        ctx.globalAlpha = v === null || !Number.isFinite(v) ? 0.05 : 0.1 + 0.9 * ((v - lo) / span);
+        if (v !== null && !Number.isFinite(v)) {
+          ctx.fillStyle = Number.isNaN(v) ? nanColour : infColour;
+          ctx.globalAlpha = 1;
+        } else {
+          ctx.fillStyle = fg;
+          ctx.globalAlpha = v === null ? 0.05 : 0.1 + 0.9 * ((v - lo) / span);
+        }
         ctx.fillRect(c * scale, r * scale, scale, scale);
       }
     ctx.globalAlpha = 1;

@@ -27,6 +27,23 @@ export function requestPage(viewId: string, part: TracePart, start: number): Pro
   });
 }
 
+/** Dims rows × cols of a tensor, the other dims at `index` (a full multi-index). */
+export function requestSlice(
+  viewId: string,
+  tensor: string,
+  rows: number,
+  cols: number,
+  index: readonly number[],
+): Promise<Float64Array> {
+  const requestId = nextId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(requestId, (r) =>
+      r.type === 'plane' && r.data ? resolve(r.data) : reject(new Error(r.error ?? 'no slice')),
+    );
+    vscode.postMessage({ type: 'slice', requestId, viewId, tensor, rows, cols, index });
+  });
+}
+
 export function requestPlane(viewId: string, tensor: string, index: readonly number[]): Promise<Float64Array> {
   const requestId = nextId++;
   return new Promise((resolve, reject) => {

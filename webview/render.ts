@@ -21,6 +21,7 @@ import { im2colView } from './views/im2col';
 import { poolingView } from './views/pooling';
 import { scatterView } from './views/scatter';
 import { slidingWindowView } from './views/slidingWindow';
+import { filterGrid, tensorView } from './views/tensorView';
 import { vscode } from './vscodeApi';
 
 export interface UiState {
@@ -90,6 +91,13 @@ function tabsFor(view: PanelView, tensors: ViewTensors): Tab[] {
     case 'gradcheck':
       tabs.push({ title: 'Gradient check', build: (ctx) => gradcheckView(trace, ctx) });
       break;
+    case 'tensor': {
+      tabs.push({ title: 'Tensor', build: (ctx) => tensorView(trace, ctx) });
+      const filters = trace.filters;
+      if (filters)
+        tabs.push({ title: 'Filters', build: (ctx) => filterGrid(ctx.tensors.get(filters.tensor), filters.note) });
+      break;
+    }
     case undefined:
       break;
   }
@@ -97,7 +105,8 @@ function tabsFor(view: PanelView, tensors: ViewTensors): Tab[] {
     const e = view.equivariance;
     tabs.push({ title: 'Equivariance', build: (ctx) => equivarianceView(e, ctx) });
   }
-  if (view.results.length) {
+  // a tensor view is its own result: no second copy of it as tables
+  if (view.results.length && trace?.kind !== 'tensor') {
     tabs.push({
       title: 'Result',
       build: () => el('div', {}, ...view.results.map((id) => tensorTable(tensors.get(id), view.precision))),

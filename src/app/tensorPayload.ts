@@ -67,6 +67,23 @@ export function planeSize(shape: readonly number[]): [number, number] {
   return r === 0 ? [1, 1] : r === 1 ? [1, shape[0]] : [shape[r - 2], shape[r - 1]];
 }
 
+/**
+ * Dims `rows` × `cols` of `t` (two different dims of a tensor of rank ≥ 2), the other dims at `index`, a
+ * full multi-index whose entries at `rows` and `cols` are ignored; null when out of range.
+ */
+export function sliceOf(t: Tensor, rows: number, cols: number, index: readonly number[]): Float64Array | null {
+  const rank = t.shape.length;
+  if (rank < 2 || index.length !== rank || rows === cols || cols >= rank || rows >= rank) return null;
+  if (index.some((v, d) => d !== rows && d !== cols && (!Number.isInteger(v) || v < 0 || v >= t.shape[d]))) return null;
+  const strides = t.shape.map((_, d) => t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+  let base = 0;
+  for (let d = 0; d < rank; d++) if (d !== rows && d !== cols) base += index[d] * strides[d];
+  const [nr, nc, rs, cs] = [t.shape[rows], t.shape[cols], strides[rows], strides[cols]];
+  const out = new Float64Array(nr * nc);
+  for (let r = 0; r < nr; r++) for (let c = 0; c < nc; c++) out[r * nc + c] = t.data[base + r * rs + c * cs];
+  return out;
+}
+
 /** The plane of `t` at `index` of its leading dims (all but the last two), or null when out of range. */
 export function planeOf(t: Tensor, index: readonly number[]): Float64Array | null {
   const lead = t.shape.slice(0, Math.max(0, t.shape.length - 2));

@@ -23,6 +23,15 @@ export type WorkerRequest =
       readonly tensor: string;
       readonly index: readonly number[];
     }
+  | {
+      readonly type: 'slice';
+      readonly id: number;
+      readonly viewId: string;
+      readonly tensor: string;
+      readonly rows: number;
+      readonly cols: number;
+      readonly index: readonly number[];
+    }
   | { readonly type: 'tensor'; readonly id: number; readonly viewId: string; readonly tensor: string }
   | { readonly type: 'close'; readonly viewId: string };
 

@@ -21,6 +21,7 @@ export interface SessionHandle {
   readonly outcome: unknown;
   page(part: TracePart, start: number): Promise<StepPage>;
   plane(tensor: string, index: readonly number[]): Promise<Float64Array>;
+  slice(tensor: string, rows: number, cols: number, index: readonly number[]): Promise<Float64Array>;
   tensor(id: string): Promise<Tensor | undefined>;
   close(): void;
 }
@@ -49,6 +50,7 @@ export function inlineHandle(session: ResultSession & { outcome?: unknown }): Se
     outcome: session.outcome ?? null,
     page: (part, start) => run(() => session.page(part, start)),
     plane: (tensor, index) => run(() => session.plane(tensor, index)),
+    slice: (tensor, rows, cols, index) => run(() => session.slice(tensor, rows, cols, index)),
     tensor: (id) => run(() => session.tensor(id)),
     close: () => {},
   };
@@ -153,6 +155,8 @@ export class EngineWorkers {
       outcome: opened.outcome,
       page: async (part, start) => (await expect('page', { type: 'page', viewId, part, start })).page,
       plane: async (tensor, index) => (await expect('plane', { type: 'plane', viewId, tensor, index })).data,
+      slice: async (tensor, rows, cols, index) =>
+        (await expect('plane', { type: 'slice', viewId, tensor, rows, cols, index })).data,
       tensor: async (id) => (await expect('tensor', { type: 'tensor', viewId, tensor: id })).tensor ?? undefined,
       close: () => {
         const i = this.open.indexOf(thread);

@@ -146,6 +146,18 @@ export class Panel implements vscode.Disposable {
         );
         return;
       }
+      case 'slice': {
+        const handle = this.results.get(m.viewId);
+        if (!handle) {
+          this.post({ type: 'plane', inReplyTo: m.requestId, data: null, error: GONE });
+          return;
+        }
+        handle.slice(m.tensor, m.rows, m.cols, m.index).then(
+          (data) => this.post({ type: 'plane', inReplyTo: m.requestId, data, error: null }),
+          (e: unknown) => this.post({ type: 'plane', inReplyTo: m.requestId, data: null, error: errorText(e) }),
+        );
+        return;
+      }
       case 'insert':
         this.events.onInsert(m.viewId, m.tensor);
         return;

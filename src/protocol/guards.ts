@@ -323,6 +323,31 @@ function traceProblem(t: unknown, tensorIds: ReadonlySet<string>): Reason {
         pagingProblem(t.gradInputSteps, 'scatter'),
         pagingProblem(t.gradWeightSteps, 'weight_grad'),
       );
+    case 'tensor': {
+      const h = t.histogram;
+      const index = (v: unknown) => v === null || isDims(v);
+      return all(
+        ref(t.tensor, 'tensor'),
+        check(isText(t.origin, 2000), 'trace: bad origin'),
+        check(
+          h === null ||
+            (isRecord(h) &&
+              typeof h.lo === 'number' &&
+              typeof h.hi === 'number' &&
+              Number.isFinite(h.lo) &&
+              Number.isFinite(h.hi) &&
+              typed(h.counts, Int32Array) &&
+              (h.counts as Int32Array).length <= 1024),
+          'trace: bad histogram',
+        ),
+        check(index(t.firstNaN) && index(t.firstPosInf) && index(t.firstNegInf), 'trace: bad locations'),
+        t.filters === null
+          ? null
+          : isRecord(t.filters) && (t.filters.note === null || isText(t.filters.note, 1000))
+            ? ref(t.filters.tensor, 'filters')
+            : 'trace: bad filters',
+      );
+    }
     case 'gradcheck': {
       if (t.message !== null && !isText(t.message)) return 'trace: bad message';
       if (
@@ -441,6 +466,15 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       );
     case 'plane':
       return isCount(x.requestId) && isText(x.viewId, MAX_ID) && isText(x.tensor, MAX_ID) && isDims(x.index);
+    case 'slice':
+      return (
+        isCount(x.requestId) &&
+        isText(x.viewId, MAX_ID) &&
+        isText(x.tensor, MAX_ID) &&
+        isCount(x.rows) &&
+        isCount(x.cols) &&
+        isDims(x.index)
+      );
     case 'insert':
       return isText(x.viewId, MAX_ID) && isText(x.tensor, MAX_ID);
     case 'copy':

@@ -16,7 +16,7 @@ export type HostMessage =
       readonly page: StepPage | null;
       readonly error: string | null;
     }
-  /** one plane of a tensor (the last two dims at `index` of the others), answering a 'plane' request */
+  /** a plane or slice of a tensor, answering a 'plane' or 'slice' request */
   | {
       readonly type: 'plane';
       readonly inReplyTo: number;
@@ -40,6 +40,19 @@ export type WebviewMessage =
       readonly requestId: number;
       readonly viewId: string;
       readonly tensor: string;
+      readonly index: readonly number[];
+    }
+  /**
+   * any 2-D slice of a tensor: dims `rows` × `cols`, the other dims at `index` (a full multi-index whose
+   * entries at `rows` and `cols` are ignored); the tensor view asks for these
+   */
+  | {
+      readonly type: 'slice';
+      readonly requestId: number;
+      readonly viewId: string;
+      readonly tensor: string;
+      readonly rows: number;
+      readonly cols: number;
       readonly index: readonly number[];
     }
   | { readonly type: 'insert'; readonly viewId: string; readonly tensor: string }

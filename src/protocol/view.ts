@@ -202,7 +202,30 @@ export interface EquivarianceTrace {
   readonly text: string;
 }
 
-export type PanelTrace = ConvTrace | TransposeTrace | PoolTrace | Im2colTrace | BackwardTrace | GradcheckTrace;
+/**
+ * One tensor to look at (from a debug session, a tensor file, an operand): any rank, two dims shown at a
+ * time, numbers or a heat map, NaN and infinities located, a histogram of the finite values.
+ */
+export interface TensorTrace {
+  readonly kind: 'tensor';
+  readonly tensor: string;
+  /** where it came from: "x in train.py:42 (debug)", "conv1.weight in resnet18.pth" */
+  readonly origin: string;
+  /** counts of the finite values in `bins` equal bins over [lo, hi]; null when there are none */
+  readonly histogram: { readonly lo: number; readonly hi: number; readonly counts: Int32Array } | null;
+  /** the first NaN, +∞ and −∞ as multi-indices (null when there is none), for "jump to it" */
+  readonly firstNaN: readonly number[] | null;
+  readonly firstPosInf: readonly number[] | null;
+  readonly firstNegInf: readonly number[] | null;
+  /**
+   * a conv weight [out, in, kH, kW]: its first filters (at most 64, and their first 16 input channels), whole,
+   * to draw as a grid of images (RGB when in = 3); null for other tensors
+   */
+  readonly filters: { readonly tensor: string; readonly note: string | null } | null;
+}
+
+export type PanelTrace =
+  ConvTrace | TransposeTrace | PoolTrace | Im2colTrace | BackwardTrace | GradcheckTrace | TensorTrace;
 
 export interface ErrorView {
   readonly message: string;

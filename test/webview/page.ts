@@ -159,6 +159,8 @@ export async function attachHost(page: Page, sessions: Map<string, ResultSession
       start: number;
       tensor: string;
       index: number[];
+      rows: number;
+      cols: number;
     };
     const session = sessions.get(m.viewId);
     const reply = (ok: () => unknown, type: 'page' | 'plane') => {
@@ -182,6 +184,11 @@ export async function attachHost(page: Page, sessions: Map<string, ResultSession
       void post(
         page,
         reply(() => session!.plane(m.tensor, m.index), 'plane'),
+      );
+    if (m.type === 'slice')
+      void post(
+        page,
+        reply(() => session!.slice(m.tensor, m.rows, m.cols, m.index), 'plane'),
       );
     if (m.type === 'ready' && m.viewId && session) void post(page, { type: 'show', view: session.view });
   });

@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OperationSpec } from '../../src/app/operation';
 import { openResult, type ResultSession } from '../../src/app/results';
+import { openTensorView } from '../../src/app/results/tensorView';
 import { fromNested } from '../../src/engine/tensor';
 import type { PanelView } from '../../src/protocol';
 import { attachHost, post, posted, ROOT, startHarness, type Harness } from './page';
@@ -304,6 +305,78 @@ describe('big inputs', () => {
   });
 });
 
+describe('the tensor view', () => {
+  const tensorOf = (shape: number[], f: (i: number) => number) => ({
+    shape,
+    data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => f(i)),
+  });
+  const showTensor = async (tensor: { shape: number[]; data: Float64Array }, name: string) => {
+    const s = openTensorView({
+      tensor,
+      name,
+      dtype: 'float16',
+      origin: `${name} in train.py:12 (debug)`,
+      precision: 6,
+    });
+    sessions.set(s.view.id, s);
+    await show(page, s.view);
+    return s;
+  };
+  it('a 4-D tensor with a planted NaN: it opens on the NaN, and the sliders move through the other dims', async () => {
+    const planted = ((1 * 3 + 2) * 4 + 1) * 5 + 3; // [1, 2, 1, 3] of 2×3×4×5
+    await showTensor(
+      tensorOf([2, 3, 4, 5], (i) => (i === planted ? NaN : i)),
+      'x',
+    );
+    expect(await text(page, '.summary')).toContain('1 NaN (first at [1, 2, 1, 3])');
+    expect(await text(page, '.tensor-view figcaption')).toBe('x[1, 2, :, :] — dim 2 down, dim 3 across');
+    expect(await page.locator('.tensor-view td.current .v').innerText()).toBe('NaN');
+    const slider = page.locator('.tensor-view input[type=range]').first();
+    await slider.fill('0');
+    expect(await text(page, '.tensor-view figcaption')).toBe('x[0, 2, :, :] — dim 2 down, dim 3 across');
+    expect(await page.locator('.tensor-view table.grid td .v').first().innerText()).toBe(String(2 * 20));
+    expect(await page.locator('.histogram .bar').count()).toBe(64);
+    await shot(page, 'tensor-view-dark');
+  });
+  it('a 1,000,000-element tensor draws a heat map from slices the host sends on request', async () => {
+    await showTensor(
+      tensorOf([10, 100, 1000], (i) => (i === 123_456 ? Infinity : i % 97)),
+      'big',
+    );
+    await page.waitForSelector('.tensor-view .heatmap');
+    // pick dims 0 × 2: that slice is not a plane, so the panel asks the host for it
+    const before = (await posted(page)).filter((m) => m.type === 'slice').length;
+    await page
+      .locator('.tensor-view vscode-single-select')
+      .first()
+      .evaluate((e: HTMLElement & { value: string }) => {
+        e.value = '0';
+        e.dispatchEvent(new Event('change'));
+      });
+    await page.waitForFunction(
+      (n) =>
+        (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === 'slice').length > n,
+      before,
+    );
+    expect(await text(page, '.tensor-view figcaption')).toMatch(/^big\[:, \d+, :\] — dim 0 down, dim 2 across$/);
+    expect(await text(page, '.summary')).toContain('1 +∞');
+    // the slice arrived and the heat map was drawn from it: the jump to +∞ lands inside it
+    await page.locator('vscode-button', { hasText: 'Jump to the first +∞' }).click();
+    expect(await text(page, '.tensor-view p[aria-live]')).toBe('the first +∞ at big[1, 23, 456]');
+    await shot(page, 'tensor-view-big-dark');
+  });
+  it('a conv weight with 3 input channels is also a grid of RGB filters', async () => {
+    await showTensor(
+      tensorOf([8, 3, 5, 5], (i) => Math.sin(i)),
+      'conv1.weight',
+    );
+    await page.locator('vscode-tab-header', { hasText: 'Filters' }).click();
+    expect(await page.locator('.filters .filter').count()).toBe(8);
+    expect(await page.locator('.filters .filter').first().locator('canvas').count()).toBe(1);
+    await shot(page, 'filters-dark');
+  });
+});
+
 describe('hostile messages', () => {
   it('malformed messages are ignored and markup in values is shown as text', async () => {
     const before = errors.length;
@@ -337,7 +410,9 @@ describe('hostile messages', () => {
     const all = await posted(page);
     expect(
       all.every((m) =>
-        ['ready', 'page', 'plane', 'insert', 'copy', 'copyTensor', 'save', 'runCommand'].includes(String(m.type)),
+        ['ready', 'page', 'plane', 'slice', 'insert', 'copy', 'copyTensor', 'save', 'runCommand'].includes(
+          String(m.type),
+        ),
       ),
     ).toBe(true);
   });

@@ -130,6 +130,7 @@ export function openBackwardResult(spec: OperationSpec): ResultSession {
       throw new SessionError(`a backward pass has no ${part} steps`);
     },
     plane: (id, index) => tensors.plane(id, index),
+    slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
     tensor: (id) => tensors.get(id),
   };
 }

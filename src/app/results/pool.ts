@@ -118,6 +118,7 @@ export function openPoolResult(spec: OperationSpec): ResultSession {
       return page(start);
     },
     plane: (id, index) => tensors.plane(id, index),
+    slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
     tensor: (id): Tensor | undefined => tensors.get(id),
   };
 }

@@ -10,7 +10,7 @@ import { reshape, type Tensor } from '../../engine/tensor';
 import type { ErrorView, PanelView, StepPage, SummaryRow, TensorPayload, TracePart, ViewKind } from '../../protocol';
 import { formatNumber } from '../../format';
 import type { OperationSpec } from '../operation';
-import { planeOf, tensorPayload } from '../tensorPayload';
+import { planeOf, sliceOf, tensorPayload } from '../tensorPayload';
 
 export interface ResultSession {
   readonly view: PanelView;
@@ -18,6 +18,8 @@ export interface ResultSession {
   readonly output: Tensor | null;
   page(part: TracePart, start: number): StepPage;
   plane(tensorId: string, index: readonly number[]): Float64Array;
+  /** dims rows × cols of a tensor, the others at `index` (see sliceOf) */
+  slice(tensorId: string, rows: number, cols: number, index: readonly number[]): Float64Array;
   tensor(tensorId: string): Tensor | undefined;
 }
 
@@ -83,6 +85,14 @@ export class TensorTable {
     return this.byId.get(id);
   }
 
+  slice(id: string, rows: number, cols: number, index: readonly number[]): Float64Array {
+    const t = this.byId.get(id);
+    if (!t) throw new SessionError(`this view has no tensor ${JSON.stringify(id)}`);
+    const s = sliceOf(t, rows, cols, index);
+    if (!s) throw new SessionError(`tensor ${id} has no slice of dims ${rows} × ${cols} at [${index.join(', ')}]`);
+    return s;
+  }
+
   plane(id: string, index: readonly number[]): Float64Array {
     const t = this.byId.get(id);
     if (!t) throw new SessionError(`this view has no tensor ${JSON.stringify(id)}`);
@@ -139,6 +149,7 @@ export function viewOnlySession(
       throw new SessionError(`this view has no ${part} steps`);
     },
     plane: (id, index) => tensors.plane(id, index),
+    slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
     tensor: (id) => tensors.get(id),
   };
 }

@@ -105,6 +105,7 @@ export function openTransposeResult(spec: OperationSpec): ResultSession {
       return page(start);
     },
     plane: (id, index) => tensors.plane(id, index),
+    slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
     tensor: (id) => tensors.get(id),
   };
 }
