@@ -83,7 +83,7 @@ export function filterGrid(filters: RemoteTensor, note: string | null): HTMLElem
             const [a, b, c] =
               chans.length === 3
                 ? chans.map((ch) => level(value(f, ch, r, q)))
-                : Array(3).fill(level(value(f, chans[0], r, q)));
+                : new Array<number>(3).fill(level(value(f, chans[0], r, q)));
             ctx.fillStyle = `rgb(${a}, ${b}, ${c})`;
             ctx.fillRect(q * scale, r * scale, scale, scale);
           }
@@ -107,7 +107,8 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
   let rowDim = Math.max(0, rank - 2);
   let colDim = Math.max(0, rank - 1);
   const index = t.shape.map(() => 0);
-  const slices = new Map<string, Float64Array | 'loading' | string>();
+  /** per slice on screen: its values, or why it could not be loaded; absent until asked, null while loading */
+  const slices = new Map<string, Float64Array | string | null>();
   const key = () => `${rowDim}:${colDim}:${index.filter((_, d) => d !== rowDim && d !== colDim).join(',')}`;
   const rows = () => (rank >= 2 ? t.shape[rowDim] : 1);
   const cols = () => (rank >= 1 ? t.shape[colDim] : 1);
@@ -124,7 +125,7 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
     const s = slices.get(k);
     if (s instanceof Float64Array) return s[r * cols() + c];
     if (s === undefined) {
-      slices.set(k, 'loading');
+      slices.set(k, null);
       requestSlice(ctx.viewId, t.id, rowDim, colDim, index).then(
         (data) => {
           slices.set(k, data);
