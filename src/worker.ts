@@ -59,6 +59,9 @@ port?.on('message', (m: WorkerRequest) => {
     case 'slice':
       answer(m.id, m.viewId, (s) => ({ type: 'plane', id: m.id, data: s.slice(m.tensor, m.rows, m.cols, m.index) }));
       return;
+    case 'partial':
+      answer(m.id, m.viewId, (s) => ({ type: 'plane', id: m.id, data: s.partial(m.part, m.step, m.batch, m.channel) }));
+      return;
     case 'tensor':
       answer(m.id, m.viewId, (s) => {
         const t = s.tensor(m.tensor);

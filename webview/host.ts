@@ -27,6 +27,23 @@ export function requestPage(viewId: string, part: TracePart, start: number): Pro
   });
 }
 
+/** A scatter's uncropped result plane after steps 0 … `step`. */
+export function requestPartial(
+  viewId: string,
+  part: TracePart,
+  step: number,
+  batch: number,
+  channel: number,
+): Promise<Float64Array> {
+  const requestId = nextId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(requestId, (r) =>
+      r.type === 'plane' && r.data ? resolve(r.data) : reject(new Error(r.error ?? 'no partial sum')),
+    );
+    vscode.postMessage({ type: 'partial', requestId, viewId, part, step, batch, channel });
+  });
+}
+
 /** Dims rows × cols of a tensor, the other dims at `index` (a full multi-index). */
 export function requestSlice(
   viewId: string,

@@ -32,6 +32,15 @@ export type WorkerRequest =
       readonly cols: number;
       readonly index: readonly number[];
     }
+  | {
+      readonly type: 'partial';
+      readonly id: number;
+      readonly viewId: string;
+      readonly part: TracePart;
+      readonly step: number;
+      readonly batch: number;
+      readonly channel: number;
+    }
   | { readonly type: 'tensor'; readonly id: number; readonly viewId: string; readonly tensor: string }
   | { readonly type: 'close'; readonly viewId: string };
 

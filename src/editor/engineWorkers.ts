@@ -22,6 +22,7 @@ export interface SessionHandle {
   page(part: TracePart, start: number): Promise<StepPage>;
   plane(tensor: string, index: readonly number[]): Promise<Float64Array>;
   slice(tensor: string, rows: number, cols: number, index: readonly number[]): Promise<Float64Array>;
+  partial(part: TracePart, step: number, batch: number, channel: number): Promise<Float64Array>;
   tensor(id: string): Promise<Tensor | undefined>;
   close(): void;
 }
@@ -51,6 +52,7 @@ export function inlineHandle(session: ResultSession & { outcome?: unknown }): Se
     page: (part, start) => run(() => session.page(part, start)),
     plane: (tensor, index) => run(() => session.plane(tensor, index)),
     slice: (tensor, rows, cols, index) => run(() => session.slice(tensor, rows, cols, index)),
+    partial: (part, step, batch, channel) => run(() => session.partial(part, step, batch, channel)),
     tensor: (id) => run(() => session.tensor(id)),
     close: () => {},
   };
@@ -155,6 +157,8 @@ export class EngineWorkers {
       outcome: opened.outcome,
       page: async (part, start) => (await expect('page', { type: 'page', viewId, part, start })).page,
       plane: async (tensor, index) => (await expect('plane', { type: 'plane', viewId, tensor, index })).data,
+      partial: async (part, step, batch, channel) =>
+        (await expect('plane', { type: 'partial', viewId, part, step, batch, channel })).data,
       slice: async (tensor, rows, cols, index) =>
         (await expect('plane', { type: 'slice', viewId, tensor, rows, cols, index })).data,
       tensor: async (id) => (await expect('tensor', { type: 'tensor', viewId, tensor: id })).tensor ?? undefined,

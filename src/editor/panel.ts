@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { MAX_TABLE_ELEMENTS, tensorTable } from '../app/tensorText';
 import { isWebviewMessage, type HostMessage, type PanelView, type WebviewMessage } from '../protocol';
+import type { SessionHandle } from './engineWorkers';
 import type { Results } from './results';
 
 export const PANEL_VIEW_TYPE = 'convLens.panel';
@@ -134,30 +135,15 @@ export class Panel implements vscode.Disposable {
         );
         return;
       }
-      case 'plane': {
-        const handle = this.results.get(m.viewId);
-        if (!handle) {
-          this.post({ type: 'plane', inReplyTo: m.requestId, data: null, error: GONE });
-          return;
-        }
-        handle.plane(m.tensor, m.index).then(
-          (data) => this.post({ type: 'plane', inReplyTo: m.requestId, data, error: null }),
-          (e: unknown) => this.post({ type: 'plane', inReplyTo: m.requestId, data: null, error: errorText(e) }),
-        );
+      case 'plane':
+        this.replyPlane(m.requestId, m.viewId, (h) => h.plane(m.tensor, m.index));
         return;
-      }
-      case 'slice': {
-        const handle = this.results.get(m.viewId);
-        if (!handle) {
-          this.post({ type: 'plane', inReplyTo: m.requestId, data: null, error: GONE });
-          return;
-        }
-        handle.slice(m.tensor, m.rows, m.cols, m.index).then(
-          (data) => this.post({ type: 'plane', inReplyTo: m.requestId, data, error: null }),
-          (e: unknown) => this.post({ type: 'plane', inReplyTo: m.requestId, data: null, error: errorText(e) }),
-        );
+      case 'slice':
+        this.replyPlane(m.requestId, m.viewId, (h) => h.slice(m.tensor, m.rows, m.cols, m.index));
         return;
-      }
+      case 'partial':
+        this.replyPlane(m.requestId, m.viewId, (h) => h.partial(m.part, m.step, m.batch, m.channel));
+        return;
       case 'insert':
         this.events.onInsert(m.viewId, m.tensor);
         return;
@@ -174,6 +160,19 @@ export class Panel implements vscode.Disposable {
         void this.save(m.text, m.fileName);
         return;
     }
+  }
+
+  /** Answers a request for numbers of a view (a plane, a slice, a partial sum) from its result's session. */
+  private replyPlane(requestId: number, viewId: string, ask: (h: SessionHandle) => Promise<Float64Array>): void {
+    const handle = this.results.get(viewId);
+    if (!handle) {
+      this.post({ type: 'plane', inReplyTo: requestId, data: null, error: GONE });
+      return;
+    }
+    ask(handle).then(
+      (data) => this.post({ type: 'plane', inReplyTo: requestId, data, error: null }),
+      (e: unknown) => this.post({ type: 'plane', inReplyTo: requestId, data: null, error: errorText(e) }),
+    );
   }
 
   private async copy(text: string, what: string): Promise<void> {

@@ -286,6 +286,41 @@ export function uncroppedSize(sc: Scatter): number[] {
 }
 
 /**
+ * The uncropped result plane (batch item `n`, channel `toChannel`) as it stands once steps 0 … `step` have
+ * been scattered — the picture of a transposed conv (or of dX) building up, step by step — followed by how
+ * many contributions each cell has had so far (0: not reached yet): 2 × plane size numbers.
+ */
+export function scatterPartial(sc: Scatter, step: number, n: number, toChannel: number): Float64Array {
+  const rank = sc.kernel.length;
+  const size = uncroppedSize(sc);
+  const cells = sizeOf(size);
+  const plane = new Float64Array(2 * cells);
+  const fromPlane = sizeOf(sc.fromSize);
+  const taps = sizeOf(sc.kernel);
+  const perGroupFrom = sc.fromChannels / sc.groups;
+  const perGroupTo = sc.toChannels / sc.groups;
+  const group = Math.floor(toChannel / perGroupTo);
+  const co = toChannel % perGroupTo;
+  const sizeStrides = stridesOf(size);
+  const tapIndex = Array.from({ length: taps }, (_, t) => unravel(t, sc.kernel));
+  for (let ci = 0; ci < perGroupFrom; ci++) {
+    const from = group * perGroupFrom + ci;
+    const base = (n * sc.fromChannels + from) * fromPlane;
+    for (let i = 0; i < fromPlane && base + i <= step; i++) {
+      const x = sc.source.data[base + i];
+      const position = unravel(i, sc.fromSize);
+      for (let t = 0; t < taps; t++) {
+        let flat = 0;
+        for (let d = 0; d < rank; d++) flat += (position[d] * sc.stride[d] + tapIndex[t][d] * sc.dilation[d]) * sizeStrides[d];
+        plane[flat] += x * sc.weight.data[(from * perGroupTo + co) * taps + t];
+        plane[cells + flat]++;
+      }
+    }
+  }
+  return plane;
+}
+
+/**
  * The scatter's steps: step s is source element s. Each contribution also says what its target cell holds
  * once it is added (`after`): the sum of every contribution to that cell from steps ≤ s. One step adds at
  * most once to a cell (distinct taps land on distinct cells), so `after` enumerates the source cells that can

@@ -475,6 +475,15 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
         isCount(x.cols) &&
         isDims(x.index)
       );
+    case 'partial':
+      return (
+        isCount(x.requestId) &&
+        isText(x.viewId, MAX_ID) &&
+        (TRACE_PARTS as readonly unknown[]).includes(x.part) &&
+        isCount(x.step) &&
+        isCount(x.batch) &&
+        isCount(x.channel)
+      );
     case 'insert':
       return isText(x.viewId, MAX_ID) && isText(x.tensor, MAX_ID);
     case 'copy':

@@ -16,7 +16,7 @@ export type HostMessage =
       readonly page: StepPage | null;
       readonly error: string | null;
     }
-  /** a plane or slice of a tensor, answering a 'plane' or 'slice' request */
+  /** a plane or slice of a tensor, answering a 'plane', 'slice' or 'partial' request */
   | {
       readonly type: 'plane';
       readonly inReplyTo: number;
@@ -54,6 +54,20 @@ export type WebviewMessage =
       readonly rows: number;
       readonly cols: number;
       readonly index: readonly number[];
+    }
+  /**
+   * a scatter's result plane (batch item `batch`, channel `channel`, before the crop) as it stands after
+   * steps 0 … `step`: the picture of the sum building up. The reply holds the plane's sums, then the number
+   * of contributions each cell has had so far (0: not reached yet).
+   */
+  | {
+      readonly type: 'partial';
+      readonly requestId: number;
+      readonly viewId: string;
+      readonly part: TracePart;
+      readonly step: number;
+      readonly batch: number;
+      readonly channel: number;
     }
   | { readonly type: 'insert'; readonly viewId: string; readonly tensor: string }
   /** text the panel made of what is on screen (a step's table) */

@@ -161,6 +161,9 @@ export async function attachHost(page: Page, sessions: Map<string, ResultSession
       index: number[];
       rows: number;
       cols: number;
+      step: number;
+      batch: number;
+      channel: number;
     };
     const session = sessions.get(m.viewId);
     const reply = (ok: () => unknown, type: 'page' | 'plane') => {
@@ -184,6 +187,11 @@ export async function attachHost(page: Page, sessions: Map<string, ResultSession
       void post(
         page,
         reply(() => session!.plane(m.tensor, m.index), 'plane'),
+      );
+    if (m.type === 'partial')
+      void post(
+        page,
+        reply(() => session!.partial(m.part, m.step, m.batch, m.channel), 'plane'),
       );
     if (m.type === 'slice')
       void post(

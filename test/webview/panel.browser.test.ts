@@ -196,6 +196,18 @@ describe('the other views', () => {
     const line = await text(page, '.scatter .arithmetic');
     expect(line).toMatch(/^input\[0, 0\] = 5 scatters: 5·1 → \(0, 0\)/);
     expect(await page.locator('.scatter td.win').count()).toBe(4);
+    // the sum builds up: after step 1 only the four cells the first input cell scatters to hold a number
+    const result = page.locator('.scatter table.grid').nth(1);
+    await page.waitForFunction(() => document.querySelectorAll('.scatter table.grid')[1]?.textContent?.includes('5'));
+    const filled = async () => (await result.locator('td .v').allInnerTexts()).filter((v) => v !== '·');
+    expect(await filled()).toEqual(['5', '10', '15', '20']);
+    await shot(page, 'transposed-step-1-dark');
+    await page.locator('.scatter .player').focus();
+    await page.keyboard.press('End');
+    await page.waitForFunction(() => !document.querySelectorAll('.scatter table.grid')[1]?.textContent?.includes('·'));
+    expect((await result.locator('td .v').allInnerTexts()).map(Number)).toEqual(
+      (lecture[5].expect.output as number[][][]).flat(2),
+    );
     await shot(page, 'transposed-dark');
   });
   it("backward: dX equals the lecture's", async () => {
@@ -410,7 +422,7 @@ describe('hostile messages', () => {
     const all = await posted(page);
     expect(
       all.every((m) =>
-        ['ready', 'page', 'plane', 'slice', 'insert', 'copy', 'copyTensor', 'save', 'runCommand'].includes(
+        ['ready', 'page', 'plane', 'slice', 'partial', 'insert', 'copy', 'copyTensor', 'save', 'runCommand'].includes(
           String(m.type),
         ),
       ),

@@ -4,7 +4,8 @@
  * contributions sum. The full (uncropped) output is shown with the padding crop set apart, so stride gaps,
  * the crop and output_padding are visible.
  */
-import type { ScatterStep } from '../../src/protocol';
+import type { ScatterStep, TracePart } from '../../src/protocol';
+import { requestPartial } from '../host';
 import { formatNumber } from '../../src/format';
 import { el } from '../dom';
 import { createGrid } from '../grid';
@@ -25,6 +26,12 @@ export interface ScatterModel {
   readonly crop: readonly number[];
   readonly total: number;
   readonly stepLabel: string;
+  /** which scatter of the view this is, to ask the host for its sums so far */
+  readonly part: TracePart;
+  /** what the result grid is, e.g. "output before the crop" or "dX over the padded input" */
+  readonly resultLabel: string;
+  /** what the kept part is called once cropped, e.g. "output 6×6" or "dX 5×5" */
+  readonly keptLabel: string;
 }
 
 export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx: ViewContext): HTMLElement {
@@ -65,24 +72,49 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
       player.go((n() * m.source.shape[1] + ch) * srcPlane + flat);
     },
   });
+  // the sums so far, after the step on screen: the host cuts them from the scatter (sums, then counts)
+  const partials = new Map<string, Float64Array | null>();
+  // the latest sums that arrived per plane: shown while the next step's are on their way, so nothing flickers
+  const latest = new Map<string, Float64Array>();
+  const cellsPerPlane = m.uncropped.reduce((a, b) => a * b, 1);
+  const partialKey = () => `${n()}:${outChannel}:${shown}`;
+  const sumSoFar = (r: number, c: number): number | null => {
+    const key = partialKey();
+    const p = partials.get(key);
+    if (p === undefined) {
+      partials.set(key, null);
+      const at = { n: n(), ch: outChannel, step: shown };
+      requestPartial(ctx.viewId, m.part, at.step, at.n, at.ch).then(
+        (data) => {
+          partials.set(`${at.n}:${at.ch}:${at.step}`, data);
+          latest.set(`${at.n}:${at.ch}`, data);
+          if (partialKey() === `${at.n}:${at.ch}:${at.step}`) resultGrid.refresh();
+        },
+        (e: unknown) => {
+          text.textContent = `the sums so far could not be loaded: ${e instanceof Error ? e.message : String(e)}`;
+        },
+      );
+    }
+    const shownSums = p ?? latest.get(`${n()}:${outChannel}`);
+    if (!shownSums) return null;
+    const d = rank === 3 ? (step?.contributions[0]?.at[0] ?? 0) : 0;
+    const flat = (rank === 3 ? d * rows * cols : 0) + r * cols + c;
+    // a cell no step has reached yet stays empty
+    return shownSums[cellsPerPlane + flat] > 0 ? shownSums[flat] : null;
+  };
   const resultGrid = createGrid({
-    label: 'output before the crop',
+    label: m.resultLabel,
     rows,
     cols,
     precision: ctx.precision,
-    value: (r, c) => {
-      if (!insideResult(r, c)) return null;
-      const d = rank === 3 ? Math.max(0, (step?.contributions[0]?.at[0] ?? 0) - m.crop[0]) : 0;
-      const sp =
-        rank === 1
-          ? [c - cropC]
-          : rank === 2
-            ? [r - cropR, c - cropC]
-            : [Math.min(d, resSpatial[0] - 1), r - cropR, c - cropC];
-      return m.result.get([n(), outChannel, ...sp]);
-    },
-    cellClass: (r, c) => (insideResult(r, c) ? '' : 'pad'),
-    title: (r, c) => (insideResult(r, c) ? undefined : 'cropped away (padding) or beyond output_padding'),
+    value: sumSoFar,
+    cellClass: (r, c) => (insideResult(r, c) ? 'out' : 'pad'),
+    title: (r, c) =>
+      insideResult(r, c)
+        ? `${m.keptLabel} cell (${rank >= 2 ? `${r - cropR}, ` : ''}${c - cropC})`
+        : 'cropped away (padding), or beyond output_padding',
+    rowLabel: rows <= 32 ? (r) => String(r) : undefined,
+    colLabel: cols <= 32 ? (c) => String(c) : undefined,
   });
   const text = el('p', { class: 'arithmetic', 'aria-live': 'polite' });
 
@@ -134,6 +166,7 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
           0,
           (i) => {
             outChannel = i;
+            resultGrid.refresh();
             draw(step);
           },
         )
@@ -147,7 +180,18 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
       'div',
       { class: 'stage' },
       el('figure', {}, el('figcaption', {}, `${m.stepLabel} ${srcSpatial.join('×')}`), sourceGrid.element),
-      el('figure', {}, el('figcaption', {}, `result ${resSpatial.join('×')} (grey: cropped)`), resultGrid.element),
+      el(
+        'figure',
+        {},
+        el(
+          'figcaption',
+          {},
+          m.crop.some((c) => c > 0)
+            ? `${m.resultLabel} ${m.uncropped.join('×')} (coordinates before the crop; grey: cropped, leaving the ${m.keptLabel})`
+            : `${m.keptLabel}: the sums so far`,
+        ),
+        resultGrid.element,
+      ),
     ),
     text,
     el(

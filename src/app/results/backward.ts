@@ -23,6 +23,7 @@ import { biasTensor, convGeometryFor } from './conv';
 import {
   operandRows,
   panelView,
+  partialOf,
   refusedSession,
   SessionError,
   shapeText,
@@ -131,6 +132,10 @@ export function openBackwardResult(spec: OperationSpec): ResultSession {
     },
     plane: (id, index) => tensors.plane(id, index),
     slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
+    partial: (part, step, batch, channel) => {
+      if (part !== 'gradInput') throw new SessionError(`a backward pass scatters only dX, not ${part}`);
+      return partialOf(sc, step, batch, channel);
+    },
     tensor: (id) => tensors.get(id),
   };
 }

@@ -159,6 +159,9 @@ export function openConvResult(spec: OperationSpec): ResultSession {
     },
     plane: (id, index) => tensors.plane(id, index),
     slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
+    partial: (part) => {
+      throw new SessionError(`this view has no ${part} scatter`);
+    },
     tensor: (id) => tensors.get(id),
   };
 }

@@ -119,6 +119,9 @@ export function openPoolResult(spec: OperationSpec): ResultSession {
     },
     plane: (id, index) => tensors.plane(id, index),
     slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
+    partial: (part) => {
+      throw new SessionError(`this view has no ${part} scatter`);
+    },
     tensor: (id): Tensor | undefined => tensors.get(id),
   };
 }

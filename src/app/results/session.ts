@@ -7,6 +7,7 @@
 import { EngineError } from '../../engine/errors';
 import { CancelledError } from '../../engine/gradcheck';
 import { reshape, type Tensor } from '../../engine/tensor';
+import { scatterPartial, type Scatter } from '../../engine/trace';
 import type { ErrorView, PanelView, StepPage, SummaryRow, TensorPayload, TracePart, ViewKind } from '../../protocol';
 import { formatNumber } from '../../format';
 import type { OperationSpec } from '../operation';
@@ -20,6 +21,8 @@ export interface ResultSession {
   plane(tensorId: string, index: readonly number[]): Float64Array;
   /** dims rows × cols of a tensor, the others at `index` (see sliceOf) */
   slice(tensorId: string, rows: number, cols: number, index: readonly number[]): Float64Array;
+  /** a scatter's uncropped result plane after steps 0 … `step` (transposed conv, and dX) */
+  partial(part: TracePart, step: number, batch: number, channel: number): Float64Array;
   tensor(tensorId: string): Tensor | undefined;
 }
 
@@ -150,8 +153,19 @@ export function viewOnlySession(
     },
     plane: (id, index) => tensors.plane(id, index),
     slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
+    partial: (part) => {
+      throw new SessionError(`this view has no ${part} scatter`);
+    },
     tensor: (id) => tensors.get(id),
   };
+}
+
+/** A scatter's partial result, refusing a step or plane outside it. */
+export function partialOf(sc: Scatter, step: number, batch: number, channel: number): Float64Array {
+  if (step >= sc.total || batch >= sc.batch || channel >= sc.toChannels) {
+    throw new SessionError(`the scatter has ${sc.total} steps, ${sc.batch} batch items and ${sc.toChannels} channels`);
+  }
+  return scatterPartial(sc, step, batch, channel);
 }
 
 /** The view of a refused operation: PyTorch's error (or the engine's) and the operand shapes. */

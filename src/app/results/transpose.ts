@@ -11,6 +11,7 @@ import {
   dimLabel,
   operandRows,
   panelView,
+  partialOf,
   refusedSession,
   SessionError,
   shapeText,
@@ -106,6 +107,10 @@ export function openTransposeResult(spec: OperationSpec): ResultSession {
     },
     plane: (id, index) => tensors.plane(id, index),
     slice: (id, rows, cols, index) => tensors.slice(id, rows, cols, index),
+    partial: (part, step, batch, channel) => {
+      if (part !== 'steps') throw new SessionError(`a transposed convolution has no ${part} scatter`);
+      return partialOf(sc, step, batch, channel);
+    },
     tensor: (id) => tensors.get(id),
   };
 }
