@@ -55,3 +55,7 @@ export function runRow(
 export function familyArgs(argv?: string[]): { variant: string; data: string; skip: Set<string> };
 export function emit(columns: Record<string, { meta: Record<string, unknown>; rows: Record<string, Cell> }>): void;
 export const SAMPLE_MS: number;
+export function warmUp(
+  fn: () => unknown,
+  options?: { minMs?: number; maxMs?: number; windowMs?: number; agree?: number },
+): number;

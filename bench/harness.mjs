@@ -66,11 +66,34 @@ const faults = () => process.resourceUsage().minorPageFault;
 export const SAMPLE_MS = 25;
 
 /**
- * Times `fn` and returns {ms: median per call, faultsPerCall, samples}. After a warm-up (so that the JIT has
- * tiered up), calls are batched so that one sample lasts ≥ 25 ms: costs that come every so many calls (a
- * garbage collection, page faults on memory the allocator gave back to the OS after it) are averaged inside
- * each sample, as a caller making many calls pays them, while the median of the 15 samples rejects the odd
- * interruption by another process. S1's microseconds are measured over thousands of calls per sample.
+ * Calls `fn` until its cost has settled: windows of ≥ 50 ms, until two windows in a row agree within 15%
+ * (after ≥ 200 ms) or 1.5 s have passed. A fresh process needs that long: besides the JIT tiering up, V8 grows
+ * its heap during the first second, and the page faults of that growth made S1 look 50× slower than it is.
+ * Returns the last window's ms per call.
+ */
+export function warmUp(fn, { minMs = 200, maxMs = 1500, windowMs = 50, agree = 0.15 } = {}) {
+  const start = performance.now();
+  let previous = Infinity;
+  for (;;) {
+    const t = performance.now();
+    let calls = 0;
+    do {
+      fn();
+      calls++;
+    } while (performance.now() - t < windowMs);
+    const perCall = (performance.now() - t) / calls;
+    const elapsed = performance.now() - start;
+    if ((elapsed >= minMs && Math.abs(perCall - previous) <= agree * perCall) || elapsed >= maxMs) return perCall;
+    previous = perCall;
+  }
+}
+
+/**
+ * Times `fn` and returns {ms: median per call, faultsPerCall, samples}. After the warm-up, calls are batched so
+ * that one sample lasts ≥ 25 ms: costs that come every so many calls (a garbage collection, page faults on
+ * memory the allocator gave back to the OS after it) are averaged inside each sample, as a caller making many
+ * calls pays them, while the median of the 15 samples rejects the odd interruption by another process. S1's
+ * microseconds are measured over thousands of calls per sample.
  * `firstMs`: the duration of a call already made (the output check); if it exceeded 1 s (tfjs-cpu's S3
  * gradients take ~20 s), that call was the warm-up and one more call is the measurement.
  */
@@ -87,15 +110,7 @@ export function measure(fn, { samples = 15, maxMs = 4000, firstMs } = {}) {
     fn();
     return { ms: performance.now() - t, faultsPerCall: faults() - f0, samples: 1 };
   }
-  // at least 200 ms, so that the JIT has tiered up even for microsecond calls (S1), and 3 calls for slow ones
-  const warmUntil = performance.now() + Math.min(600, Math.max(first * 3, 200));
-  let warmCalls = 0;
-  const warmStart = performance.now();
-  while (performance.now() < warmUntil) {
-    fn();
-    warmCalls++;
-  }
-  const perCall = warmCalls > 0 ? (performance.now() - warmStart) / warmCalls : first;
+  const perCall = warmUp(fn);
   const batch = Math.max(1, Math.ceil(SAMPLE_MS / Math.max(perCall, 1e-4)));
   const times = [];
   const deadline = performance.now() + maxMs;

@@ -14,11 +14,12 @@ import { checkOutputs, emit, familyArgs, readManifest, readTensor } from '../har
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'pytorch.py');
 
 /**
- * The interpreters tried, in order: $CONV_LENS_PYTHON if set, Debian's /usr/bin/python3 (python3-torch), then
- * `python3` and `python` on PATH (on some machines `python3` is a pyenv or venv interpreter without torch).
+ * The interpreters tried, in order: Debian's /usr/bin/python3 (python3-torch), then `python3` and `python` on
+ * PATH (on some machines `python3` is a pyenv or venv interpreter without torch). $CONV_LENS_PYTHON, if set, is
+ * the only one tried: an explicit choice is not second-guessed.
  */
 export function pythonCandidates(env = process.env) {
-  return [...new Set([env.CONV_LENS_PYTHON, '/usr/bin/python3', 'python3', 'python'].filter(Boolean))];
+  return env.CONV_LENS_PYTHON ? [env.CONV_LENS_PYTHON] : ['/usr/bin/python3', 'python3', 'python'];
 }
 
 /** The first candidate that imports torch: {python, torch} or {python: null, tried: [{python, reason}]}. */

@@ -121,6 +121,26 @@ def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+def warm_up(run, min_ms=200, max_ms=1500, window_ms=50, agree=0.15):
+    """bench/harness.mjs warmUp: windows of >= 50 ms until two agree within 15% (after 200 ms) or 1.5 s."""
+    now = time.perf_counter
+    start = now()
+    previous = math.inf
+    while True:
+        t = now()
+        calls = 0
+        while True:
+            run()
+            calls += 1
+            if (now() - t) * 1e3 >= window_ms:
+                break
+        per_call = (now() - t) * 1e3 / calls
+        elapsed = (now() - start) * 1e3
+        if (elapsed >= min_ms and abs(per_call - previous) <= agree * per_call) or elapsed >= max_ms:
+            return per_call
+        previous = per_call
+
+
 def measure(run, first_ms, samples=15, max_ms=4000):
     """The bench's timer (bench/harness.mjs measure) in Python: warm-up, batches of >= 25 ms, median."""
     now = time.perf_counter
@@ -129,13 +149,7 @@ def measure(run, first_ms, samples=15, max_ms=4000):
         t = now()
         run()
         return {"ms": (now() - t) * 1e3, "samples": 1, "faultsPerCall": faults() - f0}
-    warm_until = now() + min(600, max(first_ms * 3, 200)) / 1e3
-    warm_start = now()
-    calls = 0
-    while now() < warm_until:
-        run()
-        calls += 1
-    per_call = (now() - warm_start) * 1e3 / calls if calls else first_ms
+    per_call = warm_up(run)
     batch = max(1, math.ceil(SAMPLE_MS / max(per_call, 1e-4)))
     times = []
     deadline = now() + max_ms / 1e3

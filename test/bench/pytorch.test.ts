@@ -2,11 +2,12 @@
 // small conv — it reads the very inputs the other families read (float64 bit for bit: its float64 answer equals
 // Conv Lens's to rounding), really computes in float32 when asked, times with its own clock, and a wrong answer
 // is caught by the same check as every family's.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkOutputs, readTensor } from '../../bench/harness.mjs';
+import { checkOutputs, readTensor, type Cell } from '../../bench/harness.mjs';
 import { findTorchPython, pythonCandidates, startTorchServer } from '../../bench/families/pytorch.mjs';
 import { fill } from '../../bench/shapes.mjs';
 import { writeConvProblem } from './support';
@@ -21,11 +22,31 @@ const problem = writeConvProblem(dir, {
   padding: 1,
   groups: 1,
 });
+writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ rows: [problem.row] }));
+
+/** Runs the family as `npm run bench` does, on the one-row data folder; returns its report. */
+function runFamily(variant: string, env: Record<string, string> = {}) {
+  const p = spawnSync(process.execPath, ['bench/families/pytorch.mjs', variant, '--data', dir], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  expect(p.status, p.stderr).toBe(0);
+  const report = JSON.parse(p.stdout.trim().split('\n').at(-1)!) as {
+    columns: Record<string, { meta: Record<string, unknown>; rows: Record<string, Cell> }>;
+  };
+  return report.columns[`pytorch ${variant}`];
+}
 
 describe('PyTorch interpreter search', () => {
-  it('tries $CONV_LENS_PYTHON, then /usr/bin/python3, then python3 and python on PATH', () => {
+  it('tries /usr/bin/python3, then python3 and python on PATH; only $CONV_LENS_PYTHON when it is set', () => {
     expect(pythonCandidates({})).toEqual(['/usr/bin/python3', 'python3', 'python']);
-    expect(pythonCandidates({ CONV_LENS_PYTHON: '/opt/py/bin/python' })[0]).toBe('/opt/py/bin/python');
+    expect(pythonCandidates({ CONV_LENS_PYTHON: '/opt/py/bin/python' })).toEqual(['/opt/py/bin/python']);
+  });
+
+  it('without torch the family still reports: every cell says PyTorch not found', () => {
+    const report = runFamily('f64', { CONV_LENS_PYTHON: '/nonexistent/python3' });
+    expect(report.meta.notFound).toBe('PyTorch not found (tried /nonexistent/python3: not installed)');
+    expect(report.rows.small).toEqual({ status: 'n/a', note: 'PyTorch not found' });
   });
 
   it('says why each interpreter was passed over when none has torch', () => {
