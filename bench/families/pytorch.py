@@ -36,15 +36,11 @@ answers = os.fdopen(os.dup(1), "w")
 os.dup2(2, 1)
 libc = ctypes.CDLL(None)
 
-# glibc returns freed memory at the top of the heap to the OS once more than M_TRIM_THRESHOLD is free, and that
-# threshold only grows when a large (mmap-ed) block is freed. A fresh process that has only ever held small
-# tensors therefore gives S3's ~2.4 MB float32 working set back after every call and page-faults it in again on
-# the next (~400 faults, 1.3 -> 5.7 ms a call on this VM, where a fault costs ~10 us). Any real PyTorch program
-# has freed a big tensor before (data loading, model init; here the float64 -> float32 conversions of the inputs
-# do it too): free one up front, so that the state does not depend on the order of the problems. The faults per
-# call are reported with every time, so the effect stays visible.
-_warm = torch.empty(2 * 1024 * 1024, dtype=torch.float64).fill_(0)  # 16 MiB, mmap-ed
-del _warm
+# No allocator tuning, as in every other family: each cell reports its minor page faults per call. (glibc gives
+# freed memory at the top of the heap back to the OS once more than M_TRIM_THRESHOLD is free, a threshold that
+# grows only when a large block is freed: a fresh script that never freed one gives S3's 2.4 MB float32 working
+# set back after every call and faults it in again, 1.3 -> 5.7 ms a call on this VM. Here, as in real programs,
+# reading and converting the inputs and writing the outputs free large blocks early on.)
 
 SAMPLE_MS = 25  # as bench/harness.mjs
 prepared = {}
