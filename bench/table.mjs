@@ -142,7 +142,8 @@ export function render({ date, machine, rounds, versions, meta, ceilings, column
   const torchText = torch?.notFound
     ? torch.notFound
     : torch
-      ? `PyTorch ${torch.version} (${torch.python}, ${torch.threads} thread, BLAS ${torch.blas})`
+      ? `PyTorch ${torch.version} (${torch.python}, ${torch.threads} thread; BLAS ${torch.blas}` +
+        (torch.mmGflops ? `: torch.mm ${torch.mmGflops.float64.toFixed(1)} GFLOP/s in float64)` : ')')
       : 'PyTorch not run';
   const ceilingText = Object.keys(CEILING_NAMES)
     .filter((k) => ceilings[k]?.gflops)

@@ -142,6 +142,7 @@ async function main() {
     blas: hello.blas,
     mkldnn: hello.mkldnn,
     cpuCapability: hello.cpuCapability,
+    mmGflops: hello.mmGflops,
     onednn,
     skippedInterpreters: found.tried,
   };

@@ -162,6 +162,19 @@ def measure(run, first_ms, samples=15, max_ms=4000):
     return {"ms": times[len(times) // 2], "samples": len(times), "faultsPerCall": per}
 
 
+def gemm_gflops(dtype, n=512, calls=3):
+    """torch.mm's GFLOP/s on one thread: what the BLAS torch links delivers (ATen's conv fallback uses it)."""
+    a = torch.randn(n, n, dtype=dtype)
+    b = torch.randn(n, n, dtype=dtype)
+    torch.mm(a, b)
+    best = math.inf
+    for _ in range(calls):
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
 def build_info():
     config = torch.__config__.show()
     blas = next((part.split("=", 1)[1] for part in config.replace(",", "\n").split() if part.startswith("BLAS_INFO=")), None)
@@ -176,6 +189,7 @@ def build_info():
         "mkldnn": torch.backends.mkldnn.is_available(),
         "blas": blas,
         "cpuCapability": capability,
+        "mmGflops": {"float64": gemm_gflops(torch.float64), "float32": gemm_gflops(torch.float32)},
     }
 
 
