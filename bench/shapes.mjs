@@ -41,9 +41,9 @@ export const CONV_SHAPES = [
 
 /** Backward problems: both gradients of S2, and S3's weight gradient alone (and both). */
 export const BACKWARD = [
-  { id: 'S2 backward', shape: 'S2', grads: 'both' },
-  { id: 'S3 grad-weight', shape: 'S3', grads: 'weight' },
-  { id: 'S3 backward', shape: 'S3', grads: 'both' },
+  { id: 'S2 backward', label: 'S2 backward: ∂x and ∂W', shape: 'S2', grads: 'both' },
+  { id: 'S3 grad-weight', label: 'S3 weight gradient ∂W', shape: 'S3', grads: 'weight' },
+  { id: 'S3 backward', label: 'S3 backward: ∂x and ∂W', shape: 'S3', grads: 'both' },
 ];
 
 export const POOL = { id: 'maxpool 2×2 1×64×112×112', input: [1, 64, 112, 112], kernel: 2, stride: 2 };
@@ -61,41 +61,41 @@ export function fill(n, seed) {
 
 export const size = (shape) => shape.reduce((a, b) => a * b, 1);
 
-/**
- * Times `fn` and returns the median milliseconds per call. After a warm-up (so the JIT has settled), the
- * per-call cost is estimated and calls are batched so that one sample lasts ~5 ms: S1's microseconds are
- * measured over thousands of calls, and a garbage collection lands in one sample, not in the median.
- */
-export function measure(fn, { samples = 15, maxMs = 4000 } = {}) {
-  const t0 = performance.now();
-  fn();
-  const first = performance.now() - t0;
-  if (first > 1000) {
-    // seconds per call (tfjs cpu's S3 gradients): the first call was the warm-up; two more samples
-    const slow = [0, 1].map(() => {
-      const t = performance.now();
-      fn();
-      return performance.now() - t;
-    });
-    return Math.min(...slow);
-  }
-  const warmUntil = performance.now() + Math.min(300, Math.max(first * 3, 20));
-  let warmCalls = 0;
-  const warmStart = performance.now();
-  while (performance.now() < warmUntil) {
-    fn();
-    warmCalls++;
-  }
-  const perCall = warmCalls > 0 ? (performance.now() - warmStart) / warmCalls : first;
-  const batch = Math.max(1, Math.ceil(5 / Math.max(perCall, 1e-4)));
-  const times = [];
-  const deadline = performance.now() + maxMs;
-  for (let s = 0; s < samples; s++) {
-    const t = performance.now();
-    for (let i = 0; i < batch; i++) fn();
-    times.push((performance.now() - t) / batch);
-    if (performance.now() > deadline && times.length >= 3) break;
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+/** Output shape of a conv problem (NCHW). */
+export function convOutputShape(s) {
+  const out = (n) => Math.floor((n + 2 * s.padding - s.weight[2]) / s.stride) + 1;
+  return [s.input[0], s.weight[0], out(s.input[2]), out(s.input[3])];
 }
+
+/** Multiply-adds of a conv forward, by the dense formula N·C_out·(C_in/groups)·kH·kW·H_out·W_out. */
+export function convMultiplyAdds(s) {
+  const [n, o, oh, ow] = convOutputShape(s);
+  return n * o * (s.input[1] / s.groups) * s.weight[2] * s.weight[3] * oh * ow;
+}
+
+/**
+ * Every row of the table, in order. `flops` counts 2 FLOPs per multiply-add of the dense formula (padding taps
+ * included, bias excluded); a backward pass with both gradients is two such products (∂x and ∂W), the weight
+ * gradient alone one. Max pooling does no multiply-adds: its `flops` is null (no GFLOP/s for it).
+ */
+export const ROWS = [
+  ...CONV_SHAPES.map((s) => ({
+    id: s.id,
+    kind: 'conv',
+    label: `${s.id} ${s.label}`,
+    shape: s,
+    flops: 2 * convMultiplyAdds(s),
+  })),
+  ...BACKWARD.map((b) => {
+    const s = CONV_SHAPES.find((c) => c.id === b.shape);
+    return {
+      id: b.id,
+      kind: 'backward',
+      label: b.label,
+      shape: s,
+      grads: b.grads,
+      flops: (b.grads === 'both' ? 4 : 2) * convMultiplyAdds(s),
+    };
+  }),
+  { id: POOL.id, kind: 'maxpool', label: POOL.id, pool: POOL, flops: null },
+];

@@ -49,7 +49,7 @@ const ROWS: [string, Tensor, Tensor, string, Record<string, number>][] = [
 ];
 
 export default async function editorPath(): Promise<Record<string, number>> {
-  const workers = new EngineWorkers(resolve(__dirname, '../../dist/worker.js'));
+  const workers = new EngineWorkers(resolve(process.cwd(), 'dist/worker.js'));
   workers.warmSpare();
   const out: Record<string, number> = {};
   for (const [name, input, kernel, paramsText, params] of ROWS) {
@@ -95,6 +95,3 @@ export default async function editorPath(): Promise<Record<string, number>> {
   workers.dispose();
   return out;
 }
-
-// run on its own: node bench/.out/editorPath.cjs (after esbuild), prints the rows as JSON
-if (require.main === module) void editorPath().then((r) => process.stdout.write(JSON.stringify(r, null, 1)));
