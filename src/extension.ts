@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { insertResult, registerCommands } from './editor/commands/register';
 import type { CommandContext } from './editor/commands/context';
+import { recompute } from './editor/commands/recompute';
+import { safely } from './editor/commands/userErrors';
 import { forgetDocument } from './editor/documentLiterals';
 import { EngineWorkers } from './editor/engineWorkers';
 import { startEventLoopLog } from './editor/eventLoopLog';
@@ -24,6 +26,7 @@ export function activate(context: vscode.ExtensionContext) {
   const results = new Results(new EngineWorkers(path.join(context.extensionPath, 'dist', 'worker.js')));
   const panel = new Panel(context.extensionUri, log, results, {
     onInsert: (viewId, tensor) => void insertResult(commands, viewId, tensor),
+    onRecompute: (viewId, values) => void safely(log, 'recompute', () => recompute(commands, viewId, values)),
     onRunCommand: (command) => void vscode.commands.executeCommand(command),
   });
   const commands: CommandContext = { extension: context, log, store, panel, results, insertTargets: new Map() };

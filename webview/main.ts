@@ -17,7 +17,8 @@ function saveUi(ui: UiState): void {
 
 function show(view: PanelView): void {
   const previous = vscode.getState();
-  const ui = previous?.viewId === view.id ? (previous.ui as UiState | undefined) : undefined;
+  const carried = previous?.viewId === view.id || (view.replaces !== null && previous?.viewId === view.replaces);
+  const ui = carried ? (previous?.ui as UiState | undefined) : undefined;
   vscode.setState({ viewId: view.id, ui });
   renderView(app, view, ui, saveUi);
 }

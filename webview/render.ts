@@ -8,6 +8,7 @@ import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
 import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { PanelView } from '../src/protocol';
+import { controlsBar } from './controls';
 import { el, icon } from './dom';
 import { frameSvg, latexStep, markdownStep } from './export';
 import { convSteps, poolSteps, scatterSteps, weightGradSteps } from './steps';
@@ -139,7 +140,8 @@ export function renderView(
 ): void {
   for (const d of disposers) d();
   disposers = [];
-  const same = ui?.viewId === view.id;
+  // a view recomputed from the one on screen (live controls) keeps its tab and step
+  const same = ui?.viewId === view.id || (view.replaces !== null && ui?.viewId === view.replaces);
   let state: UiState = { viewId: view.id, tab: same ? ui.tab : 0, step: same ? ui.step : 0 };
   const parts: Node[] = [];
   parts.push(
@@ -150,6 +152,8 @@ export function renderView(
       view.params ? el('code', { class: 'params', title: 'parameters' }, view.params) : null,
     ),
   );
+  const controls = controlsBar(view);
+  if (controls) parts.push(controls);
   if (view.error) {
     const e = view.error;
     parts.push(

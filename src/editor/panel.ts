@@ -16,6 +16,8 @@ export const PANEL_VIEW_TYPE = 'convLens.panel';
 
 export interface PanelEvents {
   onInsert(viewId: string, tensor: string): void;
+  /** the person changed live controls in the panel */
+  onRecompute(viewId: string, values: Readonly<Record<string, string>>): void;
   onRunCommand(command: string): void;
 }
 
@@ -143,6 +145,9 @@ export class Panel implements vscode.Disposable {
         return;
       case 'partial':
         this.replyPlane(m.requestId, m.viewId, (h) => h.partial(m.part, m.step, m.batch, m.channel));
+        return;
+      case 'recompute':
+        this.events.onRecompute(m.viewId, m.values);
         return;
       case 'insert':
         this.events.onInsert(m.viewId, m.tensor);

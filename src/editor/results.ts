@@ -14,6 +14,8 @@ const REMEMBERED = 20;
 
 export class Results implements vscode.Disposable {
   private readonly handles = new Map<string, SessionHandle>();
+  /** what each view was opened from, to open it again with other parameters (the panel's live controls) */
+  private readonly specs = new Map<string, OperationSpec>();
   /** the Cancel of every open still running in a worker */
   private readonly running = new Set<() => void>();
 
@@ -23,7 +25,12 @@ export class Results implements vscode.Disposable {
   async open(spec: OperationSpec, title: string): Promise<SessionHandle> {
     const handle = runsInline(spec) ? inlineHandle(openResult(spec)) : await this.inWorker(spec, title);
     this.remember(handle);
+    this.specs.set(handle.view.id, spec);
     return handle;
+  }
+
+  specOf(viewId: string): OperationSpec | undefined {
+    return this.specs.get(viewId);
   }
 
   /** Keeps a result opened elsewhere (a shape check) so that the panel can ask about it. */
@@ -33,6 +40,7 @@ export class Results implements vscode.Disposable {
       const oldest = this.handles.keys().next().value as string;
       this.handles.get(oldest)?.close();
       this.handles.delete(oldest);
+      this.specs.delete(oldest);
     }
   }
 

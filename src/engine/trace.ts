@@ -311,7 +311,8 @@ export function scatterPartial(sc: Scatter, step: number, n: number, toChannel: 
       const position = unravel(i, sc.fromSize);
       for (let t = 0; t < taps; t++) {
         let flat = 0;
-        for (let d = 0; d < rank; d++) flat += (position[d] * sc.stride[d] + tapIndex[t][d] * sc.dilation[d]) * sizeStrides[d];
+        for (let d = 0; d < rank; d++)
+          flat += (position[d] * sc.stride[d] + tapIndex[t][d] * sc.dilation[d]) * sizeStrides[d];
         plane[flat] += x * sc.weight.data[(from * perGroupTo + co) * taps + t];
         plane[cells + flat]++;
       }

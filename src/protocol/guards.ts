@@ -421,6 +421,22 @@ export function panelViewProblem(x: unknown): Reason {
   if (ids.size !== x.tensors.length) return 'tensor ids must be unique';
   if (!Array.isArray(x.results) || !x.results.every((r) => typeof r === 'string' && ids.has(r)))
     return 'results must name tensors of the view';
+  if (x.replaces !== null && !isText(x.replaces, MAX_ID)) return 'bad replaces';
+  if (
+    !Array.isArray(x.controls) ||
+    x.controls.length > 16 ||
+    !x.controls.every(
+      (c) =>
+        isRecord(c) &&
+        isText(c.keyword, 32) &&
+        ['number', 'choice', 'flag'].includes(c.kind as string) &&
+        isText(c.value, 200) &&
+        isText(c.placeholder, 200) &&
+        isTextList(c.options, 16, 32),
+    )
+  ) {
+    return 'bad controls';
+  }
   if (
     typeof x.canInsert !== 'boolean' ||
     !Number.isInteger(x.precision) ||
@@ -483,6 +499,13 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
         isCount(x.step) &&
         isCount(x.batch) &&
         isCount(x.channel)
+      );
+    case 'recompute':
+      return (
+        isText(x.viewId, MAX_ID) &&
+        isRecord(x.values) &&
+        Object.keys(x.values).length <= 16 &&
+        Object.entries(x.values).every(([k, v]) => /^[a-z_]{1,32}$/.test(k) && isText(v, 200))
       );
     case 'insert':
       return isText(x.viewId, MAX_ID) && isText(x.tensor, MAX_ID);

@@ -69,6 +69,8 @@ export type WebviewMessage =
       readonly batch: number;
       readonly channel: number;
     }
+  /** the person changed live controls: the same operands with these parameters (keyword → its text) */
+  | { readonly type: 'recompute'; readonly viewId: string; readonly values: Readonly<Record<string, string>> }
   | { readonly type: 'insert'; readonly viewId: string; readonly tensor: string }
   /** text the panel made of what is on screen (a step's table) */
   | { readonly type: 'copy'; readonly text: string }

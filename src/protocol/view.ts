@@ -241,6 +241,18 @@ export interface SummaryRow {
   readonly value: string;
 }
 
+/** One of the panel's live controls: a parameter of the result, changed in place. */
+export interface ParameterControl {
+  readonly keyword: string;
+  readonly kind: 'number' | 'choice' | 'flag';
+  /** the value as PyTorch code writes it (2, (2, 1), same, True), or '' when not given */
+  readonly value: string;
+  /** what an empty field means, e.g. '1' or 'kernel_size' */
+  readonly placeholder: string;
+  /** the choices of a 'choice' control */
+  readonly options: readonly string[];
+}
+
 /** One result to show: what was asked, what came back, and (when there is one) the engine's trace. */
 export interface PanelView {
   readonly id: string;
@@ -262,4 +274,8 @@ export interface PanelView {
   readonly canInsert: boolean;
   /** significant digits for numbers (the convLens.numberPrecision setting) */
   readonly precision: number;
+  /** the parameters the panel lets the person change in place (none for a shape check or a tensor) */
+  readonly controls: readonly ParameterControl[];
+  /** the view this one was recomputed from (its tab and step carry over), or null */
+  readonly replaces: string | null;
 }

@@ -149,7 +149,11 @@ export async function post(page: Page, message: unknown): Promise<void> {
  * Stands in for the extension host: answers the panel's page and plane requests from the sessions the test
  * opened, as src/editor/panel.ts does from its results.
  */
-export async function attachHost(page: Page, sessions: Map<string, ResultSession>): Promise<void> {
+export async function attachHost(
+  page: Page,
+  sessions: Map<string, ResultSession>,
+  recompute?: (viewId: string, values: Record<string, string>) => ResultSession | null,
+): Promise<void> {
   await page.exposeFunction('__toHost', (json: string) => {
     const m = JSON.parse(json) as {
       type: string;
@@ -164,6 +168,7 @@ export async function attachHost(page: Page, sessions: Map<string, ResultSession
       step: number;
       batch: number;
       channel: number;
+      values: Record<string, string>;
     };
     const session = sessions.get(m.viewId);
     const reply = (ok: () => unknown, type: 'page' | 'plane') => {
@@ -198,6 +203,13 @@ export async function attachHost(page: Page, sessions: Map<string, ResultSession
         page,
         reply(() => session!.slice(m.tensor, m.rows, m.cols, m.index), 'plane'),
       );
+    if (m.type === 'recompute' && recompute) {
+      const next = recompute(m.viewId, m.values);
+      if (next) {
+        sessions.set(next.view.id, next);
+        void post(page, { type: 'show', view: { ...next.view, replaces: m.viewId } });
+      }
+    }
     if (m.type === 'ready' && m.viewId && session) void post(page, { type: 'show', view: session.view });
   });
 }

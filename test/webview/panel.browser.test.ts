@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyControls } from '../../src/app/controls';
 import type { OperationSpec } from '../../src/app/operation';
 import { openResult, type ResultSession } from '../../src/app/results';
 import { openTensorView } from '../../src/app/results/tensorView';
@@ -23,12 +24,26 @@ mkdirSync(SHOTS, { recursive: true });
 const base = { paramsText: '', flipByDefault: false, precision: 6, canInsert: true, maxElements: 1_000_000 };
 /** the sessions the page's stand-in host answers page and plane requests from */
 const sessions = new Map<string, ResultSession>();
+const specs = new Map<string, OperationSpec>();
+/** the host's part of the live controls: the same operands with the changed parameters (src/editor/commands/recompute.ts) */
+function recompute(viewId: string, values: Record<string, string>): ResultSession | null {
+  const spec = specs.get(viewId);
+  if (!spec) return null;
+  const applied = applyControls(spec.kind, spec.params, values);
+  if (!applied.ok) return null;
+  const next = { ...spec, params: applied.values, paramsText: applied.text };
+  const session = openResult(next);
+  specs.set(session.view.id, next);
+  return session;
+}
 function runOperation(
   spec: Omit<OperationSpec, 'paramsText' | 'flipByDefault' | 'precision' | 'canInsert' | 'maxElements'> &
     Partial<OperationSpec>,
 ): ResultSession {
-  const session = openResult({ ...base, ...spec });
+  const full = { ...base, ...spec };
+  const session = openResult(full);
   sessions.set(session.view.id, session);
+  specs.set(session.view.id, full);
   return session;
 }
 const convRun = runOperation({ kind: 'conv', input: X, kernel: W, params: { padding: 1 }, paramsText: 'padding=1' });
@@ -39,7 +54,7 @@ const errors: string[] = [];
 
 async function open(theme: 'light' | 'dark' | 'high-contrast' = 'dark'): Promise<Page> {
   const p = await h.browser.newPage({ viewport: { width: 1100, height: 900 } });
-  await attachHost(p, sessions);
+  await attachHost(p, sessions, recompute);
   p.on('pageerror', (e) => errors.push(String(e)));
   p.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -314,6 +329,42 @@ describe('big inputs', () => {
     const asked = (await posted(page)).filter((m) => m.type === 'page');
     expect(asked.at(-1)).toMatchObject({ part: 'steps', start: 4095 - (4095 % 256) });
     expect(await text(page, '.player .position')).toBe('step 4096 / 4096');
+  });
+});
+
+describe('live controls', () => {
+  it('change stride and padding on the lecture example: the new numbers, on the same step; PyTorch refuses in place', async () => {
+    const r = runOperation({ kind: 'conv', input: X, kernel: W, params: { padding: 1 }, paramsText: 'padding=1' });
+    await show(page, r.view);
+    await page.locator('.sliding .player').focus();
+    await page.keyboard.press('ArrowRight');
+    const field = (keyword: string) => page.locator(`.controls [data-keyword=${keyword}] vscode-textfield`);
+    const set = async (keyword: string, value: string) => {
+      const before = await text(page, 'h2 + code');
+      await field(keyword).evaluate((e: HTMLElement & { value: string }, v) => {
+        e.value = v;
+        e.dispatchEvent(new Event('change'));
+      }, value);
+      await page.waitForFunction((b) => document.querySelector('h2 + code')?.textContent !== b, before);
+    };
+    await set('stride', '2');
+    expect(await text(page, 'h2 + code')).toBe('padding=1, stride=2');
+    // stride 2 with padding 1: a 3×3 output, and the view stayed on step 2
+    expect(await text(page, '.player .position')).toBe('step 2 / 9');
+    expect(await text(page, '.sliding .arithmetic')).toMatch(/^out\[0, 1\] = .* = 24$/);
+    await set('padding', '0');
+    expect(await text(page, '.player .position')).toBe('step 2 / 4');
+    expect((await page.locator('.sliding table.grid').nth(2).locator('td .v').allInnerTexts()).slice(0, 2)).toEqual([
+      '41',
+      '37',
+    ]);
+    await shot(page, 'live-controls-dark');
+    // dilation 3 makes the 3×3 kernel span 7 cells, more than the 5×5 input: PyTorch's refusal, controls still there
+    await set('dilation', '3');
+    expect(await text(page, '.error .torch')).toContain("Kernel size can't be greater than actual input size");
+    expect(await page.locator('.controls [data-keyword=dilation] vscode-textfield').getAttribute('value')).toBe('3');
+    await set('dilation', '1');
+    expect(await text(page, '.sliding .arithmetic')).toMatch(/= \d+$/);
   });
 });
 

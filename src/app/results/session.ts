@@ -10,6 +10,7 @@ import { reshape, type Tensor } from '../../engine/tensor';
 import { scatterPartial, type Scatter } from '../../engine/trace';
 import type { ErrorView, PanelView, StepPage, SummaryRow, TensorPayload, TracePart, ViewKind } from '../../protocol';
 import { formatNumber } from '../../format';
+import { controlsFor } from '../controls';
 import type { OperationSpec } from '../operation';
 import { planeOf, sliceOf, tensorPayload } from '../tensorPayload';
 
@@ -117,8 +118,15 @@ export interface ViewParts {
   readonly canInsert?: boolean;
 }
 
+/** The spec's parameters as live controls, when the spec is an operation's. */
+function controlsOf(spec: Pick<OperationSpec, 'paramsText' | 'precision'> & Partial<OperationSpec>, kind: ViewKind) {
+  return spec.kind && spec.params && kind !== 'shape' && kind !== 'tensor' && kind !== 'gradcheck'
+    ? controlsFor(spec.kind, spec.params, spec.flipByDefault ?? false)
+    : [];
+}
+
 export function panelView(
-  spec: Pick<OperationSpec, 'paramsText' | 'precision'>,
+  spec: Pick<OperationSpec, 'paramsText' | 'precision'> & Partial<OperationSpec>,
   tensors: TensorTable,
   p: ViewParts,
 ): PanelView {
@@ -136,6 +144,8 @@ export function panelView(
     equivariance: p.equivariance ?? null,
     canInsert: p.canInsert ?? false,
     precision: spec.precision,
+    controls: controlsOf(spec, p.kind),
+    replaces: null,
   };
 }
 

@@ -15,12 +15,14 @@ import { askParameters } from './parameterPrompt';
 
 export type PanelOperation = Extract<OperationKind, 'conv' | 'conv_transpose' | 'max_pool' | 'avg_pool' | 'im2col'>;
 
-const TITLES: Record<PanelOperation, string> = {
+export const TITLES: Record<OperationKind, string> = {
   conv: 'Conv Lens: convolving',
   conv_transpose: 'Conv Lens: computing the transposed convolution',
   max_pool: 'Conv Lens: max pooling',
   avg_pool: 'Conv Lens: average pooling',
   im2col: 'Conv Lens: building the column matrix',
+  backward: 'Conv Lens: computing the backward pass',
+  gradcheck: 'Conv Lens: checking gradients',
 };
 
 /** What PyTorch would say of these parameters for these operands, before anything is computed. */
