@@ -7,6 +7,7 @@ export default defineConfig({
       'test/golden/**/*.test.ts',
       'test/cli/**/*.test.ts',
       'test/webview/**/*.test.ts',
+      'test/tensorFiles/**/*.test.ts',
     ],
     testTimeout: 60_000,
   },
