@@ -59,6 +59,13 @@ export function* readNpz(
       entry.size,
       what,
     );
+    // it is inflated whole to be read: it must hold exactly what its header describes, not a byte more
+    if (entry.size !== header.dataOffset + header.dataBytes) {
+      refuse(
+        'bad_zip',
+        `${what} declares ${count(entry.size)} bytes, but its .npy header describes ${count(header.dataOffset + header.dataBytes)}`,
+      );
+    }
     const data = inflatedStorage(
       () => {
         if (header.elements > maxElements)

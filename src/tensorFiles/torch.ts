@@ -229,6 +229,12 @@ function hooksFor(
   };
   return {
     global(module, name) {
+      if (!/^[A-Za-z_][\w.]{0,200}$/.test(module) || !/^[A-Za-z_][\w.]{0,200}$/.test(name)) {
+        refuse(
+          'bad_pickle',
+          `${what}: the pickle names a global that is not a Python name: ${JSON.stringify(`${module}.${name}`.slice(0, 80))}`,
+        );
+      }
       const path = `${module}.${name}`;
       if (!allowed(path)) refusedGlobal(path, what);
       return new PyGlobal(module, name);
@@ -541,6 +547,12 @@ export function* readTorchZip(
         () => {
           if (storage.elements > maxElements)
             refuse('too_large', inflateWhole(label, storage.elements, maxElements, limitName));
+          if (entry.size !== storage.elements * item) {
+            refuse(
+              'bad_zip',
+              `${label} is compressed and declares ${count(entry.size)} bytes, but holds ${count(storage.elements)} ${dtype} elements`,
+            );
+          }
           return readMember(file, entry, entry.size, limitName);
         },
         0,

@@ -110,7 +110,7 @@ export function* readZipDirectory(file: Region): Job<ZipDirectory> {
   if (cdOffset + cdSize > dataEnd) {
     refuse(
       'out_of_bounds',
-      `${what}: the central directory (bytes ${cdOffset}…${cdOffset + cdSize}) runs past where it must end (byte ${dataEnd}): the file is truncated or corrupt`,
+      `${what}: the central directory (bytes ${count(cdOffset)}…${count(cdOffset + cdSize)}) runs past where it must end (byte ${count(dataEnd)}): the file is truncated or corrupt`,
     );
   }
   if (cdSize > MAX_CENTRAL_DIRECTORY)
