@@ -8,6 +8,7 @@ import { OperandStore } from './host/operandStore';
 import { LiteralHoverProvider } from './hover/literalHover';
 import { ShapeLens } from './lens/shapeLens';
 import { PanelManager } from './panel/panelManager';
+import { registerTensorFileEditor } from './host/tensorFileEditor';
 
 /** Documents that are not a person's text (output channels, debug consoles) get no hover. */
 const SKIPPED_SCHEMES = new Set(['output', 'debug', 'vscode-scm']);
@@ -25,7 +26,9 @@ export function activate(context: vscode.ExtensionContext) {
   commands = registerCommands(context, log, store, panel);
   const hover = new LiteralHoverProvider();
   const shapeLens = new ShapeLens(context, log, store);
+  const tensorFiles = registerTensorFileEditor(log);
   context.subscriptions.push(
+    tensorFiles.disposable,
     shapeLens,
     log,
     store,
@@ -38,7 +41,7 @@ export function activate(context: vscode.ExtensionContext) {
   );
   log.info(`Conv Lens ${context.extension.packageJSON.version as string} activated`);
   // returned for the integration tests: the panel's current view and the stored operands
-  return { panel, store, shapeLens };
+  return { panel, store, shapeLens, tensorFiles: tensorFiles.provider };
 }
 
 export function deactivate(): void {}

@@ -10,7 +10,7 @@
  * size and CRC-32 its directory entry declares.
  */
 import { crc32 } from 'node:zlib';
-import { bytesText, count, refuse } from './errors';
+import { TensorFileError, bytesText, count, refuse } from './errors';
 import { inflate, latin1, utf8, view, uint64, type Job, type Region } from './source';
 
 export interface ZipEntry {
@@ -279,19 +279,40 @@ export function* readMemberPrefix(file: Region, entry: ZipEntry, length: number)
   const want = Math.min(length, entry.size);
   const offset = yield* memberDataOffset(file, entry);
   if (entry.method === 0) return yield* file.read(offset, want);
-  // deflate expands at most ~1032:1, so k compressed bytes inflate to at most ~1032·k: a bounded buffer
-  for (let compressed = 4096; ; compressed *= 16) {
-    const take = Math.min(compressed, entry.compressedSize);
+  // Inflate a prefix of the compressed bytes into a buffer of at most `want` + 4 KiB. One compressed byte
+  // inflates to at most ~1032 bytes, so some prefix lands in [want, want + 4 KiB]: grow the prefix until the
+  // output is long enough or overflows the buffer, then bisect. Never more than that buffer, however
+  // compressible the data after the header is (a zip bomb behind a small header costs nothing).
+  const room = want + 4096;
+  const attempt = function* (take: number): Job<Uint8Array | 'overflow'> {
     const input = yield* file.read(offset, take);
-    const out = yield* inflate(input, Math.min(entry.size, take * 1032 + 1024), take < entry.compressedSize, what);
-    if (out.byteLength >= want) return out.subarray(0, want);
-    if (take === entry.compressedSize) {
-      refuse(
-        'bad_zip',
-        `${what} inflates to ${count(out.byteLength)} bytes, but its directory entry says ${count(entry.size)}`,
-      );
+    try {
+      return yield* inflate(input, Math.min(entry.size, room), take < entry.compressedSize, what);
+    } catch (e) {
+      if (e instanceof TensorFileError && e.rule === 'too_large') return 'overflow';
+      throw e;
     }
+  };
+  const short = (got: number): never =>
+    refuse('bad_zip', `${what} inflates to ${count(got)} bytes, but its directory entry says ${count(entry.size)}`);
+  let lo = 0;
+  let hi = Math.min(entry.compressedSize, want + 1024);
+  for (;;) {
+    const out = yield* attempt(hi);
+    if (out === 'overflow') break;
+    if (out.byteLength >= want) return out.subarray(0, want);
+    if (hi === entry.compressedSize) short(out.byteLength);
+    lo = hi;
+    hi = Math.min(entry.compressedSize, hi * 2);
   }
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const out = yield* attempt(mid);
+    if (out === 'overflow') hi = mid;
+    else if (out.byteLength >= want) return out.subarray(0, want);
+    else lo = mid;
+  }
+  return refuse('bad_zip', `${what}: its first ${count(want)} bytes could not be inflated apart from the rest`);
 }
 
 /** The member as a region of the file, when it is stored (random access); null when it is compressed. */

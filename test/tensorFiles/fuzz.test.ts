@@ -49,9 +49,9 @@ function attempt(bytes: Uint8Array, name: string): Outcome {
   }
 }
 
-/** What a file of this size may make the readers allocate at once: itself, a chunk, the cap, a header's inflation. */
+/** What a file of this size may make the readers allocate at once: itself, a chunk, the cap. */
 function allocationBound(size: number): number {
-  return Math.max(size, CHUNK * 16, CAP * 8, 4096 * 1032 + 1024);
+  return Math.max(size, CHUNK * 16, CAP * 8);
 }
 
 function checkOutcome(o: Outcome, size: number): void {
@@ -163,13 +163,13 @@ describe('crafted files are refused with a message that names the problem', () =
 
   it('the async reader refuses them the same way', async () => {
     for (const [name, rule] of cases) {
-      const error = await TensorFile.open(memorySource(read(BAD, name)), { name }).then(
-        async (f) => {
-          for (const t of f.listing.tensors) await f.read(t.name);
-          return null;
-        },
-        (e: unknown) => e,
-      );
+      let error: unknown = null;
+      try {
+        const f = await TensorFile.open(memorySource(read(BAD, name)), { name });
+        for (const t of f.listing.tensors) await f.read(t.name);
+      } catch (e) {
+        error = e;
+      }
       expect(error, name).toBeInstanceOf(TensorFileError);
       expect((error as TensorFileError).rule, name).toBe(rule);
     }

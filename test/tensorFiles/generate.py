@@ -356,10 +356,8 @@ def torch_zip(pickle_bytes, records=(), prefix='archive'):
     """A zip laid out as torch.save lays it out, around a pickle written opcode by opcode."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, 'w', zipfile.ZIP_STORED) as z:
-        z.writestr(f'{prefix}/data.pkl', pickle_bytes)
-        for key, data in records:
-            z.writestr(f'{prefix}/data/{key}', data)
-        z.writestr(f'{prefix}/version', b'3\n')
+        for name, data in [('data.pkl', pickle_bytes), *((f'data/{k}', d) for k, d in records), ('version', b'3\n')]:
+            z.writestr(zipfile.ZipInfo(f'{prefix}/{name}', date_time=(2024, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
 
 
@@ -449,14 +447,23 @@ member = io.BytesIO()
 np.lib.format.write_array(member, np.arange(4, dtype=np.float32))
 member = member.getvalue()
 write_bad('overlap.npz', zip_with([('a.npy', 0, member, zlib.crc32(member), len(member), None), ('b.npy', 0, member, zlib.crc32(member), len(member), 0)]))
-bomb = io.BytesIO()
-np.lib.format.write_array(bomb, np.zeros(2**21))  # 16 MiB of zeros
-bomb = bomb.getvalue()
-deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
-bomb_z = deflate.compress(bomb) + deflate.flush()
-# the directory says 1 KiB, the stream inflates to 16 MiB: the reader must stop at what was declared
-write_bad('zip_bomb.npz', zip_with([('x.npy', 8, bomb_z, zlib.crc32(bomb[:1024]), 1024, None)]))
+
+def deflated(data):
+    d = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return d.compress(data) + d.flush()
+
+
+small = io.BytesIO()
+np.lib.format.write_array(small, np.zeros(112))  # a 1 KiB .npy: 128-byte header, 112 float64
+small = small.getvalue()
+assert len(small) == 1024
+# the directory and the header agree on 1 KiB, but the stream goes on to inflate to 16 MiB more: the reader
+# must stop at what was declared
+write_bad('zip_bomb.npz', zip_with([('x.npy', 8, deflated(small + bytes(2**24)), zlib.crc32(small), 1024, None)]))
 # an honest 16 MiB member: listed from its header, refused when read under a small cap
-write_bad('big_member.npz', zip_with([('x.npy', 8, bomb_z, zlib.crc32(bomb), len(bomb), None)]))
+big = io.BytesIO()
+np.lib.format.write_array(big, np.zeros(2**21))
+big = big.getvalue()
+write_bad('big_member.npz', zip_with([('x.npy', 8, deflated(big), zlib.crc32(big), len(big), None)]))
 write_bad('not_a_tensor_file.pth', b'import site\n/usr/lib/python3/dist-packages\n')
 print(f'wrote {len(expected)} good files to {GOOD} and {len(os.listdir(BAD))} bad files to {BAD}')
