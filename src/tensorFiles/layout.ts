@@ -156,15 +156,16 @@ interface Dim {
 }
 
 /**
- * Walks every element of the view in storage order, a chunk at a time: `visit(values, src, dst)` for each,
- * where values[src] is the element and dst its row-major position in the view. Dims of the view are sorted by
+ * Walks every element of the view in storage order, a chunk at a time, in runs along the innermost dim:
+ * `visit(values, src, srcStep, dst, dstStep, n)` stands for the elements values[src + i·srcStep], whose
+ * row-major positions in the view are dst + i·dstStep, for i < n. Dims of the view are sorted by
  * storage stride (largest first) and merged where contiguous; the innermost dims that fit in a chunk are read
  * together, and the next dim out is cut into pieces that fit.
  */
 function* walk(
   layout: TensorLayout,
   chunkElements: number,
-  visit: (values: Float64Array, src: number, dst: number) => void,
+  visit: (values: Float64Array, src: number, srcStep: number, dst: number, dstStep: number, n: number) => void,
 ): Job<{ lossyIntegers: boolean }> {
   const { shape, strides, dtype, littleEndian, storage } = layout;
   const itemBytes = DTYPES[dtype].bytes;
@@ -222,7 +223,7 @@ function* walk(
         const s0 = p >= 0 ? i * dims[p].src : 0;
         const d0 = dstStart + (p >= 0 ? i * dims[p].dst : 0);
         if (inner.length === 0) {
-          visit(values, s0, d0);
+          visit(values, s0, 1, d0, 1, 1);
           continue;
         }
         innerIndex.fill(0);
@@ -234,7 +235,7 @@ function* walk(
             s += innerIndex[j] * inner[j].src;
             d += innerIndex[j] * inner[j].dst;
           }
-          for (let t = 0; t < innermost.size; t++) visit(values, s + t * innermost.src, d + t * innermost.dst);
+          visit(values, s, innermost.src, d, innermost.dst, innermost.size);
           let j = last - 1;
           while (j >= 0 && ++innerIndex[j] === inner[j].size) innerIndex[j--] = 0;
           if (j < 0) break;
@@ -271,8 +272,9 @@ export function* gather(
   }
   yield* allocate(n * 8, `the values of ${what}`);
   const data = new Float64Array(n);
-  const { lossyIntegers } = yield* walk(layout, chunkElements, (values, src, dst) => {
-    data[dst] = values[src];
+  const { lossyIntegers } = yield* walk(layout, chunkElements, (values, src, srcStep, dst, dstStep, n) => {
+    if (srcStep === 1 && dstStep === 1) data.set(values.subarray(src, src + n), dst);
+    else for (let i = 0; i < n; i++) data[dst + i * dstStep] = values[src + i * srcStep];
   });
   return { data, lossyIntegers };
 }
@@ -320,26 +322,46 @@ export function* computeStats(layout: TensorLayout, chunkElements = DEFAULT_CHUN
   let negInf = 0;
   let firstNaN = Infinity;
   let firstInf = Infinity;
-  const { lossyIntegers } = yield* walk(layout, chunkElements, (values, src, dst) => {
-    const v = values[src];
-    if (v - v === 0) {
-      finite++;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      const t = sum + v;
-      compensation += Math.abs(sum) >= Math.abs(v) ? sum - t + v : v - t + sum;
-      sum = t;
-      const delta = v - mean;
-      mean += delta / finite;
-      m2 += delta * (v - mean);
-    } else if (v !== v) {
-      nan++;
-      if (dst < firstNaN) firstNaN = dst;
-    } else {
-      if (v > 0) posInf++;
-      else negInf++;
-      if (dst < firstInf) firstInf = dst;
+  const { lossyIntegers } = yield* walk(layout, chunkElements, (values, src, srcStep, dst0, dstStep, n) => {
+    // the running sums in locals for the loop (closure variables cost a memory access each)
+    let f = finite;
+    let lo = min;
+    let hi = max;
+    let total = sum;
+    let c = compensation;
+    let mu = mean;
+    let sq = m2;
+    for (let i = 0; i < n; i++) {
+      const v = values[src + i * srcStep];
+      if (v - v === 0) {
+        f++;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        const t = total + v;
+        c += Math.abs(total) >= Math.abs(v) ? total - t + v : v - t + total;
+        total = t;
+        const delta = v - mu;
+        mu += delta / f;
+        sq += delta * (v - mu);
+        continue;
+      }
+      const dst = dst0 + i * dstStep;
+      if (v !== v) {
+        nan++;
+        if (dst < firstNaN) firstNaN = dst;
+      } else {
+        if (v > 0) posInf++;
+        else negInf++;
+        if (dst < firstInf) firstInf = dst;
+      }
     }
+    finite = f;
+    min = lo;
+    max = hi;
+    sum = total;
+    compensation = c;
+    mean = mu;
+    m2 = sq;
   });
   const n = elementCount(layout.shape, 'the tensor');
   return {
