@@ -145,7 +145,7 @@ export function typeName(v: PyValue): string {
 }
 
 /** Python's dict-key equality for the hashable data types (1 == 1.0 == True). */
-function hashKey(v: PyValue): string | null {
+function hashKey(v: PyValue, depth = 0): string | null {
   if (typeof v === 'string') return `s${v}`;
   if (typeof v === 'number' || typeof v === 'bigint') return `n${v}`;
   if (typeof v === 'boolean') return v ? 'n1' : 'n0';
@@ -153,8 +153,15 @@ function hashKey(v: PyValue): string | null {
   if (v instanceof PyFloat) return Number.isInteger(v.value) ? `n${BigInt(v.value)}` : `f${v.value}`;
   if (v instanceof PyBytes) return `b${latin1(v.bytes)}`;
   if (v instanceof PyTuple) {
-    const parts = v.items.map(hashKey);
-    return parts.every((p) => p !== null) ? `t(${parts.map((p) => `${p!.length}:${p}`).join('')})` : null;
+    // a tuple nested deeper than any real key is treated as unhashable (and the recursion stays shallow)
+    if (depth > 32) return null;
+    const parts: string[] = [];
+    for (const item of v.items) {
+      const k = hashKey(item, depth + 1);
+      if (k === null) return null;
+      parts.push(`${k.length}:${k}`);
+    }
+    return `t(${parts.join('')})`;
   }
   if (v instanceof PyGlobal) return `g${v.path}`;
   return null;

@@ -6,7 +6,7 @@
  * synchronously). One reader, two ways to drive it, and every byte range checked twice: by the Region the
  * reader reads through (against the part of the file it belongs to) and by the runner (against the file).
  */
-import { constants as zlibConstants, inflateRaw, inflateRawSync, type InputType, type ZlibOptions } from 'node:zlib';
+import { constants as zlibConstants, inflateRaw, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import { TensorFileError, bytesText, refuse } from './errors';
 
 /** Random access to a file's bytes. `read` returns exactly `length` bytes or rejects. */
@@ -28,7 +28,14 @@ export function memorySource(bytes: Uint8Array): ByteSource & SyncByteSource {
     checkRange(offset, length, bytes.byteLength, 'the file');
     return bytes.subarray(offset, offset + length);
   };
-  return { size: bytes.byteLength, readSync, read: async (offset, length) => readSync(offset, length) };
+  const read = (offset: number, length: number) => {
+    try {
+      return Promise.resolve(readSync(offset, length));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+  return { size: bytes.byteLength, readSync, read };
 }
 
 export type Step =
@@ -134,7 +141,7 @@ export async function runAsync<T>(job: Job<T>, source: ByteSource, control: RunC
         value = step.length === 0 ? EMPTY : checkedRead(await source.read(step.offset, step.length), step);
       } else if (step.kind === 'inflate') {
         value = await new Promise<Uint8Array>((resolve, reject) =>
-          inflateRaw(step.data as InputType, zlibOptions(step), (e, out) => (e ? reject(e) : resolve(toBytes(out)))),
+          inflateRaw(step.data, zlibOptions(step), (e, out) => (e ? reject(e) : resolve(toBytes(out)))),
         );
       } else {
         control.onAllocate?.(step.bytes, step.what);
@@ -160,7 +167,7 @@ export function runSync<T>(job: Job<T>, source: SyncByteSource, control: RunCont
         control.onAllocate?.(step.length, 'read');
         value = step.length === 0 ? EMPTY : checkedRead(source.readSync(step.offset, step.length), step);
       } else if (step.kind === 'inflate') {
-        value = toBytes(inflateRawSync(step.data as InputType, zlibOptions(step)));
+        value = toBytes(inflateRawSync(step.data, zlibOptions(step)));
       } else {
         control.onAllocate?.(step.bytes, step.what);
       }

@@ -216,8 +216,7 @@ function hooksFor(
       const [dims] = args;
       return new PyTuple(ints(dims, what, 'torch.Size'));
     }
-    if (path === 'torch.device')
-      return `device(${args.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ')})`;
+    if (path === 'torch.device') return `device(${args.map((a) => repr(a)).join(', ')})`;
     if (path === 'torch.serialization._get_layout') return new PyUnsupported('a tensor layout');
     if (path in UNREAD_REBUILDS) return new PyUnsupported(UNREAD_REBUILDS[path]);
     return refuse('refused_global', `${what}: refused: the pickle calls ${path}, which loading weights never calls`);

@@ -201,10 +201,16 @@ export function* readZipDirectory(file: Region): Job<ZipDirectory> {
     }
     limits.set(e, limit);
   }
-  const result: ZipEntry[] = entries.map((entry) => {
-    const { nameLength: _nameLength, ...e } = entry;
-    return { ...e, limit: limits.get(entry)! };
-  });
+  const result: ZipEntry[] = entries.map((e) => ({
+    name: e.name,
+    method: e.method,
+    flags: e.flags,
+    crc32: e.crc32,
+    compressedSize: e.compressedSize,
+    size: e.size,
+    localHeaderOffset: e.localHeaderOffset,
+    limit: limits.get(e)!,
+  }));
   return { entries: result, byName: new Map(result.map((e) => [e.name, e])) };
 }
 
