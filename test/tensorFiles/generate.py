@@ -8,6 +8,7 @@ here), and crafted bad files for the fuzz tests.
                            (row-major, as float64; "NaN", "Infinity", "-Infinity" as strings) and its stats;
                            the non-tensor values of checkpoints and the safetensors metadata
   bad/*                    crafted files that every reader must refuse with a clear message
+  ../integration/workspace/tensors/   copies of a few of them for the extension-host tests
 
 Nothing here unpickles a crafted file: the malicious pickles are written opcode by opcode and never loaded.
 
@@ -466,4 +467,10 @@ np.lib.format.write_array(big, np.zeros(2**21))
 big = big.getvalue()
 write_bad('big_member.npz', zip_with([('x.npy', 8, deflated(big), zlib.crc32(big), len(big), None)]))
 write_bad('not_a_tensor_file.pth', b'import site\n/usr/lib/python3/dist-packages\n')
+# copies for the extension-host tests, whose workspace folder is test/integration/workspace/
+WORKSPACE = os.path.join(HERE, '..', 'integration', 'workspace', 'tensors')
+os.makedirs(WORKSPACE, exist_ok=True)
+for folder, name in [(GOOD, 'small_cnn.pt'), (GOOD, 'nan_inf.npy'), (GOOD, 'hand.safetensors'), (BAD, 'os_system.pt'), (BAD, 'not_a_tensor_file.pth')]:
+    with open(os.path.join(folder, name), 'rb') as src, open(os.path.join(WORKSPACE, name), 'wb') as dst:
+        dst.write(src.read())
 print(f'wrote {len(expected)} good files to {GOOD} and {len(os.listdir(BAD))} bad files to {BAD}')
