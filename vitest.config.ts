@@ -8,6 +8,7 @@ export default defineConfig({
       'test/cli/**/*.test.ts',
       'test/webview/**/*.test.ts',
       'test/bench/**/*.test.ts',
+      'test/tensorFiles/**/*.test.ts',
     ],
     testTimeout: 60_000,
   },

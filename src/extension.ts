@@ -16,6 +16,7 @@ import { OperandStore } from './editor/operandStore';
 import { Panel } from './editor/panel';
 import { Results } from './editor/results';
 import { ShapeLens } from './editor/shapeLens';
+import { registerTensorFileEditor } from './editor/tensorFileEditor';
 
 /** Documents that are not a person's text (output channels, debug consoles) get no hover. */
 const SKIPPED_SCHEMES = new Set(['output', 'debug', 'vscode-scm']);
@@ -33,7 +34,9 @@ export function activate(context: vscode.ExtensionContext) {
   registerCommands(commands);
   const hover = new LiteralHoverProvider();
   const shapeLens = new ShapeLens(context, log, store);
+  const tensorFiles = registerTensorFileEditor(log);
   context.subscriptions.push(
+    tensorFiles.disposable,
     shapeLens,
     log,
     store,
@@ -49,7 +52,7 @@ export function activate(context: vscode.ExtensionContext) {
   if (loopLog) context.subscriptions.push(loopLog);
   log.info(`Conv Lens ${(context.extension.packageJSON as { version: string }).version} activated`);
   // returned for the integration tests: the panel's current view, the results it shows, the stored operands
-  return { panel, results, store, shapeLens };
+  return { panel, results, store, shapeLens, tensorFiles: tensorFiles.provider };
 }
 
 export function deactivate(): void {}

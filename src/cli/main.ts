@@ -3,11 +3,13 @@
  *   conv-lens run              JSON Lines: one request per line on stdin, one answer per line on stdout
  *   conv-lens eval '<json>'    one request, answer pretty-printed
  *   conv-lens shape …          a shape check from typed shapes, for people
+ *   conv-lens inspect FILE     the tensors of a .npy/.npz/.safetensors/PyTorch checkpoint (inspect.ts)
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { handleRequest, parseShape, type Answer, type RequestLimits } from '../engine/requests';
 import { answerParse } from './parseRequest';
+import { INSPECT_HELP, fileTensorResolver, inspectCommand } from './inspect';
 import { DEFAULT_MAX_ELEMENTS } from '../engine/tensor';
 
 declare const CONV_LENS_VERSION: string;
@@ -37,6 +39,7 @@ Usage:
       the conv matching the weight's rank (or max_pool when --kernel-size is given without --weight).
       Per-dim values: --stride 2,1. Padding may be 'same' or 'valid'.
 
+${INSPECT_HELP}
   conv-lens --help | --version
 
 Options:
@@ -184,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write('conv-lens run: --max-elements must be a positive integer\n');
       return 2;
     }
-    return run({ maxElements: max });
+    return run({ maxElements: max, resolveTensor: fileTensorResolver() });
   }
   if (command === 'eval') {
     if (rest.length !== 1) {
@@ -193,11 +196,12 @@ export async function main(argv: string[]): Promise<number> {
       );
       return 2;
     }
-    const line = answerLine(rest[0], {});
+    const line = answerLine(rest[0], { resolveTensor: fileTensorResolver() });
     process.stdout.write(JSON.stringify(JSON.parse(line), null, 2) + '\n');
     return JSON.parse(line).ok ? 0 : 1;
   }
   if (command === 'shape') return shapeCommand(rest);
+  if (command === 'inspect') return inspectCommand(rest);
   process.stderr.write(`conv-lens: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
   return 2;
 }

@@ -28,7 +28,9 @@ export type RuleId =
   | 'unknown_op'
   | 'missing_field'
   | 'unknown_field'
-  | 'json';
+  | 'json'
+  // a tensor read from a file ({"file": …, "name": …}) that could not be read
+  | 'file';
 
 export interface Explanation {
   /** PyTorch's error text for the same request (PyTorch 2.x wording). */

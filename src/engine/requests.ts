@@ -50,6 +50,11 @@ export interface RequestLimits {
   readonly maxWork?: number;
   /** gradcheck progress; return false to cancel */
   readonly onProgress?: (fraction: number) => boolean | void;
+  /**
+   * Reads a tensor given as something other than a nested list — the CLI's `{"file": "weights.pt", "name":
+   * "conv1.weight"}` — or returns null for a value it does not know. Throws an EngineError naming `key`.
+   */
+  readonly resolveTensor?: (value: unknown, key: string, maxElements: number) => Tensor | null;
 }
 
 export const DEFAULT_MAX_WORK = 2e10;
@@ -241,7 +246,11 @@ function tensorField(req: Fields, key: string, limits: RequestLimits, required =
     if (required) fail(key, 'missing_field', `${String(req.op)} needs ${key} (a nested list of numbers)`);
     return null;
   }
-  if (!Array.isArray(v)) fail(key, 'type', `${key} must be a nested list of numbers, got ${describe(v)}`);
+  if (!Array.isArray(v)) {
+    const resolved = limits.resolveTensor?.(v, key, limits.maxElements ?? DEFAULT_MAX_ELEMENTS);
+    if (resolved) return resolved;
+    fail(key, 'type', `${key} must be a nested list of numbers, got ${describe(v)}`);
+  }
   return fromNested(v, key, limits.maxElements ?? DEFAULT_MAX_ELEMENTS);
 }
 
