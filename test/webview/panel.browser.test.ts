@@ -473,7 +473,7 @@ describe('hostile messages', () => {
     const all = await posted(page);
     expect(
       all.every((m) =>
-        ['ready', 'page', 'plane', 'slice', 'partial', 'insert', 'copy', 'copyTensor', 'save', 'runCommand'].includes(
+        ['ready', 'page', 'plane', 'slice', 'partial', 'recompute', 'insert', 'copy', 'copyTensor', 'save', 'runCommand'].includes(
           String(m.type),
         ),
       ),
