@@ -39,40 +39,59 @@ function escapeXml(s: string): string {
   );
 }
 
-/** Draws every grid table inside `root` as it appears on screen: cell rectangles, colours and numbers. */
+/**
+ * The tab on screen as an SVG drawing, as it appears: every table cell (its colour, its number, its tap badge),
+ * every canvas (heat maps, filters) as an embedded image, histogram bars, and the text of captions, headings,
+ * paragraphs and list items. Works for every tab, since it draws what is on screen rather than one view's data.
+ */
 export function frameSvg(root: HTMLElement): string {
   const box = root.getBoundingClientRect();
   const parts: string[] = [];
   const body = getComputedStyle(document.body);
   const font = body.getPropertyValue('--vscode-editor-font-family') || 'monospace';
-  for (const fig of Array.from(root.querySelectorAll('figure'))) {
-    const cap = fig.querySelector('figcaption');
-    if (cap) {
-      const r = cap.getBoundingClientRect();
-      parts.push(
-        `<text x="${r.left - box.left}" y="${r.bottom - box.top - 3}" font-size="12" fill="${getComputedStyle(cap).color}">${escapeXml(cap.textContent ?? '')}</text>`,
-      );
-    }
-    for (const td of Array.from(fig.querySelectorAll('td'))) {
-      const r = td.getBoundingClientRect();
-      const style = getComputedStyle(td);
-      const x = r.left - box.left;
-      const y = r.top - box.top;
-      parts.push(
-        `<rect x="${x}" y="${y}" width="${r.width}" height="${r.height}" fill="${style.backgroundColor}" stroke="${style.borderTopColor}"/>`,
-      );
-      const value = td.querySelector('.v')?.textContent ?? td.textContent ?? '';
-      parts.push(
-        `<text x="${x + r.width - 4}" y="${y + r.height / 2 + 4}" text-anchor="end" font-size="12" fill="${style.color}">${escapeXml(value)}</text>`,
-      );
-    }
-  }
-  const text = root.querySelector('.arithmetic');
-  if (text) {
-    const r = text.getBoundingClientRect();
+  const at = (e: Element) => {
+    const r = e.getBoundingClientRect();
+    return { x: r.left - box.left, y: r.top - box.top, w: r.width, h: r.height };
+  };
+  const visible = (e: Element) => {
+    const r = e.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  const text = (e: Element, content: string, anchor: 'start' | 'end' = 'start') => {
+    const r = at(e);
+    const style = getComputedStyle(e);
+    const size = parseFloat(style.fontSize) || 12;
+    const x = anchor === 'end' ? r.x + r.w - 4 : r.x;
     parts.push(
-      `<text x="${r.left - box.left}" y="${r.top - box.top + 14}" font-size="12" fill="${getComputedStyle(text).color}">${escapeXml(text.textContent ?? '')}</text>`,
+      `<text x="${x.toFixed(1)}" y="${(r.y + r.h / 2 + size / 3).toFixed(1)}" text-anchor="${anchor}" font-size="${size}" fill="${style.color}">${escapeXml(content)}</text>`,
     );
+  };
+  for (const e of Array.from(
+    root.querySelectorAll('td, th, canvas, .histogram .bar, figcaption, h3, p, li, .position'),
+  )) {
+    if (!visible(e)) continue;
+    const r = at(e);
+    const style = getComputedStyle(e);
+    if (e instanceof HTMLCanvasElement) {
+      parts.push(`<image x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" href="${e.toDataURL('image/png')}"/>`);
+    } else if (e.matches('td, th')) {
+      parts.push(
+        `<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="${style.backgroundColor}" stroke="${style.borderTopColor}"/>`,
+      );
+      const value = e.querySelector('.v')?.textContent ?? e.textContent ?? '';
+      if (value) text(e, value, e.matches('td') ? 'end' : 'start');
+      const badge = e.querySelector('.badge');
+      if (badge?.textContent) {
+        const b = at(badge);
+        parts.push(
+          `<text x="${b.x.toFixed(1)}" y="${(b.y + 9).toFixed(1)}" font-size="9" fill="${getComputedStyle(badge).color}">${escapeXml(badge.textContent)}</text>`,
+        );
+      }
+    } else if (e.matches('.bar')) {
+      parts.push(`<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="${style.backgroundColor}"/>`);
+    } else if (!e.closest('td, th') && e.textContent?.trim()) {
+      text(e, e.textContent.trim());
+    }
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(box.width)}" height="${Math.ceil(box.height)}" font-family="${escapeXml(font)}" style="background:${body.backgroundColor}">\n${parts.join('\n')}\n</svg>\n`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${Math.ceil(box.width)}" height="${Math.ceil(box.height)}" font-family="${escapeXml(font)}" style="background:${body.backgroundColor}">\n<rect width="100%" height="100%" fill="${body.backgroundColor}"/>\n${parts.join('\n')}\n</svg>\n`;
 }

@@ -11,6 +11,11 @@ type Reply = Extract<HostMessage, { type: 'page' | 'plane' }>;
 const waiting = new Map<number, (reply: Reply) => void>();
 let nextId = 1;
 
+/** How many questions are still unanswered (an export waits for a frame's numbers before drawing it). */
+export function unanswered(): number {
+  return waiting.size;
+}
+
 export function deliver(reply: Reply): void {
   const settle = waiting.get(reply.inReplyTo);
   waiting.delete(reply.inReplyTo);

@@ -10,12 +10,14 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { PanelView } from '../src/protocol';
 import { controlsBar } from './controls';
 import { el, icon } from './dom';
+import { assembleApng } from './apng';
 import { frameSvg, latexStep, markdownStep } from './export';
+import { unanswered } from './host';
 import { convSteps, poolSteps, scatterSteps, weightGradSteps } from './steps';
 import { tensorTable } from './tables';
 import { ViewTensors } from './tensors';
 import { backwardView } from './views/backward';
-import type { StepTable, ViewContext } from './views/common';
+import type { Animation, StepTable, ViewContext } from './views/common';
 import { equivarianceView } from './views/equivariance';
 import { gradcheckView } from './views/gradcheck';
 import { im2colView } from './views/im2col';
@@ -179,7 +181,10 @@ export function renderView(
   const tabs = tabsFor(view, tensors);
   let active: HTMLElement | null = null;
   const stepTables = new Map<number, () => StepTable | null>();
+  const animations = new Map<number, Animation>();
   let activeIndex = 0;
+  // the step exports apply to tabs with steps: they are enabled and disabled as the tabs change
+  let refreshActions = () => {};
   if (tabs.length) {
     const tabsEl = el('vscode-tabs' as 'div', {
       'selected-index': String(Math.min(state.tab, tabs.length - 1)),
@@ -207,11 +212,13 @@ export function renderView(
           },
           onDispose: (fn) => disposers.push(fn),
           setStepTable: (fn) => stepTables.set(i, fn),
+          setAnimation: (a) => animations.set(i, a),
         };
         panel.append(guarded(() => tabs[i].build(ctx)));
       }
       active = panel;
       activeIndex = i;
+      refreshActions();
     };
     open(Math.min(state.tab, tabs.length - 1));
     tabsEl.addEventListener('vsc-tabs-select', (e: Event) => {
@@ -228,6 +235,15 @@ export function renderView(
     const b = el('vscode-button' as 'button', { icon: iconName, secondary, title: label }, label);
     b.addEventListener('click', onClick);
     actions.append(b);
+    return b;
+  };
+  const done = el('span', { class: 'meta done', 'aria-live': 'polite' });
+  /** what the person sees after an export: the host does the clipboard and the file, the panel says so */
+  const confirm = (what: string) => {
+    done.textContent = `✓ ${what}`;
+    window.setTimeout(() => {
+      if (done.textContent === `✓ ${what}`) done.textContent = '';
+    }, 4000);
   };
   if (view.canInsert)
     button(
@@ -238,28 +254,112 @@ export function renderView(
     );
   const main = view.results[0];
   if (main) {
-    button('markdown', 'Copy as Markdown', () =>
-      vscode.postMessage({ type: 'copyTensor', viewId: view.id, tensor: main, format: 'markdown' }),
-    );
-    button('copy', 'Copy as LaTeX', () =>
-      vscode.postMessage({ type: 'copyTensor', viewId: view.id, tensor: main, format: 'latex' }),
-    );
+    button('markdown', 'Copy as Markdown', () => {
+      vscode.postMessage({ type: 'copyTensor', viewId: view.id, tensor: main, format: 'markdown' });
+      confirm('copied as Markdown');
+    });
+    button('copy', 'Copy as LaTeX', () => {
+      vscode.postMessage({ type: 'copyTensor', viewId: view.id, tensor: main, format: 'latex' });
+      confirm('copied as LaTeX');
+    });
   }
   if (tabs.length) {
     const step = () => stepTables.get(activeIndex)?.() ?? null;
-    button('note', 'Copy step as Markdown', () => {
+    const copyMd = button('note', 'Copy step as Markdown', () => {
       const t = step();
-      const text = t ? markdownStep(t, view.precision) : active?.querySelector('.arithmetic')?.textContent;
-      if (text) vscode.postMessage({ type: 'copy', text });
+      if (t) {
+        vscode.postMessage({ type: 'copy', text: markdownStep(t, view.precision) });
+        confirm('copied the step as Markdown');
+      }
     });
-    button('symbol-operator', 'Copy step as LaTeX', () => {
+    const copyTex = button('symbol-operator', 'Copy step as LaTeX', () => {
       const t = step();
-      if (t) vscode.postMessage({ type: 'copy', text: latexStep(t, view.precision) });
+      if (t) {
+        vscode.postMessage({ type: 'copy', text: latexStep(t, view.precision) });
+        confirm('copied the step as LaTeX');
+      }
     });
     button('file-media', 'Save frame as SVG', () => {
-      if (active) vscode.postMessage({ type: 'save', text: frameSvg(active), fileName: `conv-lens-${view.kind}.svg` });
+      if (!active) return;
+      vscode.postMessage({ type: 'save', text: frameSvg(active), fileName: `conv-lens-${view.kind}.svg` });
+      confirm('frame drawn: choose where to save it');
     });
+    const animate = button('play-circle', 'Save animation (APNG)', () => {
+      const a = animations.get(activeIndex);
+      if (active && a) void exportAnimation(active, a, view.kind, (text) => (done.textContent = text));
+    });
+    refreshActions = () => {
+      const hasSteps = stepTables.has(activeIndex);
+      for (const b of [copyMd, copyTex]) b.toggleAttribute('disabled', !hasSteps);
+      animate.toggleAttribute('disabled', !animations.has(activeIndex));
+    };
+    refreshActions();
   }
-  if (actions.childElementCount) parts.push(actions);
+  actions.append(done);
+  if (actions.childElementCount > 1) parts.push(actions);
   root.replaceChildren(...parts);
+}
+
+/** at most this many frames go into an exported animation (evenly spaced over the steps) */
+const MAX_FRAMES = 120;
+
+/**
+ * The animation of the tab on screen as an animated PNG: each step drawn as on screen (frameSvg), rasterised
+ * by the browser, the frames assembled (apng.ts) and handed to the host to save. The step on screen is restored.
+ */
+async function exportAnimation(
+  tab: HTMLElement,
+  a: Animation,
+  kind: string,
+  say: (text: string) => void,
+): Promise<void> {
+  const back = a.current();
+  const count = Math.min(a.total, MAX_FRAMES);
+  const frames: Uint8Array[] = [];
+  const box = tab.getBoundingClientRect();
+  const width = Math.ceil(box.width);
+  const height = Math.ceil(box.height);
+  try {
+    for (let f = 0; f < count; f++) {
+      const stepIndex = count === 1 ? 0 : Math.round((f * (a.total - 1)) / (count - 1));
+      a.go(stepIndex);
+      await settled(tab);
+      say(`drawing frame ${f + 1} of ${count}…`);
+      frames.push(await rasterise(frameSvg(tab), width, height));
+    }
+    const data = assembleApng(frames, count <= 30 ? 600 : 250);
+    vscode.postMessage({ type: 'saveBinary', data, fileName: `conv-lens-${kind}.png` });
+    say(`✓ ${count} frames ready to save`);
+  } catch (e) {
+    say(`the animation could not be made: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    a.go(back);
+  }
+}
+
+/** Resolves once the step on screen is drawn: nothing loading, every question to the host answered. */
+async function settled(tab: HTMLElement): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+    const loading = tab.querySelector('.arithmetic')?.textContent?.startsWith('loading');
+    if (!loading && unanswered() === 0) return;
+  }
+}
+
+function rasterise(svg: string, width: number, height: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const image = new Image();
+    image.onload = () => {
+      const canvas = el('canvas', { width, height });
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return reject(new Error('no 2-D canvas'));
+      ctx.drawImage(image, 0, 0, width, height);
+      canvas.toBlob((blob) => {
+        if (!blob) return reject(new Error('the frame could not be encoded'));
+        void blob.arrayBuffer().then((b) => resolve(new Uint8Array(b)), reject);
+      }, 'image/png');
+    };
+    image.onerror = () => reject(new Error('the frame could not be drawn'));
+    image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+  });
 }

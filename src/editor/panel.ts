@@ -162,7 +162,10 @@ export class Panel implements vscode.Disposable {
         this.events.onRunCommand(m.command);
         return;
       case 'save':
-        void this.save(m.text, m.fileName);
+        void this.save(new TextEncoder().encode(m.text), m.fileName, 'SVG');
+        return;
+      case 'saveBinary':
+        void this.save(m.data, m.fileName, 'PNG');
         return;
     }
   }
@@ -206,15 +209,15 @@ export class Panel implements vscode.Disposable {
     );
   }
 
-  private async save(text: string, fileName: string): Promise<void> {
+  private async save(bytes: Uint8Array, fileName: string, kind: 'SVG' | 'PNG'): Promise<void> {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const target = await vscode.window.showSaveDialog({
       defaultUri: folder ? vscode.Uri.joinPath(folder, fileName) : undefined,
-      filters: { SVG: ['svg'] },
-      title: 'Conv Lens: save the current frame',
+      filters: kind === 'SVG' ? { SVG: ['svg'] } : { 'Animated PNG': ['png'] },
+      title: kind === 'SVG' ? 'Conv Lens: save the current frame' : 'Conv Lens: save the animation',
     });
     if (!target) return;
-    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+    await vscode.workspace.fs.writeFile(target, bytes);
     void vscode.window.showInformationMessage(`Conv Lens: saved ${vscode.workspace.asRelativePath(target)}`);
   }
 

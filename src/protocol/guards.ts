@@ -515,6 +515,13 @@ export function isWebviewMessage(x: unknown): x is WebviewMessage {
       return isText(x.viewId, MAX_ID) && isText(x.tensor, MAX_ID) && (x.format === 'markdown' || x.format === 'latex');
     case 'save':
       return isText(x.text) && isText(x.fileName, MAX_ID) && /^[\w.\- ]+$/.test(x.fileName);
+    case 'saveBinary':
+      return (
+        x.data instanceof Uint8Array &&
+        x.data.length <= 1 << 26 &&
+        isText(x.fileName, MAX_ID) &&
+        /^[\w.\- ]+\.png$/.test(x.fileName)
+      );
     case 'runCommand':
       return (PANEL_COMMANDS as readonly unknown[]).includes(x.command);
     default:

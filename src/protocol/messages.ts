@@ -82,6 +82,8 @@ export type WebviewMessage =
       readonly format: TableFormat;
     }
   | { readonly type: 'save'; readonly text: string; readonly fileName: string }
+  /** a file the panel made (an animated PNG of the steps), to save where the person says */
+  | { readonly type: 'saveBinary'; readonly data: Uint8Array; readonly fileName: string }
   | { readonly type: 'runCommand'; readonly command: PanelCommand };
 
 export type TableFormat = 'markdown' | 'latex';

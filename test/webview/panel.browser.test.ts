@@ -332,6 +332,75 @@ describe('big inputs', () => {
   });
 });
 
+describe('exports from every tab', () => {
+  const svgOf = async () => {
+    const before = (await posted(page)).length;
+    await page.locator('vscode-button', { hasText: 'Save frame as SVG' }).click();
+    const m = (await posted(page)).slice(before).find((x) => x.type === 'save') as { text: string } | undefined;
+    expect(m).toBeTruthy();
+    return m!.text;
+  };
+  it('the frame as SVG draws what each tab shows: tables, heat maps, badges', async () => {
+    const pool = runOperation({
+      kind: 'max_pool',
+      input: fromNested(lecture[3].request.input[0], 'x'),
+      params: { kernel_size: 3, stride: 2, padding: 1 },
+    });
+    await show(page, pool.view);
+    expect((await svgOf()).match(/<rect /g)?.length).toBeGreaterThan(25);
+    const tc = lecture[5].request;
+    const scatter = runOperation({
+      kind: 'conv_transpose',
+      input: fromNested(tc.input[0], 'x'),
+      kernel: fromNested(tc.weight[0][0], 'w'),
+      params: {},
+    });
+    await show(page, scatter.view);
+    expect(await svgOf()).toContain('>+5</text>');
+    await show(page, convRun.view);
+    await page.locator('vscode-tab-header', { hasText: 'Equivariance' }).click();
+    const eq = await svgOf();
+    expect(eq).toContain('Shifting the input one cell');
+    // the equivariance tab has no steps: the step exports are off there
+    expect(
+      await page.locator('vscode-button', { hasText: 'Copy step as Markdown' }).getAttribute('disabled'),
+    ).not.toBeNull();
+    const big = runOperation({
+      kind: 'conv',
+      input: fromNested(
+        Array.from({ length: 64 }, (_, r) => Array.from({ length: 64 }, (_, c) => (r + c) % 5)),
+        'x',
+      ),
+      kernel: W,
+      params: { padding: 1 },
+    });
+    await show(page, big.view);
+    expect(await svgOf()).toContain('<image ');
+  });
+  it('the animation as an animated PNG: one frame per step, handed to the host to save', async () => {
+    await show(page, convRun.view);
+    const before = (await posted(page)).length;
+    await page.locator('vscode-button', { hasText: 'Save animation (APNG)' }).click();
+    await page.waitForFunction(
+      (n) =>
+        (window as unknown as { __posted: { type: string }[] }).__posted.slice(n).some((m) => m.type === 'saveBinary'),
+      before,
+      { timeout: 60_000 },
+    );
+    const m = (await posted(page)).slice(before).find((x) => x.type === 'saveBinary') as {
+      data: Record<string, number>;
+      fileName: string;
+    };
+    expect(m.fileName).toBe('conv-lens-conv.png');
+    const bytes = Uint8Array.from(Object.values(m.data));
+    const { readChunks } = await import('../../webview/apng');
+    const chunks = readChunks(bytes);
+    expect(chunks.filter((c) => c.type === 'fcTL')).toHaveLength(25);
+    // the step on screen is put back
+    expect(await text(page, '.player .position')).toBe('step 1 / 25');
+  }, 90_000);
+});
+
 describe('live controls', () => {
   it('change stride and padding on the lecture example: the new numbers, on the same step; PyTorch refuses in place', async () => {
     const r = runOperation({ kind: 'conv', input: X, kernel: W, params: { padding: 1 }, paramsText: 'padding=1' });
@@ -473,9 +542,20 @@ describe('hostile messages', () => {
     const all = await posted(page);
     expect(
       all.every((m) =>
-        ['ready', 'page', 'plane', 'slice', 'partial', 'recompute', 'insert', 'copy', 'copyTensor', 'save', 'runCommand'].includes(
-          String(m.type),
-        ),
+        [
+          'ready',
+          'page',
+          'plane',
+          'slice',
+          'partial',
+          'recompute',
+          'insert',
+          'copy',
+          'copyTensor',
+          'save',
+          'saveBinary',
+          'runCommand',
+        ].includes(String(m.type)),
       ),
     ).toBe(true);
   });

@@ -15,6 +15,15 @@ export interface ViewContext {
   onDispose(fn: () => void): void;
   /** the view tells how to export the step on screen as a table (for "Copy step as Markdown/LaTeX") */
   setStepTable(fn: () => StepTable | null): void;
+  /** a view with steps says how to show each, so that the animation can be exported frame by frame */
+  setAnimation(animation: Animation): void;
+}
+
+export interface Animation {
+  readonly total: number;
+  /** shows step i (the view draws it, and asks for what it needs) */
+  go(step: number): void;
+  readonly current: () => number;
 }
 
 export interface StepTable {

@@ -207,6 +207,7 @@ export function im2colView(trace: Im2colTrace, ctx: ViewContext): HTMLElement {
   }));
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
+  ctx.setAnimation({ total: trace.columns, go: (i) => player.go(i), current: () => player.step });
   ctx.onDispose(ctx.tensors.onLoad(() => inputGrid.refresh()));
   player.go(column);
   return root;

@@ -149,6 +149,7 @@ export function poolingView(trace: PoolTrace, steps: StepSource<PoolStep>, ctx: 
   );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
+  ctx.setAnimation({ total: steps.total, go: (i) => player.go(i), current: () => player.step });
   ctx.onDispose(
     ctx.tensors.onLoad(() => {
       inputGrid.refresh();

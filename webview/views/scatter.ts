@@ -221,6 +221,7 @@ export function scatterView(m: ScatterModel, steps: StepSource<ScatterStep>, ctx
   );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
+  ctx.setAnimation({ total: m.total, go: (i) => player.go(i), current: () => player.step });
   ctx.onDispose(
     ctx.tensors.onLoad(() => {
       sourceGrid.refresh();

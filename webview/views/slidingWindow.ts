@@ -275,6 +275,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
   );
   root.addEventListener('keydown', (e) => player.handleKey(e));
   ctx.onDispose(() => player.dispose());
+  ctx.setAnimation({ total: steps.total, go: (i) => player.go(i), current: () => player.step });
   ctx.onDispose(
     ctx.tensors.onLoad(() => {
       inputGrid.refresh();
