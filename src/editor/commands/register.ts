@@ -4,7 +4,7 @@
  * literal's location alone, which is taken as the input.
  */
 import * as vscode from 'vscode';
-import { formatLiteral } from '../../parse';
+import { formatLiteral, type LiteralFormat } from '../../parse';
 import { isLiteralRef } from '../documentLiterals';
 import type { OperandRole, StoredOperand } from '../operandStore';
 import { readSettings } from '../settings';
@@ -18,7 +18,11 @@ import { safely, UserFacingError } from './userErrors';
 
 function argsOf(raw: unknown[]): CommandArgs | undefined {
   const first = raw[0];
-  if (isLiteralRef(first)) return { input: first };
+  if (isLiteralRef(first)) {
+    // a hover link: the hover would otherwise stay open over the panel the command opens
+    void vscode.commands.executeCommand('editor.action.hideHover').then(undefined, () => undefined);
+    return { input: first };
+  }
   return first && typeof first === 'object' ? first : undefined;
 }
 
@@ -41,6 +45,27 @@ async function setOperand(
   return operand;
 }
 
+/** Formats in which `name = literal` is code (Python, MATLAB/Julia); tables, grids and JSON get the literal alone. */
+const ASSIGNABLE = new Set<LiteralFormat>(['python', 'numpy', 'torch', 'tensorflow', 'matlab']);
+const SUFFIX: Record<string, string> = {
+  conv: 'conv',
+  conv_transpose: 'up',
+  max_pool: 'maxpool',
+  avg_pool: 'avgpool',
+  im2col: 'cols',
+};
+
+/**
+ * The name of an inserted result: the input's own variable with the op as a suffix (`x = np.array(…)` gives
+ * `x_conv`), or the op's name when the literal is not assigned to a variable.
+ */
+export function resultName(beforeLiteral: string, kind: string): string | null {
+  const suffix = SUFFIX[kind];
+  if (!suffix) return null;
+  const variable = /([A-Za-z_]\w*)\s*=\s*$/.exec(beforeLiteral)?.[1];
+  return variable ? `${variable}_${suffix}` : `${suffix}_output`;
+}
+
 /** Writes a view's output under the literal it was computed from, in that literal's own format. */
 export async function insertResult(ctx: CommandContext, viewId: string, tensorId: string): Promise<void> {
   const source = ctx.insertTargets.get(viewId);
@@ -51,13 +76,16 @@ export async function insertResult(ctx: CommandContext, viewId: string, tensorId
   }
   const doc = await vscode.workspace.openTextDocument(source.uri);
   const line = doc.lineAt(source.range.end.line);
-  const indent = /^\s*/.exec(doc.lineAt(source.range.start.line).text)?.[0] ?? '';
+  const first = doc.lineAt(source.range.start.line).text;
+  const indent = /^\s*/.exec(first)?.[0] ?? '';
   const text = formatLiteral(output, source.format, {
     wrapper: source.wrapper,
     precision: readSettings().numberPrecision,
   });
+  const name = resultName(first.slice(0, source.range.start.character), ctx.results.get(viewId)?.view.kind ?? 'conv');
+  const assignment = name && ASSIGNABLE.has(source.format) ? `${name} = ` : '';
   const edit = new vscode.WorkspaceEdit();
-  edit.insert(source.uri, line.range.end, `\n${indent}${text.split('\n').join(`\n${indent}`)}`);
+  edit.insert(source.uri, line.range.end, `\n${indent}${assignment}${text.split('\n').join(`\n${indent}`)}`);
   await vscode.workspace.applyEdit(edit);
 }
 

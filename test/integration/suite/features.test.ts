@@ -275,7 +275,7 @@ suite('Commands', () => {
     ]);
     await vscode.commands.executeCommand('convLens.insertResult');
     await waitFor(
-      () => /\nnp\.array\(\[\[\s*6,\s+8\],\s*\[12,\s+14\]\]\)/.test(target.getText()),
+      () => /\nx_conv = np\.array\(\[\[\s*6,\s+8\],\s*\[12,\s+14\]\]\)/.test(target.getText()),
       5000,
       `the inserted literal in ${JSON.stringify(target.getText())}`,
     );
