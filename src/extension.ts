@@ -10,6 +10,7 @@ import { recompute } from './editor/commands/recompute';
 import { safely } from './editor/commands/userErrors';
 import { forgetDocument } from './editor/documentLiterals';
 import { EngineWorkers } from './editor/engineWorkers';
+import { GradientMarks } from './editor/gradientMarks';
 import { startEventLoopLog } from './editor/eventLoopLog';
 import { LiteralHoverProvider } from './editor/hover';
 import { OperandStore } from './editor/operandStore';
@@ -30,7 +31,16 @@ export function activate(context: vscode.ExtensionContext) {
     onRecompute: (viewId, values) => void safely(log, 'recompute', () => recompute(commands, viewId, values)),
     onRunCommand: (command) => void vscode.commands.executeCommand(command),
   });
-  const commands: CommandContext = { extension: context, log, store, panel, results, insertTargets: new Map() };
+  const gradientMarks = new GradientMarks();
+  const commands: CommandContext = {
+    extension: context,
+    log,
+    store,
+    panel,
+    results,
+    insertTargets: new Map(),
+    gradientMarks,
+  };
   registerCommands(commands);
   const hover = new LiteralHoverProvider();
   const shapeLens = new ShapeLens(context, log, store);
@@ -38,6 +48,7 @@ export function activate(context: vscode.ExtensionContext) {
   context.subscriptions.push(
     tensorFiles.disposable,
     shapeLens,
+    gradientMarks,
     log,
     store,
     panel,

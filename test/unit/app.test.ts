@@ -273,7 +273,7 @@ describe('checkShape and the gradient check', () => {
       spec({ kind: 'gradcheck', input, kernel, userGradient: { of: 'input', tensor: fromNested(wrong, 'g') } }),
     );
     expect(r.outcome).toMatchObject({ passed: false, headline: 'your grad_input has 1 wrong element of 9' });
-    expect(r.outcome!.wrongElements).toEqual([{ index: [1, 1] }]);
+    expect(r.outcome!.wrongElements).toEqual([{ index: [1, 1], got: 5, expected: 0 }]);
     expect(r.view.summary[0].value).toMatch(/^FAILED: your grad_input has 1 wrong element/);
     const right = openGradcheckResult(
       spec({ kind: 'gradcheck', input, kernel, userGradient: { of: 'input', tensor: fromNested(truth, 'g') } }),

@@ -26,7 +26,12 @@ export interface GradcheckOutcome {
   /** what the headline says: the user's gradient when they gave one, the analytic gradients otherwise */
   readonly passed: boolean;
   readonly headline: string;
-  readonly wrongElements: readonly { readonly index: readonly number[] }[];
+  /** the user's wrong elements, indexed in the user's own literal, with what they hold and should hold */
+  readonly wrongElements: readonly {
+    readonly index: readonly number[];
+    readonly got: number;
+    readonly expected: number;
+  }[];
 }
 
 export interface OpenHooks {
@@ -175,13 +180,7 @@ export function openGradcheckResult(
         headline: user.passed
           ? `your ${user.name} is correct (${elementsOf(user.compared)})${analyticPassed ? '' : ', but the analytic gradients failed gradcheck'}`
           : `your ${user.name} has ${plural(user.mismatches, 'wrong element')} of ${user.compared.toLocaleString('en-US')}`,
-        wrongElements: user.elements.map((e) => ({
-          // the index in the user's own shape: the flat position is the same
-          index: unravel(
-            ravel(e.index, (spec.userGradient!.of === 'input' ? read.input : read.weight).shape),
-            spec.userGradient!.tensor.shape,
-          ),
-        })),
+        wrongElements: user.elements.map((e) => ({ index: userIndex(e.index), got: e.got, expected: e.expected })),
       }
     : {
         passed: analyticPassed,

@@ -77,6 +77,13 @@ export async function checkGradient(ctx: CommandContext, args: CommandArgs | und
   if (handle.view.error) void vscode.window.showWarningMessage(`Conv Lens: ${handle.view.error.message}`);
   else if (outcome?.passed) void vscode.window.showInformationMessage(`Conv Lens: ${outcome.headline}.`);
   else if (outcome) void vscode.window.showErrorMessage(`Conv Lens: ${outcome.headline}: see the panel.`);
-  if (userGradient && outcome) ctx.gradientMarks?.mark(userGradient, outcome.wrongElements);
+  if (userGradient && outcome && of) {
+    await ctx.gradientMarks.mark(
+      userGradient,
+      of === 'input' ? 'grad_input' : 'grad_weight',
+      outcome.wrongElements,
+      settings.numberPrecision,
+    );
+  }
   return { ok: handle.view.error === null, view: handle.view, output: null, outcome };
 }

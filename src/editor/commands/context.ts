@@ -8,6 +8,7 @@ import type { ShapeOp } from '../../app/operation';
 import type { GradcheckOutcome } from '../../app/results/gradcheck';
 import type { Tensor } from '../../engine/tensor';
 import type { PanelView } from '../../protocol';
+import type { GradientMarks } from '../gradientMarks';
 import type { Panel } from '../panel';
 import type { OperandStore, StoredOperand } from '../operandStore';
 import type { Results } from '../results';
@@ -22,9 +23,7 @@ export interface CommandContext {
   /** per view: the literal its output can be written back under */
   readonly insertTargets: Map<string, StoredOperand>;
   /** marks the wrong elements of a user's gradient in its literal (a diagnostic per element) */
-  readonly gradientMarks?: {
-    mark(operand: StoredOperand, wrong: readonly { readonly index: readonly number[] }[]): void;
-  };
+  readonly gradientMarks: GradientMarks;
 }
 
 export interface CommandArgs {

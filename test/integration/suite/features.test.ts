@@ -27,7 +27,7 @@ interface Result {
   ok: boolean;
   output: Tensor | null;
   shape?: number[] | null;
-  outcome?: { passed: boolean; headline: string; wrongElements: { index: number[] }[] };
+  outcome?: { passed: boolean; headline: string; wrongElements: { index: number[]; got: number; expected: number }[] };
   view: {
     id: string;
     kind: string;
@@ -218,7 +218,19 @@ suite('Commands', () => {
     // the headline is about the student's gradient: one element is wrong, so the check did not pass
     assert.equal(r.outcome?.passed, false);
     assert.equal(r.outcome?.headline, 'your grad_input has 1 wrong element of 25');
-    assert.deepEqual(r.outcome?.wrongElements, [{ index: [2, 2] }]);
+    assert.deepEqual(r.outcome?.wrongElements, [{ index: [2, 2], got: 81, expected: 18 }]);
+    // and the wrong number is marked where the student wrote it
+    const marks = await waitFor(
+      () => {
+        const ours = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'Conv Lens');
+        return ours.length ? ours : undefined;
+      },
+      5000,
+      'the gradient mark',
+    );
+    assert.equal(marks.length, 1);
+    assert.equal(doc.getText(marks[0].range), '81');
+    assert.match(marks[0].message, /grad_input\[2, 2\] is 81 but should be 18/);
     const trace = r.view.trace as { userGradients: { wrong: string[][] }[] };
     assert.deepEqual(trace.userGradients[0].wrong[0], ['2, 2', '81', '18', '63']);
   });
