@@ -13,6 +13,7 @@ import { EngineWorkers } from './editor/engineWorkers';
 import { GradientMarks } from './editor/gradientMarks';
 import { startEventLoopLog } from './editor/eventLoopLog';
 import { LiteralHoverProvider } from './editor/hover';
+import { trackLiteralAtCursor } from './editor/literalContext';
 import { OperandStore } from './editor/operandStore';
 import { Panel } from './editor/panel';
 import { Results } from './editor/results';
@@ -59,6 +60,7 @@ export function activate(context: vscode.ExtensionContext) {
     }),
     vscode.workspace.onDidCloseTextDocument((d) => forgetDocument(d.uri)),
   );
+  context.subscriptions.push(trackLiteralAtCursor());
   const loopLog = startEventLoopLog(process.env.CONV_LENS_EVENT_LOOP_LOG);
   if (loopLog) context.subscriptions.push(loopLog);
   log.info(`Conv Lens ${(context.extension.packageJSON as { version: string }).version} activated`);

@@ -34,6 +34,13 @@ describe('the VSIX file list', () => {
       'media/screenshot-hover.png',
       'media/screenshot-panel.png',
       'media/screenshot-shape-lens.png',
+      'media/walkthrough/convolve.md',
+      'media/walkthrough/hover.md',
+      'media/walkthrough/im2col.md',
+      'media/walkthrough/pool.md',
+      'media/walkthrough/sample.md',
+      'media/walkthrough/sample.py',
+      'media/walkthrough/shapes.md',
       'package.json',
     ]);
   });

@@ -105,6 +105,17 @@ export function registerCommands(ctx: CommandContext): void {
   register('convLens.setInput', (a) => setOperand(ctx, 'input', a));
   register('convLens.setKernel', (a) => setOperand(ctx, 'kernel', a));
   register('convLens.clearOperands', () => Promise.resolve(ctx.store.clear()));
+  register('convLens.openWalkthroughSample', async () => {
+    // an untitled copy: the person can edit it freely, and nothing is written to their workspace
+    const bytes = await vscode.workspace.fs.readFile(
+      vscode.Uri.joinPath(ctx.extension.extensionUri, 'media', 'walkthrough', 'sample.py'),
+    );
+    const doc = await vscode.workspace.openTextDocument({
+      language: 'python',
+      content: new TextDecoder().decode(bytes),
+    });
+    await vscode.window.showTextDocument(doc, vscode.ViewColumn.One);
+  });
   register('convLens.openPanel', () => Promise.resolve(ctx.panel.open()));
   register('convLens.insertResult', async (args) => {
     const a = args as { viewId?: string; tensor?: string } | undefined;
