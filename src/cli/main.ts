@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { handleRequest, parseShape, type Answer, type RequestLimits } from '../engine/requests';
 import { answerParse } from './parseRequest';
 import { DEFAULT_MAX_ELEMENTS } from '../engine/tensor';
+import { answerModelShapes, SHAPES_HELP, shapesCommand } from './shapes';
 
 declare const CONV_LENS_VERSION: string;
 const VERSION = typeof CONV_LENS_VERSION === 'string' ? CONV_LENS_VERSION : 'dev';
@@ -37,6 +38,7 @@ Usage:
       the conv matching the weight's rank (or max_pool when --kernel-size is given without --weight).
       Per-dim values: --stride 2,1. Padding may be 'same' or 'valid'.
 
+${SHAPES_HELP}
   conv-lens --help | --version
 
 Options:
@@ -77,6 +79,8 @@ export function answerLine(line: string, limits: RequestLimits): string {
   ) {
     return encodeAnswer(answerParse(request as Record<string, unknown>, limits.maxElements));
   }
+  if (typeof request === 'object' && request !== null && (request as { op?: unknown }).op === 'model_shapes')
+    return encodeAnswer(answerModelShapes(request as Record<string, unknown>) as unknown as Answer);
   return encodeAnswer(handleRequest(request, limits));
 }
 
@@ -198,6 +202,7 @@ export async function main(argv: string[]): Promise<number> {
     return JSON.parse(line).ok ? 0 : 1;
   }
   if (command === 'shape') return shapeCommand(rest);
+  if (command === 'shapes') return shapesCommand(rest);
   process.stderr.write(`conv-lens: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
   return 2;
 }

@@ -554,7 +554,7 @@ export class ModelAnalyzer {
     this.limits = options.limits ?? DEFAULT_LIMITS;
   }
 
-  analyze(src: string, remembered?: (name: string) => InputSpec | undefined): ModelRun[] {
+  analyze(src: string, remembered?: (name: string, model: ModelInfo) => InputSpec | undefined): ModelRun[] {
     const spans = scanChunks(src);
     const parsed = new Map<string, ParsedChunk>();
     const chunks: ChunkState[] = spans.map((span) => {
@@ -579,7 +579,7 @@ export class ModelAnalyzer {
     const next = new Map<string, MemoEntry>();
     const runs: ModelRun[] = [];
     for (const c of candidates) {
-      const mine = remembered?.(c.info.name);
+      const mine = remembered?.(c.info.name, c.info);
       const spec = mine ?? c.info.inputSpec ?? null;
       const source: InputSource = mine ? 'remembered' : c.info.inputSpec ? 'comment' : 'none';
       const key = `${c.info.kind}\u0000${c.info.name}\u0000${chunks[c.chunk].text}\u0000${spec ? formatInputSpec(spec) : '-'}\u0000${source}`;

@@ -256,6 +256,14 @@ def workspace():
     return out
 
 
+def dump(obj):
+    """JSON with one layer call per line (shapes inline), so that diffs of the fixtures stay readable."""
+    text = json.dumps(obj, indent=1)
+    text = re.sub(r"\[\s*((?:-?\d+,\s*)*-?\d+)\s*\]", lambda m: "[" + re.sub(r",\s*", ", ", m.group(1)) + "]", text)
+    text = re.sub(r"\{\s*(\"path\"[^{}]*?)\s*\}", lambda m: "{" + re.sub(r"\n\s*", " ", m.group(1)) + "}", text)
+    return text + "\n"
+
+
 def summary(results):
     for f, r in results.items():
         for m in r["models"]:
@@ -265,13 +273,13 @@ def summary(results):
 
 def main():
     corpus = {p.name: run_file(p) for p in sorted((HERE / "corpus").glob("*.py"))}
-    (HERE / "corpus.json").write_text(json.dumps(corpus, indent=1) + "\n")
+    (HERE / "corpus.json").write_text(dump(corpus))
     summary(corpus)
     models = {p.name: run_file(p) for p in sorted((HERE / "models").glob("*.py"))}
-    (HERE / "expected.json").write_text(json.dumps(models, indent=1) + "\n")
+    (HERE / "expected.json").write_text(dump(models))
     summary(models)
     ws = workspace()
-    (HERE / "workspace.json").write_text(json.dumps(ws, indent=1) + "\n")
+    (HERE / "workspace.json").write_text(dump(ws))
     for k, v in ws.items():
         print("workspace:", k, len(v["layers"]), "layer calls", v["error"]["message"] if v["error"] else "ok")
     total = sum(len(m["layers"]) for r in corpus.values() for m in r["models"])
