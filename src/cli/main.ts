@@ -80,7 +80,7 @@ export function answerLine(line: string, limits: RequestLimits): string {
     return encodeAnswer(answerParse(request as Record<string, unknown>, limits.maxElements));
   }
   if (typeof request === 'object' && request !== null && (request as { op?: unknown }).op === 'model_shapes')
-    return encodeAnswer(answerModelShapes(request as Record<string, unknown>) as unknown as Answer);
+    return encodeAnswer(answerModelShapes(request));
   return encodeAnswer(handleRequest(request, limits));
 }
 

@@ -32,7 +32,9 @@ export function shapesCommand(args: string[]): number {
     strict: true,
   });
   if (positionals.length !== 1) {
-    process.stderr.write('conv-lens shapes: give one Python file, e.g. conv-lens shapes model.py --input 1x3x224x224\n');
+    process.stderr.write(
+      'conv-lens shapes: give one Python file, e.g. conv-lens shapes model.py --input 1x3x224x224\n',
+    );
     return 2;
   }
   const file = positionals[0];
@@ -40,7 +42,9 @@ export function shapesCommand(args: string[]): number {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    process.stderr.write(`conv-lens shapes: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    process.stderr.write(
+      `conv-lens shapes: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`,
+    );
     return 2;
   }
   let inputShapes: number[][] | undefined;

@@ -187,7 +187,10 @@ export class ShapeLens implements vscode.Disposable {
   }
 
   private versionOf(document: vscode.TextDocument, source: Source): string {
-    return source.parts.map((p) => `${p.document.uri.toString()}@${p.document.version}`).join('|') || String(document.version);
+    return (
+      source.parts.map((p) => `${p.document.uri.toString()}@${p.document.version}`).join('|') ||
+      String(document.version)
+    );
   }
 
   /** The document's models, shapes, hints and diagnostics; computed at most once per version. */
@@ -267,13 +270,17 @@ export class ShapeLens implements vscode.Disposable {
         const diagnostic = new vscode.Diagnostic(this.range(a, d.range), d.message, vscode.DiagnosticSeverity.Error);
         diagnostic.source = DIAGNOSTIC_SOURCE;
         diagnostic.code = DIAGNOSTIC_CODE;
-        diagnostic.relatedInformation = d.related.map((r) => new vscode.DiagnosticRelatedInformation(this.location(a, r.range), r.message));
+        diagnostic.relatedInformation = d.related.map(
+          (r) => new vscode.DiagnosticRelatedInformation(this.location(a, r.range), r.message),
+        );
         return diagnostic;
       });
       this.diagnostics.set(document.uri, found);
     } catch (e) {
       // the lens must never take the editor down: a lens bug costs the diagnostics of one file
-      this.log.error(`shape lens failed on ${document.uri.toString()}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.log.error(
+        `shape lens failed on ${document.uri.toString()}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
       this.diagnostics.delete(document.uri);
     }
   }
@@ -288,7 +295,10 @@ export class ShapeLens implements vscode.Disposable {
     let part = parts[parts.length - 1];
     for (const p of parts) if (p.start <= r.start) part = p;
     const doc = part.document;
-    return new vscode.Location(doc.uri, new vscode.Range(doc.positionAt(r.start - part.start), doc.positionAt(r.end - part.start)));
+    return new vscode.Location(
+      doc.uri,
+      new vscode.Range(doc.positionAt(r.start - part.start), doc.positionAt(r.end - part.start)),
+    );
   }
 
   private guarded<T>(what: string, document: vscode.TextDocument, fn: () => T): T | undefined {
@@ -296,7 +306,9 @@ export class ShapeLens implements vscode.Disposable {
     try {
       return fn();
     } catch (e) {
-      this.log.error(`shape lens ${what} failed on ${document.uri.toString()}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.log.error(
+        `shape lens ${what} failed on ${document.uri.toString()}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
       return undefined;
     }
   }
@@ -313,7 +325,11 @@ export class ShapeLens implements vscode.Disposable {
       return a.hints
         .filter((h) => h.offset >= from && h.offset <= to)
         .map((h) => {
-          const hint = new vscode.InlayHint(document.positionAt(h.offset - a.source.offset), h.label, vscode.InlayHintKind.Type);
+          const hint = new vscode.InlayHint(
+            document.positionAt(h.offset - a.source.offset),
+            h.label,
+            vscode.InlayHintKind.Type,
+          );
           hint.paddingLeft = true;
           hint.tooltip = h.tooltip;
           return hint;
@@ -336,7 +352,8 @@ export class ShapeLens implements vscode.Disposable {
           model: at.model.model.name,
           ...(steppable.length === 1 ? { layer: steppable[0].index } : {}),
         };
-        const label = steppable.length === 1 ? 'Step through this layer in the panel' : 'Step through one of these layers…';
+        const label =
+          steppable.length === 1 ? 'Step through this layer in the panel' : 'Step through one of these layers…';
         md.appendMarkdown(
           `\n\n[$(debug-step-into) ${label}](command:convLens.stepThroughLayer?${encodeURIComponent(JSON.stringify([args]))} "Open the panel on the layer with input of the shape it receives")`,
         );
@@ -371,7 +388,9 @@ export class ShapeLens implements vscode.Disposable {
           title = `$(symbol-ruler) ${inputText(m.input)} → ${run.outputs.map(shapeText).join(', ')}`;
           tooltip = `Input of ${m.model.name}${m.input.as ? ` built as ${m.input.as}` : ''} (${m.inputSource === 'comment' ? 'from the # conv-lens: input comment' : 'set with this command'}); analysed as in model.eval(). Click to change it.`;
         }
-        lenses.push(new vscode.CodeLens(line, { title, command: 'convLens.setModelInputShape', arguments: [args], tooltip }));
+        lenses.push(
+          new vscode.CodeLens(line, { title, command: 'convLens.setModelInputShape', arguments: [args], tooltip }),
+        );
         if (m.input && run.layers.some((l) => !('reason' in stepPlan(l)))) {
           lenses.push(
             new vscode.CodeLens(line, {
@@ -432,7 +451,8 @@ export class ShapeLens implements vscode.Disposable {
   private async target(args: ModelArgs | undefined): Promise<{ document: vscode.TextDocument; model: ModelShapes }> {
     const editor = vscode.window.activeTextEditor;
     const document = args?.uri ? await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri)) : editor?.document;
-    if (!document || document.languageId !== 'python') throw new Error('open a Python file with a PyTorch model (an nn.Module class or an nn.Sequential)');
+    if (!document || document.languageId !== 'python')
+      throw new Error('open a Python file with a PyTorch model (an nn.Module class or an nn.Sequential)');
     const a = this.analysis(document);
     const models = a.models;
     if (args?.model !== undefined) {
@@ -454,12 +474,18 @@ export class ShapeLens implements vscode.Disposable {
       if (inside.length > 0)
         return {
           document,
-          model: inside.reduce((x, y) => (y.model.range.end - y.model.range.start < x.model.range.end - x.model.range.start ? y : x)),
+          model: inside.reduce((x, y) =>
+            y.model.range.end - y.model.range.start < x.model.range.end - x.model.range.start ? y : x,
+          ),
         };
     }
     if (models.length === 1) return { document, model: models[0] };
     const picked = await vscode.window.showQuickPick(
-      models.map((m) => ({ label: m.model.name, description: m.input ? inputText(m.input) : 'no input shape', model: m })),
+      models.map((m) => ({
+        label: m.model.name,
+        description: m.input ? inputText(m.input) : 'no input shape',
+        model: m,
+      })),
       { title: 'Conv Lens: which model?', ignoreFocusOut: true },
     );
     if (!picked) throw new UserCancelled();
@@ -516,12 +542,16 @@ export class ShapeLens implements vscode.Disposable {
     if (args?.layer !== undefined) {
       const layer = layers[args.layer];
       if (!layer)
-        throw new Error(`${model.model.name} makes ${layers.length} layer calls; layer must be 0…${layers.length - 1}, not ${args.layer}`);
+        throw new Error(
+          `${model.model.name} makes ${layers.length} layer calls; layer must be 0…${layers.length - 1}, not ${args.layer}`,
+        );
       const plan = stepPlan(layer);
-      if ('reason' in plan) throw new Error(`cannot step through call ${args.layer + 1} (${recordName(layer)}): ${plan.reason}`);
+      if ('reason' in plan)
+        throw new Error(`cannot step through call ${args.layer + 1} (${recordName(layer)}): ${plan.reason}`);
       chosen = { layer, plan };
     } else {
-      if (candidates.length === 0) throw new Error(`${model.model.name} has no conv or pooling layer with a known input to step through`);
+      if (candidates.length === 0)
+        throw new Error(`${model.model.name} has no conv or pooling layer with a known input to step through`);
       const picked = await vscode.window.showQuickPick(
         candidates.map((c) => ({
           label: `${c.layer.index + 1}. ${recordName(c.layer)}`,
@@ -529,7 +559,11 @@ export class ShapeLens implements vscode.Disposable {
           detail: c.plan.params,
           candidate: c,
         })),
-        { title: `Conv Lens: step through which layer of ${model.model.name}?`, matchOnDescription: true, ignoreFocusOut: true },
+        {
+          title: `Conv Lens: step through which layer of ${model.model.name}?`,
+          matchOnDescription: true,
+          ignoreFocusOut: true,
+        },
       );
       if (!picked) throw new UserCancelled();
       chosen = picked.candidate;
@@ -551,7 +585,11 @@ export class ShapeLens implements vscode.Disposable {
       const items: (vscode.QuickPickItem & { fill: Fill | 'stored' | 'typed' })[] = [
         { label: 'Random integers −2…2', description: 'every product readable in the panel', fill: 'integers' },
         { label: 'Random normal N(0, 1)', description: 'three decimals, closer to real activations', fill: 'normal' },
-        { label: '$(edit) Type or paste the input…', description: `a matrix literal with ${needed} numbers`, fill: 'typed' },
+        {
+          label: '$(edit) Type or paste the input…',
+          description: `a matrix literal with ${needed} numbers`,
+          fill: 'typed',
+        },
       ];
       if (stored)
         items.push({
@@ -576,7 +614,8 @@ export class ShapeLens implements vscode.Disposable {
     let input: unknown[];
     if (fill === 'stored') {
       const stored = this.store.get('input');
-      if (!stored) throw new Error('no input is set: use Conv Lens: Set Selection as Input first, or pick random input');
+      if (!stored)
+        throw new Error('no input is set: use Conv Lens: Set Selection as Input first, or pick random input');
       input = reshaped(stored.tensor, `the input you set (${stored.label})`);
     } else if (fill === 'typed') {
       let text = args?.literal;
@@ -592,7 +631,10 @@ export class ShapeLens implements vscode.Disposable {
             const n = r.literal.tensor.data.length;
             return n === needed
               ? null
-              : { message: `${n} numbers; ${layerName} takes ${needed} (${shapeText(plan.inputShape)})`, severity: vscode.InputBoxValidationSeverity.Error };
+              : {
+                  message: `${n} numbers; ${layerName} takes ${needed} (${shapeText(plan.inputShape)})`,
+                  severity: vscode.InputBoxValidationSeverity.Error,
+                };
           },
         });
         if (text === undefined || text.trim() === '') throw new UserCancelled();
@@ -605,7 +647,8 @@ export class ShapeLens implements vscode.Disposable {
     if (plan.command === 'convLens.convolve') {
       // a PyTorch layer cross-correlates, whatever convLens.defaultMode says
       const extra = ['flip=False'];
-      if (plan.biasChannels > 0) extra.push(`bias=[${(randomNested([plan.biasChannels], valueFill, seed + 2) as number[]).join(', ')}]`);
+      if (plan.biasChannels > 0)
+        extra.push(`bias=[${(randomNested([plan.biasChannels], valueFill, seed + 2) as number[]).join(', ')}]`);
       params = [params, ...extra].filter((p) => p !== '').join(', ');
     }
     const commandArgs = {

@@ -14,7 +14,6 @@ import { formatNumber } from '../format';
 import type { LayerRecord } from './interpreter';
 import { family, SHAPE_PRESERVING, type Literal } from './layerRules';
 import {
-  formatInputSpec,
   ModelAnalyzer,
   type Diagnostic,
   type InputSource,
@@ -119,7 +118,12 @@ function places(models: readonly ModelShapes[]): Placed[] {
   for (const m of models) {
     if (!m.input) continue;
     const byKey = new Map<string, Placed>();
-    const put = (range: SourceRange, at: Placed['at'], record?: LayerRecord, call?: NonNullable<Placed['call']>[number]) => {
+    const put = (
+      range: SourceRange,
+      at: Placed['at'],
+      record?: LayerRecord,
+      call?: NonNullable<Placed['call']>[number],
+    ) => {
       const key = `${at}:${range.start}:${range.end}`;
       let p = byKey.get(key);
       if (!p) {
@@ -133,7 +137,11 @@ function places(models: readonly ModelShapes[]): Placed[] {
     for (const l of m.run.layers) put(l.site, l.kind === 'module' ? 'constructor' : 'op', l);
     for (const c of m.run.callSites) {
       const recs = m.run.layers.slice(c.first, c.end);
-      put(c.site, 'call', undefined, { output: c.output, ...(c.unknown ? { unknown: c.unknown } : {}), refused: c.refused });
+      put(c.site, 'call', undefined, {
+        output: c.output,
+        ...(c.unknown ? { unknown: c.unknown } : {}),
+        refused: c.refused,
+      });
       const p = byKey.get(`call:${c.site.start}:${c.site.end}`)!;
       for (const r of recs) if (!p.records.includes(r)) p.records.push(r);
     }
@@ -203,7 +211,9 @@ export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
           } else if (c.unknown || !c.output) {
             if (state === 'shape') state = c.unknown ? 'unknown' : state;
             addLabel(c.unknown ? 'unknown' : 'not a tensor');
-            tips.push(`${what}${where}: ${c.unknown ? `unknown: ${c.unknown}` : 'returns something that is not a tensor'}`);
+            tips.push(
+              `${what}${where}: ${c.unknown ? `unknown: ${c.unknown}` : 'returns something that is not a tensor'}`,
+            );
           } else {
             addLabel(shapeText(c.output));
             tips.push(`${what}${where}: returns ${shapeText(c.output)}`);
@@ -218,7 +228,9 @@ export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
         if (l.refused) {
           state = 'refused';
           addLabel('✗ refused');
-          tips.push(`${recordName(l)}${where}: PyTorch refuses input ${shapeText(l.input)}: ${p.model.propagation.diagnostic?.torch ?? ''}`);
+          tips.push(
+            `${recordName(l)}${where}: PyTorch refuses input ${shapeText(l.input)}: ${p.model.propagation.diagnostic?.torch ?? ''}`,
+          );
         } else if (l.unknown) {
           if (state === 'shape') state = 'unknown';
           addLabel('unknown');
@@ -230,7 +242,10 @@ export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
       }
     }
     if (count === 0) continue;
-    const shown = labels.length > MAX_LABELS ? [...labels.slice(0, MAX_LABELS - 1), `… (${labels.length} shapes, ${count} calls)`] : labels;
+    const shown =
+      labels.length > MAX_LABELS
+        ? [...labels.slice(0, MAX_LABELS - 1), `… (${labels.length} shapes, ${count} calls)`]
+        : labels;
     const more = tips.length > MAX_TIPS ? [`… and ${tips.length - MAX_TIPS} more`] : [];
     hints.push({
       offset: group[0].range.end,
@@ -331,9 +346,12 @@ export function describeLayer(at: LayerAt): string {
       out.push(`${use}output shape **unknown**: ${l.unknown}`);
       continue;
     }
-    const given = l.inputs ? `inputs ${l.inputs.map((i) => `\`${shapeText(i)}\``).join(l.op === 'Add' ? ' + ' : ', ')}` : `input \`${shapeText(l.input)}\``;
+    const given = l.inputs
+      ? `inputs ${l.inputs.map((i) => `\`${shapeText(i)}\``).join(l.op === 'Add' ? ' + ' : ', ')}`
+      : `input \`${shapeText(l.input)}\``;
     out.push(`${use}${given} → output \`${l.output ? shapeText(l.output) : 'not a tensor'}\``);
-    if (l.formula.length > 0 && (l.op === 'Cat' || l.op === 'PixelShuffle')) out.push('', '```text', ...l.formula, '```');
+    if (l.formula.length > 0 && (l.op === 'Cat' || l.op === 'PixelShuffle'))
+      out.push('', '```text', ...l.formula, '```');
     else if (l.formula.length > 0) {
       const dims = DIM_NAMES[l.formula.length] ?? [];
       out.push('', '```text', ...l.formula.map((f, i) => `${dims[i] ?? `dim ${i}`}_out = ${f}`), '```');
@@ -366,7 +384,9 @@ function footer(model: ModelShapes, upTo: number): string {
     }
   }
   const source =
-    model.inputSource === 'comment' ? 'from the `# conv-lens: input` comment' : 'set with Conv Lens: Set Model Input Shape';
+    model.inputSource === 'comment'
+      ? 'from the `# conv-lens: input` comment'
+      : 'set with Conv Lens: Set Model Input Shape';
   return `_${model.model.name} up to here: ${GROUPED.format(params)} parameters, ${magnitude(flops)} FLOPs; input ${inputText(model.input)} (${source}); analysed as in \`model.eval()\`: \`self.training\` is False_`;
 }
 
@@ -387,7 +407,10 @@ function describeBlock(at: LayerAt): string {
       '',
     );
   } else {
-    out.push(`**${first.op}** — built here ${new Set(rows.map((l) => l.module)).size} times, ${rows.length} calls in \`${model.model.name}\``, '');
+    out.push(
+      `**${first.op}** — built here ${new Set(rows.map((l) => l.module)).size} times, ${rows.length} calls in \`${model.model.name}\``,
+      '',
+    );
   }
   const refused = layers.find((l) => diag && diag.index === l.index);
   if (refused && diag)
@@ -465,8 +488,23 @@ export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic
     const related: { range: SourceRange; message: string }[] = [];
     for (const j of l.sources) {
       const src = j >= 0 ? m.run.layers[j] : undefined;
-      if (src) related.push({ range: src.callSite ?? src.site, message: `${recordName(src)} gives ${shapeText(src.output)}` });
-      else if (j < 0 && l.fromInput) related.push({ range: m.model.range, message: `the model's input ${inputText(m.input)}` });
+      if (src) {
+        // the outermost call in the code whose value is that record's output (`self.enc2(...)`, not its last ReLU)
+        const calls = m.run.callSites.filter((c) => c.first <= j && c.end - 1 === j && !c.refused);
+        const outer = calls.reduce<(typeof calls)[number] | undefined>(
+          (a, c) => (!a || c.end - c.first > a.end - a.first ? c : a),
+          undefined,
+        );
+        const what =
+          outer && outer.end - outer.first > 1 && outer.path !== undefined && outer.path !== ''
+            ? `\`${outer.path}\``
+            : recordName(src);
+        related.push({
+          range: outer?.site ?? src.callSite ?? src.site,
+          message: `${what} gives ${shapeText(src.output)}`,
+        });
+      } else if (j < 0 && l.fromInput)
+        related.push({ range: m.model.range, message: `the model's input ${inputText(m.input)}` });
     }
     // the calls in forward that lead to the refused layer, outermost first
     const chain = m.run.callSites
@@ -474,12 +512,17 @@ export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic
       .sort((a, b) => a.first - b.first || b.end - a.end);
     for (const c of chain)
       if (!related.some((r) => sameRange(r.range, c.site)))
-        related.push({ range: c.site, message: `${c.path !== undefined && c.path !== '' ? `\`${c.path}\`` : 'this call'} runs ${recordName(l)}` });
+        related.push({
+          range: c.site,
+          message: `${c.path !== undefined && c.path !== '' ? `\`${c.path}\`` : 'this call'} runs ${recordName(l)}`,
+        });
     const action = /: (set [^:]+)$/.exec(d.fix)?.[1];
     out.push({
       range: l.site,
       message: `${d.torch}\n${fixText} (${recordName(l)}, input ${shapeText(l.input)}, in ${m.model.name})`,
-      ...(d.edit ? { edit: d.edit, fixTitle: action ? action[0].toUpperCase() + action.slice(1) : `Change to ${d.edit.newText}` } : {}),
+      ...(d.edit
+        ? { edit: d.edit, fixTitle: action ? action[0].toUpperCase() + action.slice(1) : `Change to ${d.edit.newText}` }
+        : {}),
       related,
     });
   }
@@ -489,7 +532,8 @@ export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic
 // ---------------------------------------------------------------------------------------------------------
 // Stepping through a layer in the panel
 
-export type StepCommand = 'convLens.convolve' | 'convLens.transposedConvolution' | 'convLens.maxPool' | 'convLens.avgPool';
+export type StepCommand =
+  'convLens.convolve' | 'convLens.transposedConvolution' | 'convLens.maxPool' | 'convLens.avgPool';
 
 export interface StepPlan {
   readonly command: StepCommand;
@@ -504,9 +548,15 @@ export interface StepPlan {
 
 const STEP_PARAMS: Record<string, { command: StepCommand; keys: readonly string[] }> = {
   Conv: { command: 'convLens.convolve', keys: ['stride', 'padding', 'dilation', 'groups', 'padding_mode'] },
-  ConvTranspose: { command: 'convLens.transposedConvolution', keys: ['stride', 'padding', 'output_padding', 'dilation', 'groups'] },
+  ConvTranspose: {
+    command: 'convLens.transposedConvolution',
+    keys: ['stride', 'padding', 'output_padding', 'dilation', 'groups'],
+  },
   MaxPool: { command: 'convLens.maxPool', keys: ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode'] },
-  AvgPool: { command: 'convLens.avgPool', keys: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'] },
+  AvgPool: {
+    command: 'convLens.avgPool',
+    keys: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'],
+  },
 };
 
 function pythonLiteral(v: Literal): string {
@@ -516,7 +566,7 @@ function pythonLiteral(v: Literal): string {
   if (v instanceof PyFloat) return String(v.v);
   if (typeof v === 'string') return `'${v}'`;
   if (Array.isArray(v)) return `(${v.map(pythonLiteral).join(', ')})`;
-  return String(v);
+  return typeof v === 'number' ? String(v) : '?';
 }
 
 /** A layer's constructor arguments as literals (every one must be), by parameter name. */
@@ -526,10 +576,11 @@ export function literalArgs(l: LayerRecord): Map<string, Literal> | undefined {
   if (!args || l.module?.module?.layerProblem) return undefined;
   const out = new Map<string, Literal>();
   const convert = (v: Value): Literal | undefined => {
-    if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || v instanceof PyFloat) return v;
+    if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || v instanceof PyFloat)
+      return v;
     if (v instanceof PyList || v instanceof PyTuple) {
       const items = v.items.map(convert);
-      return items.every((x) => x !== undefined) ? (items as Literal[]) : undefined;
+      return items.every((x) => x !== undefined) ? items : undefined;
     }
     return undefined;
   };
@@ -551,9 +602,12 @@ export function stepPlan(layer: LayerRecord): StepPlan | { readonly reason: stri
   if (!layer.input || layer.unknown) return { reason: `the input of ${name} is unknown` };
   const args = literalArgs(layer);
   if (!args) return { reason: `the arguments of ${name} are not all known values` };
-  if (args.has('kernel_size') === false && (fam === 'MaxPool' || fam === 'AvgPool')) return { reason: `${name} has no kernel_size` };
+  if (args.has('kernel_size') === false && (fam === 'MaxPool' || fam === 'AvgPool'))
+    return { reason: `${name} has no kernel_size` };
   const input = layer.input.length === rank + 2 ? [1, ...layer.input.slice(1)] : [1, ...layer.input];
-  const params = spec.keys.filter((k) => args.has(k) && args.get(k) !== null).map((k) => `${k}=${pythonLiteral(args.get(k)!)}`);
+  const params = spec.keys
+    .filter((k) => args.has(k) && args.get(k) !== null)
+    .map((k) => `${k}=${pythonLiteral(args.get(k)!)}`);
   if (fam === 'Conv' || fam === 'ConvTranspose') {
     const inC = args.get('in_channels');
     const outC = args.get('out_channels');
@@ -583,7 +637,8 @@ export function randomNested(shape: readonly number[], fill: Fill, seed: number)
     const v = next();
     return Math.round(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * 1000) / 1000;
   };
-  const build = (d: number): unknown[] => Array.from({ length: shape[d] }, () => (d === shape.length - 1 ? value() : build(d + 1)));
+  const build = (d: number): unknown[] =>
+    Array.from({ length: shape[d] }, () => (d === shape.length - 1 ? value() : build(d + 1)));
   return shape.length === 0 ? [] : build(0);
 }
 

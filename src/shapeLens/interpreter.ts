@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/only-throw-error -- the interpreter's signals (a Python exception, an unknown, a refusal) are not Errors: the lens re-runs on every keystroke, and capturing a stack trace per signal would cost more than the work */
 /**
  * A small, bounded interpreter for the Python that model code is written in, evaluating on shapes instead
  * of numbers: module-level code, classes and inheritance, functions and closures, constructors that build
@@ -325,7 +326,11 @@ export class Runtime {
         for (;;) {
           const t = this.truth(this.eval(s.test, f));
           if (t instanceof Unknown) {
-            this.havoc([...s.body, ...s.orelse], f, `the loop condition \`${this.text(s.test, f)}\` is unknown: ${t.reason}`);
+            this.havoc(
+              [...s.body, ...s.orelse],
+              f,
+              `the loop condition \`${this.text(s.test, f)}\` is unknown: ${t.reason}`,
+            );
             return NORMAL;
           }
           if (!t) break;
@@ -386,8 +391,10 @@ export class Runtime {
               )
             : this.library.importModule(s.module);
         if (!s.names) {
-          if (mod instanceof Namespace) for (const [k, v] of mod.attrs) if (!k.startsWith('_')) this.bind(k, v, f);
-          else this.starImport = mod instanceof Unknown ? mod.reason : `\`from ${s.module} import *\``;
+          if (mod instanceof Namespace)
+            for (const [k, v] of mod.attrs)
+              if (!k.startsWith('_')) this.bind(k, v, f);
+              else this.starImport = mod instanceof Unknown ? mod.reason : `\`from ${s.module} import *\``;
           return NORMAL;
         }
         for (const n of s.names) {
@@ -417,7 +424,8 @@ export class Runtime {
         return NORMAL;
       case 'error':
         if (f.module) {
-          if (s.binds) this.bind(s.binds, new Unknown(`${s.binds} has a ${s.msg} (line ${f.chunk.line + s.ln + 1})`), f);
+          if (s.binds)
+            this.bind(s.binds, new Unknown(`${s.binds} has a ${s.msg} (line ${f.chunk.line + s.ln + 1})`), f);
           return NORMAL;
         }
         throw new UnknownAbort(`${s.msg} (line ${f.chunk.line + s.ln + 1})`);
@@ -426,32 +434,40 @@ export class Runtime {
 
   private tryStmt(s: Extract<Stmt, { k: 'try' }>, f: Frame): Completion {
     let completion: Completion = NORMAL;
+    let pending: unknown;
+    let threw = false;
     try {
-      try {
-        completion = this.block(s.body, f);
-      } catch (e) {
-        if (!(e instanceof PyRaise)) throw e;
-        let handled = false;
-        for (const h of s.handlers) {
-          const match = this.exceptionMatches(e.exc, h.type, f);
-          if (match instanceof Unknown) throw new UnknownAbort(`the \`except\` at line ${f.chunk.line + s.ln + 1} is unknown: ${match.reason}`);
-          if (!match) continue;
-          if (h.name) this.bind(h.name, e.exc, f);
-          completion = this.block(h.body, f);
-          handled = true;
-          break;
-        }
-        if (!handled) throw e;
-        return completion;
-      }
-      if (completion === NORMAL) completion = this.block(s.orelse, f);
-      return completion;
-    } finally {
-      if (s.final.length > 0) {
-        const c = this.block(s.final, f);
-        if (c !== NORMAL) completion = c;
-      }
+      completion = this.tryBody(s, f);
+    } catch (e) {
+      threw = true;
+      pending = e;
     }
+    // `finally` runs whatever happened; a return (or break) in it wins, as in Python
+    if (s.final.length > 0) {
+      const c = this.block(s.final, f);
+      if (c !== NORMAL) return c;
+    }
+    if (threw) throw pending;
+    return completion;
+  }
+
+  private tryBody(s: Extract<Stmt, { k: 'try' }>, f: Frame): Completion {
+    let completion: Completion;
+    try {
+      completion = this.block(s.body, f);
+    } catch (e) {
+      if (!(e instanceof PyRaise)) throw e;
+      for (const h of s.handlers) {
+        const match = this.exceptionMatches(e.exc, h.type, f);
+        if (match instanceof Unknown)
+          throw new UnknownAbort(`the \`except\` at line ${f.chunk.line + s.ln + 1} is unknown: ${match.reason}`);
+        if (!match) continue;
+        if (h.name) this.bind(h.name, e.exc, f);
+        return this.block(h.body, f);
+      }
+      throw e;
+    }
+    return completion === NORMAL ? this.block(s.orelse, f) : completion;
   }
 
   private exceptionMatches(exc: PyInstance, type: Expr | undefined, f: Frame): boolean | Unknown {
@@ -563,10 +579,14 @@ export class Runtime {
         }
         const after = target.items.length - star - 1;
         if (items.length < target.items.length - 1)
-          this.raise('ValueError', `not enough values to unpack (expected at least ${target.items.length - 1}, got ${items.length})`);
+          this.raise(
+            'ValueError',
+            `not enough values to unpack (expected at least ${target.items.length - 1}, got ${items.length})`,
+          );
         target.items.forEach((t, i) => {
           if (i < star) this.assign(t, items[i], f);
-          else if (i === star) this.assign((t as { x: Expr }).x, new PyList(items.slice(star, items.length - after)), f);
+          else if (i === star)
+            this.assign((t as { x: Expr }).x, new PyList(items.slice(star, items.length - after)), f);
           else this.assign(t, items[items.length - (target.items.length - i)], f);
         });
         return;
@@ -596,7 +616,8 @@ export class Runtime {
       const obj = this.eval(target.obj, f);
       const key = this.eval(target.index, f);
       if (obj instanceof PyDict) obj.delete(key);
-      else if (obj instanceof PyList && typeof key === 'number') obj.items.splice(key < 0 ? key + obj.items.length : key, 1);
+      else if (obj instanceof PyList && typeof key === 'number')
+        obj.items.splice(key < 0 ? key + obj.items.length : key, 1);
     } else if (target.k === 'attr') {
       const obj = this.eval(target.obj, f);
       if (obj instanceof PyInstance) {
@@ -609,7 +630,8 @@ export class Runtime {
   setattr(obj: Value, name: string, v: Value): void {
     if (obj instanceof PyInstance) {
       const setter = obj.cls.lookup(name);
-      if (setter instanceof MethodWrapper && setter.kind === 'property') this.raise('AttributeError', `can't set attribute '${name}'`);
+      if (setter instanceof MethodWrapper && setter.kind === 'property')
+        this.raise('AttributeError', `can't set attribute '${name}'`);
       const m = obj.module;
       if (m) {
         if (v instanceof PyInstance && v.module) {
@@ -624,7 +646,10 @@ export class Runtime {
           }
           m.children.delete(name);
           if (!(v instanceof Unknown))
-            this.raise('TypeError', `cannot assign '${typeName(v)}' as child module '${name}' (torch.nn.Module or None expected)`);
+            this.raise(
+              'TypeError',
+              `cannot assign '${typeName(v)}' as child module '${name}' (torch.nn.Module or None expected)`,
+            );
         }
       }
       obj.attrs.set(name, v);
@@ -752,8 +777,10 @@ export class Runtime {
     for (const b of s.bases) {
       if (b.kind !== 'pos') continue;
       const v = this.eval(b.value, f);
-      if (v instanceof Unknown) return new Unknown(`${s.name}'s base class \`${this.text(b.value, f)}\` is unknown: ${v.reason}`);
-      if (!(v instanceof PyClass)) return new Unknown(`${s.name}'s base \`${this.text(b.value, f)}\` is not a class the lens knows`);
+      if (v instanceof Unknown)
+        return new Unknown(`${s.name}'s base class \`${this.text(b.value, f)}\` is unknown: ${v.reason}`);
+      if (!(v instanceof PyClass))
+        return new Unknown(`${s.name}'s base \`${this.text(b.value, f)}\` is not a class the lens knows`);
       bases.push(v);
     }
     if (bases.length === 0) bases.push(this.library.objectClass);
@@ -782,10 +809,10 @@ export class Runtime {
 
   /** Calls any callable value. */
   call(fn: Value, args: Value[], kwargs: Map<string, Value>, ctx: CallContext): Value {
-    if (fn instanceof PyFunction) return this.callFunction(fn, args, kwargs, ctx);
+    if (fn instanceof PyFunction) return this.callFunction(fn, args, kwargs);
     if (fn instanceof BoundMethod) {
       if (fn.fn instanceof Builtin) return fn.fn.fn([fn.self, ...args], kwargs, ctx);
-      return this.callFunction(fn.fn, [fn.self, ...args], kwargs, ctx);
+      return this.callFunction(fn.fn, [fn.self, ...args], kwargs);
     }
     if (fn instanceof Builtin) return fn.fn(args, kwargs, ctx);
     if (fn instanceof PyClass) return this.instantiate(fn, args, kwargs, ctx);
@@ -793,7 +820,7 @@ export class Runtime {
       if (fn.tainted) return new Unknown(fn.tainted);
       if (fn.module) return this.callModule(fn, args, kwargs, ctx);
       const m = fn.cls.lookup('__call__');
-      if (m instanceof PyFunction) return this.callFunction(m, [fn, ...args], kwargs, ctx);
+      if (m instanceof PyFunction) return this.callFunction(m, [fn, ...args], kwargs);
       if (m instanceof Builtin) return m.fn([fn, ...args], kwargs, ctx);
       this.raise('TypeError', `'${fn.cls.name}' object is not callable`);
     }
@@ -812,10 +839,9 @@ export class Runtime {
     return this.call(this.getattr(obj, name, ctx), args, kwargs, ctx);
   }
 
-  private callFunction(fn: PyFunction, args: Value[], kwargs: Map<string, Value>, ctx: CallContext): Value {
+  private callFunction(fn: PyFunction, args: Value[], kwargs: Map<string, Value>): Value {
     this.tick();
-    if (fn.generator)
-      return new Unknown(`${fn.name}() is a generator (it uses yield), which the lens does not run`);
+    if (fn.generator) return new Unknown(`${fn.name}() is a generator (it uses yield), which the lens does not run`);
     if (this.depth >= this.limits.maxDepth)
       throw new BudgetExceeded(`the calls nest deeper than ${this.limits.maxDepth} (recursion that does not end?)`);
     const { locals, declared } = this.functionLocals(fn.params, fn.body);
@@ -902,7 +928,7 @@ export class Runtime {
     const inst = new PyInstance(cls, ctx.site);
     const init = cls.lookup('__init__');
     if (init instanceof PyFunction) {
-      const r = this.callFunction(init, [inst, ...args], kwargs, ctx);
+      const r = this.callFunction(init, [inst, ...args], kwargs);
       if (r instanceof Unknown) return r;
       if (inst.tainted) return new Unknown(inst.tainted);
     } else if (init instanceof Builtin) {
@@ -924,7 +950,7 @@ export class Runtime {
     let out: Value;
     let refused = false;
     try {
-      if (fwd instanceof PyFunction) out = this.callFunction(fwd, [inst, ...args], kwargs, ctx);
+      if (fwd instanceof PyFunction) out = this.callFunction(fwd, [inst, ...args], kwargs);
       else if (fwd instanceof Builtin) out = fwd.fn([inst, ...args], kwargs, ctx);
       else out = this.library.nativeForward(inst, args, kwargs, ctx);
     } catch (e) {
@@ -934,7 +960,8 @@ export class Runtime {
     }
     // a module with no children is a leaf for PyTorch's hooks (a user block, an empty Sequential): recorded
     // when its forward returns; the layers record themselves
-    if (trace && inst.module!.children.size === 0 && !inst.cls.nativeBase?.native?.layer) this.recordUserLeaf(inst, args, out, ctx);
+    if (trace && inst.module!.children.size === 0 && !inst.cls.nativeBase?.native?.layer)
+      this.recordUserLeaf(inst, args, out, ctx);
     if (trace && ctx.site) {
       const shape = out instanceof Tensor ? out.shape : null;
       this.recordCallSite(inst, ctx.site, shape, out instanceof Unknown ? out.reason : undefined, false, first);
@@ -1091,7 +1118,16 @@ export class Runtime {
       case 'lambda': {
         const defaults = new Map<string, Value>();
         for (const p of e.params) if (p.default) defaults.set(p.name, this.eval(p.default, f));
-        return new PyFunction('<lambda>', e.params, e.body, defaults, f.module ? undefined : f.scope, this.globals, f.chunk, false);
+        return new PyFunction(
+          '<lambda>',
+          e.params,
+          e.body,
+          defaults,
+          f.module ? undefined : f.scope,
+          this.globals,
+          f.chunk,
+          false,
+        );
       }
       case 'tuple':
         return new PyTuple(this.items(e.items, f));
@@ -1141,7 +1177,10 @@ export class Runtime {
     return out;
   }
 
-  private formatString(parts: readonly (string | { expr: Expr; conv?: string; spec?: readonly unknown[] })[], f: Frame): Value {
+  private formatString(
+    parts: readonly (string | { expr: Expr; conv?: string; spec?: readonly unknown[] })[],
+    f: Frame,
+  ): Value {
     let s = '';
     for (const p of parts) {
       if (typeof p === 'string') {
@@ -1338,7 +1377,7 @@ export class Runtime {
     }
     if (obj.tainted) return new Unknown(obj.tainted);
     const fallback = obj.cls.lookup('__getattr__');
-    if (fallback instanceof PyFunction) return this.callFunction(fallback, [obj, name], new Map(), ctx);
+    if (fallback instanceof PyFunction) return this.callFunction(fallback, [obj, name], new Map());
     if (obj.message !== undefined && name === 'args') return new PyTuple([obj.message]);
     const lib = this.library.attribute(obj, name, ctx);
     if (lib !== undefined) return lib;
@@ -1386,7 +1425,8 @@ export class Runtime {
     if (obj instanceof PyInstance) {
       if (obj.tainted) return new Unknown(obj.tainted);
       const fn = obj.cls.lookup('__getitem__');
-      if (fn instanceof PyFunction || fn instanceof Builtin) return this.call(new BoundMethod(obj, fn), [key], new Map(), ctx);
+      if (fn instanceof PyFunction || fn instanceof Builtin)
+        return this.call(new BoundMethod(obj, fn), [key], new Map(), ctx);
     }
     if (obj instanceof PyClass) return obj; // typing generics: List[int], Optional[Tensor]
     if (obj instanceof Namespace) return new Unknown(`${obj.name}[…] is not followed`);
@@ -1423,7 +1463,7 @@ export class Runtime {
       const native = this.library.nativeItems(v);
       if (native) return native;
       const it = v.cls.lookup('__iter__');
-      if (it instanceof PyFunction) return this.iterate(this.callFunction(it, [v], new Map(), {}));
+      if (it instanceof PyFunction) return this.iterate(this.callFunction(it, [v], new Map()));
       const gi = v.cls.lookup('__getitem__');
       const len = v.cls.lookup('__len__');
       if (gi && len) {
@@ -1459,7 +1499,7 @@ export class Runtime {
       if (native) return native.length > 0;
       const b = v.cls.lookup('__bool__') ?? v.cls.lookup('__len__');
       if (b instanceof PyFunction) {
-        const r = this.callFunction(b, [v], new Map(), {});
+        const r = this.callFunction(b, [v], new Map());
         return r instanceof Unknown ? r : this.truth(r);
       }
       return true;
@@ -1470,7 +1510,14 @@ export class Runtime {
   // -------------------------------------------------------------------------------------------------
   // Operators
 
-  binary(op: string, a: Value, b: Value, f: Frame | undefined, at: { s: number; e: number; ln: number } | undefined, inplace: boolean): Value {
+  binary(
+    op: string,
+    a: Value,
+    b: Value,
+    f: Frame | undefined,
+    at: { s: number; e: number; ln: number } | undefined,
+    inplace: boolean,
+  ): Value {
     if (a instanceof Tensor || b instanceof Tensor) {
       const ctx = f && at ? { site: this.site(at, f) } : {};
       return this.library.tensorBinary(op, a, b, ctx, inplace);
@@ -1507,7 +1554,10 @@ export class Runtime {
     if (op === '*') {
       const seq = typeof a === 'number' || typeof a === 'boolean' ? b : a;
       const times = seq === a ? b : a;
-      if ((typeof times === 'number' || typeof times === 'boolean') && (seq instanceof PyList || seq instanceof PyTuple || typeof seq === 'string')) {
+      if (
+        (typeof times === 'number' || typeof times === 'boolean') &&
+        (seq instanceof PyList || seq instanceof PyTuple || typeof seq === 'string')
+      ) {
         const n = Math.max(0, numberOf(times));
         const len = typeof seq === 'string' ? seq.length : seq.items.length;
         this.tick(n * len);
@@ -1523,7 +1573,7 @@ export class Runtime {
       const name = DUNDER[op];
       const self = a instanceof PyInstance ? a : (b as PyInstance);
       const m = name ? self.cls.lookup(self === a ? name : `__r${name.slice(2)}`) : undefined;
-      if (m instanceof PyFunction) return this.callFunction(m, self === a ? [a, b] : [b, a], new Map(), {});
+      if (m instanceof PyFunction) return this.callFunction(m, self === a ? [a, b] : [b, a], new Map());
     }
     this.raise('TypeError', `unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
   }
@@ -1566,7 +1616,8 @@ export class Runtime {
       return op === '==' ? eq : !eq;
     }
     const c = order(a, b);
-    if (c === undefined) this.raise('TypeError', `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
+    if (c === undefined)
+      this.raise('TypeError', `'${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
     switch (op) {
       case '<':
         return c < 0;
@@ -1582,7 +1633,8 @@ export class Runtime {
   contains(container: Value, item: Value): boolean | Unknown {
     if (container instanceof Unknown) return container;
     if (item instanceof Unknown) return item;
-    if (container instanceof PyDict) return container.has(item) ? true : container.tainted ? new Unknown(container.tainted) : false;
+    if (container instanceof PyDict)
+      return container.has(item) ? true : container.tainted ? new Unknown(container.tainted) : false;
     if (container instanceof PySet) return container.map.has(hashKey(item));
     if (typeof container === 'string') return typeof item === 'string' ? container.includes(item) : false;
     const items = this.iterate(container);
@@ -1708,7 +1760,7 @@ function order(a: Value, b: Value): number | undefined {
 }
 
 export function sliceBounds(s: PySlice, n: number): [number, number, number] {
-  const step = s.step === null ? 1 : Number(s.step as number);
+  const step = s.step === null ? 1 : Number(s.step);
   const clamp = (v: Value, dflt: number): number => {
     if (v === null) return dflt;
     let x = numberOf(v as NumValue);
@@ -1720,7 +1772,8 @@ export function sliceBounds(s: PySlice, n: number): [number, number, number] {
 
 function sliceItems<T>(items: readonly T[], s: PySlice, rt: Runtime): T[] {
   for (const v of [s.lo, s.hi, s.step])
-    if (v !== null && typeof v !== 'number' && typeof v !== 'boolean') rt.raise('TypeError', 'slice indices must be integers or None');
+    if (v !== null && typeof v !== 'number' && typeof v !== 'boolean')
+      rt.raise('TypeError', 'slice indices must be integers or None');
   const [lo, hi, step] = sliceBounds(s, items.length);
   if (step === 0) rt.raise('ValueError', 'slice step cannot be zero');
   const out: T[] = [];
@@ -1734,22 +1787,26 @@ function percentFormat(fmt: string, arg: Value, rt: Runtime): Value {
   const args = arg instanceof PyTuple ? [...arg.items] : [arg];
   if (args.some((a) => a instanceof Unknown)) return args.find((a) => a instanceof Unknown)!;
   let k = 0;
-  const out = fmt.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([sdifrxeEgG%])/g, (_m, flags: string, width: string, prec: string, type: string) => {
-    if (type === '%') return '%';
-    const v = args[k++];
-    let s: string;
-    const n = isNum(v) ? numberOf(v as NumValue) : undefined;
-    if (type === 'd' || type === 'i') s = n !== undefined ? String(Math.trunc(n)) : str(v);
-    else if (type === 'f') s = n !== undefined ? n.toFixed(prec ? Number(prec) : 6) : str(v);
-    else if (type === 'r') s = repr(v);
-    else if (type === 'x') s = n !== undefined ? Math.trunc(n).toString(16) : str(v);
-    else if (type === 'e' || type === 'E') s = n !== undefined ? n.toExponential(prec ? Number(prec) : 6) : str(v);
-    else s = str(v);
-    const w = width ? Number(width) : 0;
-    if (flags.includes('-')) return s.padEnd(w);
-    return s.padStart(w, flags.includes('0') && n !== undefined ? '0' : ' ');
-  });
-  if (k < args.length && !(arg instanceof PyDict)) rt.raise('TypeError', 'not all arguments converted during string formatting');
+  const out = fmt.replace(
+    /%([-+ 0#]*)(\d+)?(?:\.(\d+))?([sdifrxeEgG%])/g,
+    (_m, flags: string, width: string, prec: string, type: string) => {
+      if (type === '%') return '%';
+      const v = args[k++];
+      let s: string;
+      const n = isNum(v) ? numberOf(v as NumValue) : undefined;
+      if (type === 'd' || type === 'i') s = n !== undefined ? String(Math.trunc(n)) : str(v);
+      else if (type === 'f') s = n !== undefined ? n.toFixed(prec ? Number(prec) : 6) : str(v);
+      else if (type === 'r') s = repr(v);
+      else if (type === 'x') s = n !== undefined ? Math.trunc(n).toString(16) : str(v);
+      else if (type === 'e' || type === 'E') s = n !== undefined ? n.toExponential(prec ? Number(prec) : 6) : str(v);
+      else s = str(v);
+      const w = width ? Number(width) : 0;
+      if (flags.includes('-')) return s.padEnd(w);
+      return s.padStart(w, flags.includes('0') && n !== undefined ? '0' : ' ');
+    },
+  );
+  if (k < args.length && !(arg instanceof PyDict))
+    rt.raise('TypeError', 'not all arguments converted during string formatting');
   return out;
 }
 
@@ -1887,8 +1944,11 @@ function walkExpr(e: Expr, visit: (e: Expr) => void): void {
       if (Array.isArray(v)) {
         for (const x of v) {
           if (x && typeof x === 'object' && 'k' in x) walkExpr(x as Expr, visit);
-          else if (x && typeof x === 'object' && 'value' in x && (x as CallArg).value) walkExpr((x as CallArg).value, visit);
-          else if (x && typeof x === 'object') for (const y of Object.values(x)) if (y && typeof y === 'object' && 'k' in y) walkExpr(y as Expr, visit);
+          else if (x && typeof x === 'object' && 'value' in x && (x as CallArg).value)
+            walkExpr((x as CallArg).value, visit);
+          else if (x && typeof x === 'object')
+            for (const y of Object.values(x as object) as unknown[])
+              if (y && typeof y === 'object' && 'k' in y) walkExpr(y as Expr, visit);
         }
       } else if ('k' in v) walkExpr(v as Expr, visit);
     }

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/only-throw-error -- the interpreter's signals (a Python exception, an unknown, a refusal) are not Errors: the lens re-runs on every keystroke, and capturing a stack trace per signal would cost more than the work */
 /**
  * PyTorch's shape rules for its layers: each layer's output shape from its arguments and its input shape
  * (every conv, transposed conv and pool shape comes from the engine's geometry), the formula with the
@@ -84,8 +85,33 @@ export const SHAPE_PRESERVING: ReadonlySet<string> = new Set([
   'FeatureAlphaDropout',
 ]);
 
-const CONV = ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'groups', 'bias', 'padding_mode', 'device', 'dtype'];
-const CONV_T = ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'output_padding', 'groups', 'bias', 'dilation', 'padding_mode', 'device', 'dtype'];
+const CONV = [
+  'in_channels',
+  'out_channels',
+  'kernel_size',
+  'stride',
+  'padding',
+  'dilation',
+  'groups',
+  'bias',
+  'padding_mode',
+  'device',
+  'dtype',
+];
+const CONV_T = [
+  'in_channels',
+  'out_channels',
+  'kernel_size',
+  'stride',
+  'padding',
+  'output_padding',
+  'groups',
+  'bias',
+  'dilation',
+  'padding_mode',
+  'device',
+  'dtype',
+];
 const NORM = ['num_features', 'eps', 'momentum', 'affine', 'track_running_stats', 'device', 'dtype'];
 
 /** Constructor parameters of each layer, in order, and how many are required. */
@@ -94,9 +120,19 @@ export const LAYER_PARAMS: Record<string, { readonly names: readonly string[]; r
   for (const n of [1, 2, 3]) {
     t[`Conv${n}d`] = { names: CONV, required: 3 };
     t[`ConvTranspose${n}d`] = { names: CONV_T, required: 3 };
-    t[`MaxPool${n}d`] = { names: ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'], required: 1 };
+    t[`MaxPool${n}d`] = {
+      names: ['kernel_size', 'stride', 'padding', 'dilation', 'return_indices', 'ceil_mode'],
+      required: 1,
+    };
     t[`AvgPool${n}d`] = {
-      names: ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', ...(n > 1 ? ['divisor_override'] : [])],
+      names: [
+        'kernel_size',
+        'stride',
+        'padding',
+        'ceil_mode',
+        'count_include_pad',
+        ...(n > 1 ? ['divisor_override'] : []),
+      ],
       required: 1,
     };
     t[`AdaptiveAvgPool${n}d`] = { names: ['output_size'], required: 1 };
@@ -119,8 +155,10 @@ export const LAYER_PARAMS: Record<string, { readonly names: readonly string[]; r
   t.GroupNorm = { names: ['num_groups', 'num_channels', 'eps', 'affine', 'device', 'dtype'], required: 2 };
   t.LayerNorm = { names: ['normalized_shape', 'eps', 'elementwise_affine', 'device', 'dtype'], required: 1 };
   t.LocalResponseNorm = { names: ['size', 'alpha', 'beta', 'k'], required: 1 };
-  for (const a of ['ReLU', 'ReLU6', 'SELU', 'SiLU', 'Mish', 'Hardswish', 'Hardsigmoid']) t[a] = { names: ['inplace'], required: 0 };
-  for (const a of ['Sigmoid', 'Tanh', 'Softsign', 'Tanhshrink', 'LogSigmoid', 'Softmax2d']) t[a] = { names: [], required: 0 };
+  for (const a of ['ReLU', 'ReLU6', 'SELU', 'SiLU', 'Mish', 'Hardswish', 'Hardsigmoid'])
+    t[a] = { names: ['inplace'], required: 0 };
+  for (const a of ['Sigmoid', 'Tanh', 'Softsign', 'Tanhshrink', 'LogSigmoid', 'Softmax2d'])
+    t[a] = { names: [], required: 0 };
   t.LeakyReLU = { names: ['negative_slope', 'inplace'], required: 0 };
   t.ELU = { names: ['alpha', 'inplace'], required: 0 };
   t.CELU = { names: ['alpha', 'inplace'], required: 0 };
@@ -322,7 +360,10 @@ export function layerOutcome(
       const spatial = input.slice(input.length - r);
       const raw = ints(args, 'output_size') as Literal;
       const list = Array.isArray(raw) ? raw : new Array<Literal>(r).fill(raw);
-      if (list.length !== r || !list.every((v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0)))
+      if (
+        list.length !== r ||
+        !list.every((v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0))
+      )
         throw new UnknownShape(`output_size=${show(raw)} is not ${r} sizes`);
       const out = list.map((v, i) => (v === null ? spatial[i] : (v as number)));
       const even = out.every((o, i) => o > 0 && spatial[i] % o === 0);
@@ -369,7 +410,9 @@ export function layerOutcome(
       const affine = args.get('affine') === true;
       // a mismatch is only a warning in PyTorch without affine parameters; with them the lens does not follow it
       if (affine && channels !== nf)
-        throw new UnknownShape(`${op}(${nf}, affine=True) on ${channels} channels: PyTorch's error here is not modelled`);
+        throw new UnknownShape(
+          `${op}(${nf}, affine=True) on ${channels} channels: PyTorch's error here is not modelled`,
+        );
       return { output: input, params: affine ? 2 * nf : 0, rf: { kind: 'same' } };
     }
     case 'ReflectionPad':
@@ -390,7 +433,9 @@ export function layerOutcome(
         const before = pads[2 * i] as number;
         const after = pads[2 * i + 1] as number;
         if ((fam === 'ReflectionPad' && (before >= input[dim] || after >= input[dim])) || out[dim] + before + after < 1)
-          throw new UnknownShape(`${op} with padding ${show(raw)} on size ${input[dim]}: PyTorch's error here is not modelled`);
+          throw new UnknownShape(
+            `${op} with padding ${show(raw)} on size ${input[dim]}: PyTorch's error here is not modelled`,
+          );
         out[dim] = input[dim] + before + after;
       }
       const padded = pads.map((p) => p as number);
@@ -398,21 +443,28 @@ export function layerOutcome(
         output: out,
         formula: Array.from(
           { length: n },
-          (_, i) => `${input[input.length - n + i]} + ${padded[2 * (n - 1 - i)]} + ${padded[2 * (n - 1 - i) + 1]} = ${out[input.length - n + i]}`,
+          (_, i) =>
+            `${input[input.length - n + i]} + ${padded[2 * (n - 1 - i)]} + ${padded[2 * (n - 1 - i) + 1]} = ${out[input.length - n + i]}`,
         ),
         rf: { kind: 'same' },
       };
     }
     case 'Flatten':
-      return flattenOutcome(input, args.has('start_dim') ? intValue(args, 'start_dim', op) : 1, args.has('end_dim') ? intValue(args, 'end_dim', op) : -1);
+      return flattenOutcome(
+        input,
+        args.has('start_dim') ? intValue(args, 'start_dim', op) : 1,
+        args.has('end_dim') ? intValue(args, 'end_dim', op) : -1,
+      );
     case 'Unflatten': {
       const dim = intValue(args, 'dim', op);
       const sizes = args.get('unflattened_size');
-      if (!Array.isArray(sizes) || !sizes.every((s) => typeof s === 'number')) throw new UnknownShape('unflattened_size is not a tuple of ints');
+      if (!Array.isArray(sizes) || !sizes.every((s) => typeof s === 'number'))
+        throw new UnknownShape('unflattened_size is not a tuple of ints');
       const d = dim < 0 ? dim + input.length : dim;
       if (d < 0 || d >= input.length) throw new UnknownShape(`dim=${dim} is out of range`);
-      if (prod(sizes as number[]) !== input[d]) throw new UnknownShape(`unflattened_size ${show(sizes)} does not multiply to ${input[d]}`);
-      return { output: [...input.slice(0, d), ...(sizes as number[]), ...input.slice(d + 1)], rf: { kind: 'lost' } };
+      if (prod(sizes) !== input[d])
+        throw new UnknownShape(`unflattened_size ${show(sizes)} does not multiply to ${input[d]}`);
+      return { output: [...input.slice(0, d), ...sizes, ...input.slice(d + 1)], rf: { kind: 'lost' } };
     }
     case 'Linear': {
       const inF = intValue(args, 'in_features', op);
@@ -443,7 +495,11 @@ export function layerOutcome(
       return upsampleOutcome(input, args.get('size'), args.get('scale_factor'));
     case 'PixelShuffle':
     case 'PixelUnshuffle':
-      return pixelShuffleOutcome(input, fam === 'PixelShuffle' ? intValue(args, 'upscale_factor', op) : intValue(args, 'downscale_factor', op), fam === 'PixelShuffle');
+      return pixelShuffleOutcome(
+        input,
+        fam === 'PixelShuffle' ? intValue(args, 'upscale_factor', op) : intValue(args, 'downscale_factor', op),
+        fam === 'PixelShuffle',
+      );
     case 'GroupNorm': {
       const groups = intValue(args, 'num_groups', op);
       const nc = intValue(args, 'num_channels', op);
@@ -458,7 +514,11 @@ export function layerOutcome(
       const tail = input.slice(input.length - ns.length);
       if (ns.length > input.length || tail.some((t, i) => t !== ns[i]))
         throw new UnknownShape(`LayerNorm(${show(raw)}) on ${shapeX(input)}: PyTorch's error here is not modelled`);
-      return { output: input, params: args.get('elementwise_affine') === false ? 0 : 2 * prod(ns as number[]), rf: { kind: 'same' } };
+      return {
+        output: input,
+        params: args.get('elementwise_affine') === false ? 0 : 2 * prod(ns),
+        rf: { kind: 'same' },
+      };
     }
     case 'LocalResponseNorm':
       return { output: input, rf: { kind: 'same' } };
@@ -492,7 +552,11 @@ export function flattenOutcome(input: readonly number[], startDim: number, endDi
   return { output: [...input.slice(0, s), prod(input.slice(s, e + 1)), ...input.slice(e + 1)], rf: { kind: 'lost' } };
 }
 
-export function upsampleOutcome(input: readonly number[], size: Literal | undefined, scale: Literal | undefined): Outcome {
+export function upsampleOutcome(
+  input: readonly number[],
+  size: Literal | undefined,
+  scale: Literal | undefined,
+): Outcome {
   const n = input.length - 2;
   if (n < 1 || n > 3)
     throw new Refusal(
@@ -504,7 +568,9 @@ export function upsampleOutcome(input: readonly number[], size: Literal | undefi
   const has = (v: Literal | undefined): boolean => v !== undefined && v !== null;
   if (has(size) === has(scale))
     throw new Refusal(
-      has(size) ? 'only one of size or scale_factor should be defined' : 'either size or scale_factor should be defined',
+      has(size)
+        ? 'only one of size or scale_factor should be defined'
+        : 'either size or scale_factor should be defined',
       'Upsample takes its output either as a size or as a scale factor',
       'give exactly one of size= and scale_factor=',
     );
@@ -533,7 +599,8 @@ export function upsampleOutcome(input: readonly number[], size: Literal | undefi
 }
 
 export function pixelShuffleOutcome(input: readonly number[], factor: number, up: boolean): Outcome {
-  if (input.length < 3) throw new UnknownShape(`pixel_${up ? '' : 'un'}shuffle needs at least 3 dims, got ${input.length}`);
+  if (input.length < 3)
+    throw new UnknownShape(`pixel_${up ? '' : 'un'}shuffle needs at least 3 dims, got ${input.length}`);
   const [c, h, w] = input.slice(-3);
   const lead = input.slice(0, -3);
   if (up) {
@@ -545,7 +612,11 @@ export function pixelShuffleOutcome(input: readonly number[], factor: number, up
       );
     return {
       output: [...lead, c / (factor * factor), h * factor, w * factor],
-      formula: [`${c} / ${factor}² = ${c / (factor * factor)} channels`, `${h} × ${factor} = ${h * factor}`, `${w} × ${factor} = ${w * factor}`],
+      formula: [
+        `${c} / ${factor}² = ${c / (factor * factor)} channels`,
+        `${h} × ${factor} = ${h * factor}`,
+        `${w} × ${factor} = ${w * factor}`,
+      ],
       rf: { kind: 'scale', factor: [factor, factor] },
     };
   }
@@ -555,7 +626,12 @@ export function pixelShuffleOutcome(input: readonly number[], factor: number, up
 }
 
 /** The two shape-preserving layers with a rule about their input: Softmax's dim, PReLU's parameter count. */
-function checkShapePreserving(op: string, args: ReadonlyMap<string, Literal>, input: number[], fromInput: boolean): void {
+function checkShapePreserving(
+  op: string,
+  args: ReadonlyMap<string, Literal>,
+  input: number[],
+  fromInput: boolean,
+): void {
   if (op === 'Softmax' || op === 'LogSoftmax' || op === 'Softmin') {
     const dim = args.get('dim');
     if (typeof dim !== 'number') return; // dim=None: PyTorch picks one (and warns)
@@ -592,7 +668,8 @@ export function checkDim(dim: number, rank: number, what: string): number {
 function preluParameters(args: ReadonlyMap<string, Literal>): number {
   const n = args.get('num_parameters');
   if (n === undefined) return 1;
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new UnknownShape(`num_parameters=${show(n)} is not an integer`);
+  if (typeof n !== 'number' || !Number.isInteger(n))
+    throw new UnknownShape(`num_parameters=${show(n)} is not an integer`);
   return n;
 }
 
@@ -617,7 +694,8 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], text
 /** The usual cause: a residual shortcut that skips a layer which changes channels or size. */
 function shortcutFix(main: readonly number[], shortcut: readonly number[]): string {
   const rank = main.length - 2;
-  if (main.length !== shortcut.length || rank < 1 || rank > 3) return `give both sides the same shape (${shapeX(main)})`;
+  if (main.length !== shortcut.length || rank < 1 || rank > 3)
+    return `give both sides the same shape (${shapeX(main)})`;
   const strides = main.slice(2).map((m, i) => shortcut[2 + i] / m);
   const stride = strides.every((s) => Number.isInteger(s) && s === strides[0]) ? strides[0] : undefined;
   if (stride === undefined) return `give the right-hand side the left's shape ${shapeX(main)}`;

@@ -30,7 +30,17 @@ import {
 } from './interpreter';
 import { createTorchLibrary } from './torchLibrary';
 import type { Refusal } from './layerRules';
-import { PyClass, PyInstance, PyList, PyTuple, Tensor, Unknown, type CodeChunk, type SourceSite, type Value } from './values';
+import {
+  PyClass,
+  PyInstance,
+  PyList,
+  PyTuple,
+  Tensor,
+  Unknown,
+  type CodeChunk,
+  type SourceSite,
+  type Value,
+} from './values';
 
 /** Offsets into the analysed text (end exclusive) and the 0-based line of `start`. */
 export type SourceRange = SourceSite;
@@ -110,14 +120,19 @@ export function parseInputSpec(text: string): InputSpec {
   if (body === '') throw new Error('give the input shape, e.g. 1x3x224x224');
   // parenthesised tuples: (1, 3, 32, 32), (1, 64, 8, 8)
   const tuples = [...body.matchAll(/[([]\s*([^()[\]]*)[)\]]/g)];
-  const parts = tuples.length > 0 && body.replace(/[([][^()[\]]*[)\]]/g, '').replace(/[\s,]/g, '') === '' ? tuples.map((t) => t[1]) : body.split(',');
+  const parts =
+    tuples.length > 0 && body.replace(/[([][^()[\]]*[)\]]/g, '').replace(/[\s,]/g, '') === ''
+      ? tuples.map((t) => t[1])
+      : body.split(',');
   const shapes = parts.map((p) => {
     const dims = p
       .trim()
       .split(tuples.length > 0 ? /\s*,\s*|\s+/ : /\s*[x×*]\s*/)
       .filter((d) => d !== '');
     if (dims.length === 0 || !dims.every((d) => /^\d+$/.test(d)))
-      throw new Error(`${JSON.stringify(p.trim())} is not a shape like 1x3x224x224 (dims joined by x, shapes separated by commas)`);
+      throw new Error(
+        `${JSON.stringify(p.trim())} is not a shape like 1x3x224x224 (dims joined by x, shapes separated by commas)`,
+      );
     const shape = dims.map(Number);
     if (shape.some((d) => d === 0)) throw new Error(`the shape ${shape.join('x')} has a dim of size 0`);
     if (shape.length > 8) throw new Error(`the shape ${shape.join('x')} has more than 8 dims`);
@@ -173,8 +188,14 @@ function commentAbove(p: ParsedChunk, line: number): { text: string; start: numb
 
 function candidatesOf(p: ParsedChunk, span: ChunkSpan, index: number): Candidate[] {
   const out: Candidate[] = [];
-  const abs = (s: number, e: number, ln: number): SourceRange => ({ start: span.start + s, end: span.start + e, line: span.line + ln });
-  const withSpec = (line: number): { inputSpec?: InputSpec; inputShape?: readonly number[]; specAt?: Candidate['specAt'] } => {
+  const abs = (s: number, e: number, ln: number): SourceRange => ({
+    start: span.start + s,
+    end: span.start + e,
+    line: span.line + ln,
+  });
+  const withSpec = (
+    line: number,
+  ): { inputSpec?: InputSpec; inputShape?: readonly number[]; specAt?: Candidate['specAt'] } => {
     const c = commentAbove(p, line);
     if (!c) return {};
     const spec = parseInputComment(c.text);
@@ -201,7 +222,13 @@ function candidatesOf(p: ParsedChunk, span: ChunkSpan, index: number): Candidate
         const { specAt: at, ...innerSpec } = withSpec(inner.stmt.ln);
         if (!innerSpec.inputSpec) continue;
         out.push({
-          info: { name: inner.name, kind: 'sequential', range: abs(inner.expr.s, inner.expr.e, inner.expr.ln), nested: true, ...innerSpec },
+          info: {
+            name: inner.name,
+            kind: 'sequential',
+            range: abs(inner.expr.s, inner.expr.e, inner.expr.ln),
+            nested: true,
+            ...innerSpec,
+          },
           chunk: index,
           expr: inner.expr,
           ...(at ? { specAt: at } : {}),
@@ -212,7 +239,13 @@ function candidatesOf(p: ParsedChunk, span: ChunkSpan, index: number): Candidate
       if (target.k !== 'name') continue;
       const { specAt, ...spec } = withSpec(s.ln);
       out.push({
-        info: { name: target.id, kind: 'sequential', range: abs(s.value.s, s.value.e, s.value.ln), nested: false, ...spec },
+        info: {
+          name: target.id,
+          kind: 'sequential',
+          range: abs(s.value.s, s.value.e, s.value.ln),
+          nested: false,
+          ...spec,
+        },
         chunk: index,
         ...(specAt ? { specAt } : {}),
       });
@@ -227,7 +260,12 @@ function nestedSequentials(body: readonly Stmt[]): { name: string; stmt: Stmt; e
     for (const s of stmts) {
       if (s.k === 'assign' && isSequentialCall(s.value)) {
         const t = s.targets[0];
-        const name = t.k === 'attr' && t.obj.k === 'name' ? `${t.obj.id}.${t.name}` : t.k === 'name' ? t.id : `Sequential@${s.ln + 1}`;
+        const name =
+          t.k === 'attr' && t.obj.k === 'name'
+            ? `${t.obj.id}.${t.name}`
+            : t.k === 'name'
+              ? t.id
+              : `Sequential@${s.ln + 1}`;
         out.push({ name, stmt: s, expr: s.value });
       }
       if (s.k === 'def' || s.k === 'if' || s.k === 'for' || s.k === 'with' || s.k === 'while') walk(s.body);
@@ -361,7 +399,8 @@ class FileRun {
       } catch (e) {
         if (!(e instanceof BudgetExceeded)) throw e;
         // the rest of this statement did not run: what it binds is unknown
-        for (const n of c.facts.binds ?? []) rt.globals.vars.set(n, new Unknown(`line ${c.span.line + 1}: ${e.reason}`));
+        for (const n of c.facts.binds ?? [])
+          rt.globals.vars.set(n, new Unknown(`line ${c.span.line + 1}: ${e.reason}`));
       }
     });
     rt.onGlobalRead = undefined;
@@ -376,7 +415,15 @@ class FileRun {
     const reads = new Set<string>();
     rt.onGlobalRead = (n) => reads.add(n);
     rt.resetBudget();
-    const base = { model: c.info, spec, inputSource: source, layers: [], callSites: [], readTraining: false, params: 0 };
+    const base = {
+      model: c.info,
+      spec,
+      inputSource: source,
+      layers: [],
+      callSites: [],
+      readTraining: false,
+      params: 0,
+    };
     const trace: Trace = {
       layers: [],
       callSites: [],
@@ -401,7 +448,11 @@ class FileRun {
         try {
           expr = parseExpression(spec.as);
         } catch (e) {
-          return done({ ...base, outputs: null, unknown: `the comment's \`as ${spec.as}\` does not parse: ${(e as Error).message}` });
+          return done({
+            ...base,
+            outputs: null,
+            unknown: `the comment's \`as ${spec.as}\` does not parse: ${(e as Error).message}`,
+          });
         }
         const at = c.specAt ?? { start: chunk.span.start, line: chunk.span.line };
         model = rt.evaluate(expr, { base: at.start, line: at.line, index: c.chunk });
@@ -410,11 +461,16 @@ class FileRun {
         const v = rt.globals.vars.get(c.info.name);
         model = v === undefined ? new Unknown(`${c.info.name} is not defined at module level`) : v;
         if (model instanceof PyClass) {
-          if (!model.isModule) return done({ ...base, outputs: null, notModule: true, unknown: `${c.info.name} is not an nn.Module` });
+          if (!model.isModule)
+            return done({ ...base, outputs: null, notModule: true, unknown: `${c.info.name} is not an nn.Module` });
           try {
             model = rt.call(model, [], new Map(), {});
           } catch (e) {
-            if (e instanceof PyRaise && e.exc.cls.name === 'TypeError' && /missing \d+ required argument/.test(e.exc.message ?? ''))
+            if (
+              e instanceof PyRaise &&
+              e.exc.cls.name === 'TypeError' &&
+              /missing \d+ required argument/.test(e.exc.message ?? '')
+            )
               return done({
                 ...base,
                 outputs: null,
@@ -426,9 +482,19 @@ class FileRun {
       }
       if (model instanceof Unknown) return done({ ...base, outputs: null, unknown: model.reason });
       if (!(model instanceof PyInstance) || !model.module)
-        return done({ ...base, outputs: null, unknown: `${c.info.name} is a ${model === null ? 'None' : typeof model}, not a module` });
+        return done({
+          ...base,
+          outputs: null,
+          unknown: `${c.info.name} is a ${model === null ? 'None' : typeof model}, not a module`,
+        });
       const params = 0;
-      if (!spec) return done({ ...base, params, outputs: null, unknown: 'no input shape (add a `# conv-lens: input 1x3x224x224` comment)' });
+      if (!spec)
+        return done({
+          ...base,
+          params,
+          outputs: null,
+          unknown: 'no input shape (add a `# conv-lens: input 1x3x224x224` comment)',
+        });
       // named_modules() paths, the model's inputs, and the call
       for (const [path, m] of lib.namedModules(model)) trace.paths.set(m.module!.id, path);
       const inputs = spec.shapes.map((s) => new Tensor(s));
@@ -462,12 +528,21 @@ class FileRun {
         ...(outputs instanceof Unknown ? { unknown: outputs.reason } : {}),
       });
     } catch (e) {
-      const partial = { ...base, layers: trace.layers, callSites: trace.callSites, readTraining: trace.readTraining, outputs: null };
+      const partial = {
+        ...base,
+        layers: trace.layers,
+        callSites: trace.callSites,
+        readTraining: trace.readTraining,
+        outputs: null,
+      };
       if (e instanceof BudgetExceeded) return done({ ...partial, unknown: e.reason });
       if (e instanceof PyRaise) return done({ ...partial, unknown: `the model raises ${describeException(e.exc)}` });
       if (e instanceof UnknownAbort) return done({ ...partial, unknown: e.reason });
       // a bug of the lens must not take the editor down: the model is unknown, with the reason
-      return done({ ...partial, unknown: `the shape lens failed on this model: ${e instanceof Error ? e.message : String(e)}` });
+      return done({
+        ...partial,
+        unknown: `the shape lens failed on this model: ${e instanceof Error ? e.message : String(e)}`,
+      });
     }
   }
 
@@ -496,7 +571,9 @@ class FileRun {
     if (layer && r.editParam && r.newValue !== undefined && layer.module) {
       const site = layer.module.module!.argSites?.get(r.editParam);
       // a literal written at a constructor call that built this one module only: editing it fixes this layer alone
-      const sameSite = layers.filter((l) => l.module && l.site.start === layer.site.start && l.site.end === layer.site.end);
+      const sameSite = layers.filter(
+        (l) => l.module && l.site.start === layer.site.start && l.site.end === layer.site.end,
+      );
       const modules = new Set(sameSite.map((l) => l.module));
       if (site?.literal && modules.size === 1) edit = { range: site.site, newText: String(r.newValue) };
     }
@@ -605,7 +682,9 @@ export class ModelAnalyzer {
           run,
           effects,
           binders,
-          spans: [...used].sort((a, b) => a - b).map((i) => ({ text: chunks[i].text, start: chunks[i].span.start, line: chunks[i].span.line })),
+          spans: [...used]
+            .sort((a, b) => a - b)
+            .map((i) => ({ text: chunks[i].text, start: chunks[i].span.start, line: chunks[i].span.line })),
         });
       }
       if (run.notModule && !c.info.inputSpec && source !== 'remembered') continue;
@@ -617,7 +696,11 @@ export class ModelAnalyzer {
 }
 
 /** A memoised run moved to where its chunks are now (or undefined when a chunk cannot be found). */
-function relocate(entry: MemoEntry, chunks: readonly ChunkState[], c: Candidate): { run: ModelRun; entry: MemoEntry } | undefined {
+function relocate(
+  entry: MemoEntry,
+  chunks: readonly ChunkState[],
+  c: Candidate,
+): { run: ModelRun; entry: MemoEntry } | undefined {
   // match each old chunk to a current one with the same text, in order
   const moves: { from: number; to: number; len: number; dl: number }[] = [];
   let k = 0;
@@ -639,10 +722,17 @@ function relocate(entry: MemoEntry, chunks: readonly ChunkState[], c: Candidate)
     return { start: r.start + m.d, end: r.end + m.d, line: r.line + m.dl } as T;
   };
   const old = entry.run;
-  const layers = old.layers.map((l) => ({ ...l, site: range(l.site), ...(l.callSite ? { callSite: range(l.callSite) } : {}) }));
+  const layers = old.layers.map((l) => ({
+    ...l,
+    site: range(l.site),
+    ...(l.callSite ? { callSite: range(l.callSite) } : {}),
+  }));
   const callSites = old.callSites.map((s) => ({ ...s, site: range(s.site) }));
   const d = old.diagnostic;
-  const diagnostic = d && { ...d, ...(d.edit ? { edit: { newText: d.edit.newText, range: range(d.edit.range) } } : {}) };
+  const diagnostic = d && {
+    ...d,
+    ...(d.edit ? { edit: { newText: d.edit.newText, range: range(d.edit.range) } } : {}),
+  };
   const run: ModelRun = { ...old, model: c.info, layers, callSites, ...(diagnostic ? { diagnostic } : {}) };
   const spans = entry.spans.map((s, i) => ({ text: s.text, start: moves[i].to, line: s.line + moves[i].dl }));
   return { run, entry: { ...entry, run, spans } };

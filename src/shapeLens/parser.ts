@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/only-throw-error -- the interpreter's signals (a Python exception, an unknown, a refusal) are not Errors: the lens re-runs on every keystroke, and capturing a stack trace per signal would cost more than the work */
 /**
  * Tokens → syntax tree (syntax.ts): an expression reader (Python's precedence, comprehensions, f-strings,
  * slices, starred and keyword arguments) and a statement reader that turns indentation into blocks.
@@ -136,7 +137,8 @@ class Parser {
     throw new SyntaxProblem(msg, this.i);
   }
   private name(): string {
-    if (this.i >= this.end || this.t.kind[this.i] !== NAME || KEYWORDS.has(this.text(this.i))) this.fail('expected a name');
+    if (this.i >= this.end || this.t.kind[this.i] !== NAME || KEYWORDS.has(this.text(this.i)))
+      this.fail('expected a name');
     return this.text(this.i++);
   }
   private pos(from: number, to = this.i - 1): Pos {
@@ -216,7 +218,10 @@ class Parser {
           case 'else':
           case 'except':
           case 'finally':
-            return { stmts: [this.errorAt(ln, ln, `'${head}' without a statement before it`)], next: this.skipBlock(li) };
+            return {
+              stmts: [this.errorAt(ln, ln, `'${head}' without a statement before it`)],
+              next: this.skipBlock(li),
+            };
         }
       }
       return { stmts: this.simpleLine(), next: li + 1 };
@@ -224,7 +229,9 @@ class Parser {
       if (!(e instanceof SyntaxProblem)) throw e;
       // a broken header still takes its block with it; a broken def/class still binds its name
       const binds =
-        (head === 'def' || head === 'class') && this.t.kind[ln.first + 1] === NAME ? this.text(ln.first + 1) : undefined;
+        (head === 'def' || head === 'class') && this.t.kind[ln.first + 1] === NAME
+          ? this.text(ln.first + 1)
+          : undefined;
       const next = this.skipBlock(li);
       return {
         stmts: [this.errorAt(ln, lines[next - 1], `syntax error: ${e.msg}`, binds)],
@@ -521,7 +528,8 @@ class Parser {
       if (!this.done()) this.fail('unexpected text after a decorator');
       k++;
     }
-    if (k >= lines.length || lines[k].indent !== lines[li].indent) this.fail('a decorator must come before def or class');
+    if (k >= lines.length || lines[k].indent !== lines[li].indent)
+      this.fail('a decorator must come before def or class');
     if (this.atKw('def')) return this.defStmt(k, decorators);
     if (this.atKw('class')) return this.classStmt(k, decorators);
     return this.fail('a decorator must come before def or class');
@@ -599,7 +607,7 @@ class Parser {
       if (!this.done()) this.fail(`unexpected '${this.text(this.i)}'`);
       return e;
     } catch (err) {
-      if (err instanceof SyntaxProblem) throw new Error(err.msg);
+      if (err instanceof SyntaxProblem) throw new Error(err.msg, { cause: err });
       throw err;
     }
   }
@@ -1066,7 +1074,7 @@ class Parser {
     }
     const pos = this.pos(from);
     if (bytes) return { k: 'bytes', ...pos };
-    if (!fstring) return { k: 'str', v: parts.join(''), ...pos };
+    if (!fstring) return { k: 'str', v: (parts as string[]).join(''), ...pos };
     return { k: 'fstr', parts: mergeStrings(parts), ...pos };
   }
 
@@ -1146,7 +1154,8 @@ class Parser {
       }
       const expr = shiftExpr(parseExpressionAt(exprText), offset + k + 1, this.t.line[this.i - 1]);
       if (echo) out.push(echo);
-      const spec = specStart >= 0 ? this.formatParts(body.slice(specStart, close), offset + specStart, isRaw) : undefined;
+      const spec =
+        specStart >= 0 ? this.formatParts(body.slice(specStart, close), offset + specStart, isRaw) : undefined;
       out.push({ expr, ...(conv ? { conv } : {}), ...(spec ? { spec } : {}) });
       k = close + 1;
     }
@@ -1170,7 +1179,8 @@ function shiftExpr(x: Expr, offset: number, line: number): Expr {
     if (v === null || typeof v !== 'object') return v;
     const o = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const key of Object.keys(o)) out[key] = key === 's' || key === 'e' ? (o[key] as number) + offset : walk(o[key]);
+    for (const key of Object.keys(o))
+      out[key] = key === 's' || key === 'e' ? (o[key] as number) + offset : walk(o[key]);
     if ('ln' in o) out.ln = line;
     return out;
   };
@@ -1180,7 +1190,8 @@ function shiftExpr(x: Expr, offset: number, line: number): Expr {
 function mergeStrings(parts: (string | FormatField)[]): (string | FormatField)[] {
   const out: (string | FormatField)[] = [];
   for (const p of parts) {
-    if (typeof p === 'string' && typeof out[out.length - 1] === 'string') out[out.length - 1] += p;
+    if (typeof p === 'string' && typeof out[out.length - 1] === 'string')
+      out[out.length - 1] = (out[out.length - 1] as string) + p;
     else out.push(p);
   }
   return out;

@@ -66,13 +66,30 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
 
   const exceptions = new Map<string, PyClass>();
   const exc = (name: string, base?: string): PyClass => {
-    const c = new PyClass(name, [base ? exceptions.get(base)! : objectClass], new Map(), { isModule: false, exception: true });
+    const c = new PyClass(name, [base ? exceptions.get(base)! : objectClass], new Map(), {
+      isModule: false,
+      exception: true,
+    });
     exceptions.set(name, c);
     return c;
   };
   exc('BaseException');
   exc('Exception', 'BaseException');
-  for (const n of ['ArithmeticError', 'AssertionError', 'AttributeError', 'ImportError', 'LookupError', 'NameError', 'OSError', 'RuntimeError', 'StopIteration', 'SyntaxError', 'TypeError', 'ValueError', 'Warning'])
+  for (const n of [
+    'ArithmeticError',
+    'AssertionError',
+    'AttributeError',
+    'ImportError',
+    'LookupError',
+    'NameError',
+    'OSError',
+    'RuntimeError',
+    'StopIteration',
+    'SyntaxError',
+    'TypeError',
+    'ValueError',
+    'Warning',
+  ])
     exc(n, 'Exception');
   exc('ZeroDivisionError', 'ArithmeticError');
   exc('OverflowError', 'ArithmeticError');
@@ -109,7 +126,10 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
         rt.raise('ValueError', 'only one element tensors can be converted to Python scalars');
       return new Unknown('the value of a tensor is not computed by the lens');
     }
-    rt.raise('TypeError', `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`);
+    rt.raise(
+      'TypeError',
+      `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`,
+    );
   };
   const toFloat = (v: Value): Value => {
     if (v instanceof Unknown) return v;
@@ -139,7 +159,10 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
   const typeClasses = new Map<string, PyClass>();
   const typeClass = (name: string, make: NativeFn, base = objectClass): PyClass => {
     const c = cls(name, [base]);
-    c.attrs.set('__new__', fn(name, (args, kwargs, ctx) => make(args.slice(1), kwargs, ctx)));
+    c.attrs.set(
+      '__new__',
+      fn(name, (args, kwargs, ctx) => make(args.slice(1), kwargs, ctx)),
+    );
     typeClasses.set(name, c);
     return c;
   };
@@ -183,7 +206,8 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
   const rangeClass = typeClass('range', (args) => {
     if (unknownIn(args)) return unknownIn(args)!;
     const ints = args.map((a) => {
-      if (typeof a !== 'number' && typeof a !== 'boolean') rt.raise('TypeError', `'${typeName(a)}' object cannot be interpreted as an integer`);
+      if (typeof a !== 'number' && typeof a !== 'boolean')
+        rt.raise('TypeError', `'${typeName(a)}' object cannot be interpreted as an integer`);
       return numberOf(a);
     });
     const [start, stop, step] = ints.length === 1 ? [0, ints[0], 1] : [ints[0], ints[1], ints[2] ?? 1];
@@ -191,7 +215,9 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
     return new PyRange(start, stop, step);
   });
   const sliceClass = typeClass('slice', (args) =>
-    args.length === 1 ? new PySlice(null, args[0], null) : new PySlice(args[0] ?? null, args[1] ?? null, args[2] ?? null),
+    args.length === 1
+      ? new PySlice(null, args[0], null)
+      : new PySlice(args[0] ?? null, args[1] ?? null, args[2] ?? null),
   );
   const moduleType = cls('module');
 
@@ -210,7 +236,8 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
     if (v instanceof PyInstance) return v.cls;
     if (v instanceof PyClass) return typeType;
     if (v instanceof Tensor) return tensorClass();
-    if (v instanceof PyFunction || v instanceof Builtin || v instanceof BoundMethod || v instanceof Partial) return functionClass;
+    if (v instanceof PyFunction || v instanceof Builtin || v instanceof BoundMethod || v instanceof Partial)
+      return functionClass;
     if (v instanceof Namespace) return moduleType;
     return undefined;
   }
@@ -311,7 +338,11 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
   def('callable', ([v]) =>
     v instanceof Unknown
       ? v
-      : v instanceof PyFunction || v instanceof Builtin || v instanceof BoundMethod || v instanceof PyClass || v instanceof Partial
+      : v instanceof PyFunction ||
+          v instanceof Builtin ||
+          v instanceof BoundMethod ||
+          v instanceof PyClass ||
+          v instanceof Partial
         ? true
         : v instanceof PyInstance && (v.module !== undefined || v.cls.lookup('__call__') !== undefined),
   );
@@ -344,28 +375,30 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
   def('pow', ([a, b]) => rt.pyBinary('**', a, b));
   def('ord', ([c]) => (typeof c === 'string' ? c.codePointAt(0)! : new Unknown('ord of a non-string')));
   def('chr', ([n]) => (typeof n === 'number' ? String.fromCodePoint(n) : new Unknown('chr of a non-int')));
-  const minmax = (name: 'min' | 'max') => (args: Value[], kwargs: Map<string, Value>): Value => {
-    let items: Value[] | Unknown = args.length === 1 ? iter(args[0]) : args;
-    if (items instanceof Unknown) return items;
-    const key = kwargs.get('key');
-    if (items.length === 0) {
-      if (kwargs.has('default')) return kwargs.get('default')!;
-      rt.raise('ValueError', `${name}() arg is an empty sequence`);
-    }
-    if (items.some((x) => x instanceof Tensor)) return new Unknown(`${name}() of tensors is not followed`);
-    let best = items[0];
-    let bestKey = key ? rt.call(key, [best], new Map(), {}) : best;
-    for (const x of items.slice(1)) {
-      const k = key ? rt.call(key, [x], new Map(), {}) : x;
-      const c = rt.compare(name === 'max' ? '>' : '<', k, bestKey, undefined, undefined);
-      if (c instanceof Unknown) return c;
-      if (c === true) {
-        best = x;
-        bestKey = k;
+  const minmax =
+    (name: 'min' | 'max') =>
+    (args: Value[], kwargs: Map<string, Value>): Value => {
+      const items: Value[] | Unknown = args.length === 1 ? iter(args[0]) : args;
+      if (items instanceof Unknown) return items;
+      const key = kwargs.get('key');
+      if (items.length === 0) {
+        if (kwargs.has('default')) return kwargs.get('default')!;
+        rt.raise('ValueError', `${name}() arg is an empty sequence`);
       }
-    }
-    return best;
-  };
+      if (items.some((x) => x instanceof Tensor)) return new Unknown(`${name}() of tensors is not followed`);
+      let best = items[0];
+      let bestKey = key ? rt.call(key, [best], new Map(), {}) : best;
+      for (const x of items.slice(1)) {
+        const k = key ? rt.call(key, [x], new Map(), {}) : x;
+        const c = rt.compare(name === 'max' ? '>' : '<', k, bestKey, undefined, undefined);
+        if (c instanceof Unknown) return c;
+        if (c === true) {
+          best = x;
+          bestKey = k;
+        }
+      }
+      return best;
+    };
   def('min', minmax('min'));
   def('max', minmax('max'));
   def('sum', ([xs, start]) => {
@@ -422,7 +455,16 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
       lists.push(xs);
     }
     const n = Math.min(...lists.map((l) => l.length));
-    return new PyList(Array.from({ length: n }, (_, i) => rt.call(f, lists.map((l) => l[i]), new Map(), {})));
+    return new PyList(
+      Array.from({ length: n }, (_, i) =>
+        rt.call(
+          f,
+          lists.map((l) => l[i]),
+          new Map(),
+          {},
+        ),
+      ),
+    );
   });
   def('filter', ([f, xs]) => {
     const items = iter(xs);
@@ -482,10 +524,23 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
     if (!(c instanceof PyClass)) return new Unknown('super() of something that is not a class');
     return new SuperValue(c, self ?? null);
   });
-  builtins.set('staticmethod', fn('staticmethod', ([f]) => new MethodWrapper('static', f)));
-  builtins.set('classmethod', fn('classmethod', ([f]) => new MethodWrapper('class', f)));
-  builtins.set('property', fn('property', ([f]) => new MethodWrapper('property', f)));
-  def('vars', ([o]) => (o instanceof PyInstance ? new PyDict([...o.attrs].map(([k, v]) => [k, v] as [Value, Value])) : new Unknown('vars()')));
+  builtins.set(
+    'staticmethod',
+    fn('staticmethod', ([f]) => new MethodWrapper('static', f)),
+  );
+  builtins.set(
+    'classmethod',
+    fn('classmethod', ([f]) => new MethodWrapper('class', f)),
+  );
+  builtins.set(
+    'property',
+    fn('property', ([f]) => new MethodWrapper('property', f)),
+  );
+  def('vars', ([o]) =>
+    o instanceof PyInstance
+      ? new PyDict([...o.attrs].map(([k, v]) => [k, v] as [Value, Value]))
+      : new Unknown('vars()'),
+  );
   def('dir', () => new Unknown('dir() is not followed'));
   def('globals', () => new Unknown('globals() is not followed'));
   def('locals', () => new Unknown('locals() is not followed'));
@@ -525,7 +580,9 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
     tanh: num1('tanh', Math.tanh),
     isqrt: num1('isqrt', (x) => Math.floor(Math.sqrt(x)), true),
     log: fn('log', ([x, b]) =>
-      x instanceof Unknown ? x : new PyFloat(Math.log(numberOf(x as number)) / (b === undefined ? 1 : Math.log(numberOf(b as number)))),
+      x instanceof Unknown
+        ? x
+        : new PyFloat(Math.log(numberOf(x as number)) / (b === undefined ? 1 : Math.log(numberOf(b as number)))),
     ),
     pow: fn('pow', ([a, b]) => new PyFloat(numberOf(a as number) ** numberOf(b as number))),
     gcd: fn('gcd', (args) => {
@@ -566,8 +623,11 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
     namedtuple: fn('namedtuple', ([name, fields]) => {
       const names = typeof fields === 'string' ? fields.replace(/,/g, ' ').split(/\s+/).filter(Boolean) : iter(fields);
       const c = cls(typeof name === 'string' ? name : 'namedtuple', [typeClasses.get('tuple')!]);
-      c.attrs.set('__new__', fn('__new__', (args) => new PyTuple(args.slice(1))));
-      c.attrs.set('_fields', new PyTuple(names instanceof Unknown ? [] : (names as Value[])));
+      c.attrs.set(
+        '__new__',
+        fn('__new__', (args) => new PyTuple(args.slice(1))),
+      );
+      c.attrs.set('_fields', new PyTuple(names instanceof Unknown ? [] : names));
       return c;
     }),
     defaultdict: fn('defaultdict', () => new Unknown('defaultdict is not followed')),
@@ -576,7 +636,11 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
   });
   modules.set('collections.abc', new Namespace('collections.abc', new Map(), () => objectClass));
   const anyType = cls('typing');
-  ns('typing', { TYPE_CHECKING: false, cast: fn('cast', ([, v]) => v), overload: identityDecorator, final: identityDecorator }, () => anyType);
+  ns(
+    'typing',
+    { TYPE_CHECKING: false, cast: fn('cast', ([, v]) => v), overload: identityDecorator, final: identityDecorator },
+    () => anyType,
+  );
   ns('typing_extensions', {}, () => anyType);
   const warn = fn('warn', () => null);
   ns('warnings', {
@@ -602,7 +666,8 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
       memo.set(v, c);
       for (const [k, x] of v.attrs) c.attrs.set(k, deepcopy(x, memo));
       if (v.module && c.module) {
-        for (const [k, x] of v.module.children) c.module.children.set(k, x === null ? null : (deepcopy(x, memo) as PyInstance));
+        for (const [k, x] of v.module.children)
+          c.module.children.set(k, x === null ? null : (deepcopy(x, memo) as PyInstance));
         copyLayer(v.module, c.module);
       }
       c.tainted = v.tainted;
@@ -612,7 +677,9 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
   };
   ns('copy', {
     deepcopy: fn('deepcopy', ([v]) => deepcopy(v)),
-    copy: fn('copy', ([v]) => (v instanceof PyList ? new PyList([...v.items]) : v instanceof PyDict ? new PyDict(v.entries()) : v)),
+    copy: fn('copy', ([v]) =>
+      v instanceof PyList ? new PyList([...v.items]) : v instanceof PyDict ? new PyDict(v.entries()) : v,
+    ),
   });
   ns('itertools', {
     chain: fn('chain', (args) => {
@@ -624,7 +691,9 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
       }
       return new PyList(out);
     }),
-    repeat: fn('repeat', ([x, n]) => (typeof n === 'number' ? new PyList(new Array(n).fill(x)) : new Unknown('an endless repeat'))),
+    repeat: fn('repeat', ([x, n]) =>
+      typeof n === 'number' ? (rt.tick(n), new PyList(new Array<Value>(n).fill(x))) : new Unknown('an endless repeat'),
+    ),
     product: fn('product', (args) => {
       let out: Value[][] = [[]];
       for (const a of args) {
@@ -645,23 +714,48 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
     return acc;
   });
   // numpy: only the arithmetic that sizes layers (np.prod(img_shape)); arrays are not followed
-  ns('numpy', { prod: prodOf, product: prodOf, sqrt: num1('sqrt', Math.sqrt), pi: new PyFloat(Math.PI) }, (n) => new Unknown(`numpy.${n} is not followed`));
-  for (const name of ['os', 'sys', 're', 'random', 'time', 'json', 'pathlib', 'pickle', 'glob', 'shutil', 'datetime', 'math.random'])
+  ns(
+    'numpy',
+    { prod: prodOf, product: prodOf, sqrt: num1('sqrt', Math.sqrt), pi: new PyFloat(Math.PI) },
+    (n) => new Unknown(`numpy.${n} is not followed`),
+  );
+  for (const name of [
+    'os',
+    'sys',
+    're',
+    'random',
+    'time',
+    'json',
+    'pathlib',
+    'pickle',
+    'glob',
+    'shutil',
+    'datetime',
+    'math.random',
+  ])
     ns(name, {}, (n) => new Unknown(`${name}.${n} depends on the machine or the run`));
   ns('argparse', {}, (n) => new Unknown(`argparse.${n}: values given on the command line are only known at run time`));
 
   // ---------------------------------------------------------------------------------------------------
   // Methods of builtin types
 
-  const method = (self: Value, name: string, f: (self: never, args: Value[], kwargs: Map<string, Value>) => Value): Value =>
-    new BoundMethod(self, fn(name, (args, kwargs) => f(args[0] as never, args.slice(1), kwargs)));
+  const method = (
+    self: Value,
+    name: string,
+    f: (self: never, args: Value[], kwargs: Map<string, Value>) => Value,
+  ): Value =>
+    new BoundMethod(
+      self,
+      fn(name, (args, kwargs) => f(args[0] as never, args.slice(1), kwargs)),
+    );
 
   function methodOf(obj: Value, name: string): Value | undefined {
     if (typeof obj === 'string') return strMethod(obj, name);
     if (obj instanceof PyList) return listMethod(obj, name);
     if (obj instanceof PyTuple) {
       if (name === 'index') return method(obj, name, (t: PyTuple, [x]) => indexOf(t.items, x));
-      if (name === 'count') return method(obj, name, (t: PyTuple, [x]) => t.items.filter((y) => equals(y, x) === true).length);
+      if (name === 'count')
+        return method(obj, name, (t: PyTuple, [x]) => t.items.filter((y) => equals(y, x) === true).length);
       return undefined;
     }
     if (obj instanceof PyDict) return dictMethod(obj, name);
@@ -709,15 +803,19 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
         return m((args, kwargs) => {
           if (unknownIn(args) || unknownIn(kwargs.values())) return unknownIn([...args, ...kwargs.values()])!;
           let auto = 0;
-          return s.replace(/\{\{|\}\}|\{([^{}!:]*)(?:!([rsa]))?(?::([^{}]*))?\}/g, (whole, field: string, conv: string, spec: string) => {
-            if (whole === '{{') return '{';
-            if (whole === '}}') return '}';
-            const [head, ...rest] = (field ?? '').split('.');
-            let v: Value = head === '' ? args[auto++] : /^\d+$/.test(head) ? args[Number(head)] : (kwargs.get(head) ?? null);
-            for (const a of rest) v = rt.getattr(v, a, {});
-            if (conv === 'r') return repr(v);
-            return rt.format(v, spec ?? '');
-          });
+          return s.replace(
+            /\{\{|\}\}|\{([^{}!:]*)(?:!([rsa]))?(?::([^{}]*))?\}/g,
+            (whole, field: string, conv: string, spec: string) => {
+              if (whole === '{{') return '{';
+              if (whole === '}}') return '}';
+              const [head, ...rest] = (field ?? '').split('.');
+              let v: Value =
+                head === '' ? args[auto++] : /^\d+$/.test(head) ? args[Number(head)] : (kwargs.get(head) ?? null);
+              for (const a of rest) v = rt.getattr(v, a, {});
+              if (conv === 'r') return repr(v);
+              return rt.format(v, spec ?? '');
+            },
+          );
         });
       case 'join':
         return m(([xs]) => {
@@ -725,13 +823,21 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
           if (items instanceof Unknown) return items;
           const u = unknownIn(items);
           if (u) return u;
-          return items.map((x) => (typeof x === 'string' ? x : rt.raise('TypeError', 'sequence item: expected str instance'))).join(s);
+          return items
+            .map((x) => (typeof x === 'string' ? x : rt.raise('TypeError', 'sequence item: expected str instance')))
+            .join(s);
         });
       case 'split':
       case 'rsplit':
         return m(([sep, max]) => {
           if (sep instanceof Unknown) return sep;
-          const parts = sep === undefined || sep === null ? s.trim().split(/\s+/).filter((p) => p !== '') : s.split(sep as string);
+          const parts =
+            sep === undefined || sep === null
+              ? s
+                  .trim()
+                  .split(/\s+/)
+                  .filter((p) => p !== '')
+              : s.split(sep as string);
           if (typeof max === 'number' && max >= 0 && parts.length > max + 1) {
             const joiner = typeof sep === 'string' ? sep : ' ';
             return new PyList(
@@ -747,7 +853,12 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
       case 'rstrip':
         return m(([chars]) => {
           const c = typeof chars === 'string' ? chars.replace(/[-\\\]^]/g, '\\$&') : '\\s';
-          const re = name === 'strip' ? new RegExp(`^[${c}]+|[${c}]+$`, 'g') : name === 'lstrip' ? new RegExp(`^[${c}]+`) : new RegExp(`[${c}]+$`);
+          const re =
+            name === 'strip'
+              ? new RegExp(`^[${c}]+|[${c}]+$`, 'g')
+              : name === 'lstrip'
+                ? new RegExp(`^[${c}]+`)
+                : new RegExp(`[${c}]+$`);
           return s.replace(re, '');
         });
       case 'lower':
@@ -839,7 +950,8 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
         return m(([i]) => {
           if (l.tainted) return new Unknown(l.tainted);
           if (l.items.length === 0) rt.raise('IndexError', 'pop from empty list');
-          const k = i === undefined ? l.items.length - 1 : typeof i === 'number' ? (i < 0 ? i + l.items.length : i) : -1;
+          const k =
+            i === undefined ? l.items.length - 1 : typeof i === 'number' ? (i < 0 ? i + l.items.length : i) : -1;
           if (k < 0 || k >= l.items.length) rt.raise('IndexError', 'pop index out of range');
           return l.items.splice(k, 1)[0];
         });

@@ -5,7 +5,15 @@
  *
  * Pure TypeScript: no `vscode`, no Node APIs.
  */
-import { analyzeModels, inputText, magnitude, recordName, shapeDiagnostics, shapeText, type ModelShapes } from './analyze';
+import {
+  analyzeModels,
+  inputText,
+  magnitude,
+  recordName,
+  shapeDiagnostics,
+  shapeText,
+  type ModelShapes,
+} from './analyze';
 import { formatInputSpec, parseInputSpec } from './models';
 
 export interface ModelShapesOptions {
@@ -54,7 +62,10 @@ export type ModelShapesAnswer =
  * The options' input and `as` apply to the model named by `model`, or, without it, to every model that
  * has no input comment of its own.
  */
-export function modelShapes(text: string, options: ModelShapesOptions = {}): { models: ModelShapes[]; entries: ModelEntry[] } {
+export function modelShapes(
+  text: string,
+  options: ModelShapesOptions = {},
+): { models: ModelShapes[]; entries: ModelEntry[] } {
   const adjusted = analyzeModels(text, (name, info) => {
     const target = options.model !== undefined ? name === options.model : !info?.inputSpec;
     if (!target) return undefined;
@@ -87,7 +98,9 @@ export function modelShapes(text: string, options: ModelShapesOptions = {}): { m
             {
               path: run.layers[run.diagnostic.index]?.path ?? run.layers[run.diagnostic.index]?.op ?? '',
               line: (run.layers[run.diagnostic.index]?.site.line ?? m.model.range.line) + 1,
-              message: diagnostics.find((d) => d.range === run.layers[run.diagnostic!.index]?.site)?.message ?? run.diagnostic.torch,
+              message:
+                diagnostics.find((d) => d.range === run.layers[run.diagnostic!.index]?.site)?.message ??
+                run.diagnostic.torch,
               torch_error: run.diagnostic.torch,
               fix: run.diagnostic.fix,
             },
@@ -99,29 +112,52 @@ export function modelShapes(text: string, options: ModelShapesOptions = {}): { m
 }
 
 /** The JSON op: `{"op": "model_shapes", "text": "…", "input_shape": [1, 3, 224, 224]?, "as": "…"?, "model": "…"?}`. */
-export function answerModelShapes(request: Record<string, unknown>): ModelShapesAnswer {
+export function answerModelShapes(body: object): ModelShapesAnswer {
+  const request = body as Record<string, unknown>;
   const refuse = (param: string, rule: string, error: string): ModelShapesAnswer => ({ ok: false, error, param, rule });
   const known = new Set(['op', 'id', 'text', 'input_shape', 'input_shapes', 'as', 'model']);
-  for (const k of Object.keys(request)) if (!known.has(k)) return refuse(k, 'unknown_field', `model_shapes has no field "${k}" (fields: text, input_shape, input_shapes, as, model)`);
+  for (const k of Object.keys(request))
+    if (!known.has(k))
+      return refuse(
+        k,
+        'unknown_field',
+        `model_shapes has no field "${k}" (fields: text, input_shape, input_shapes, as, model)`,
+      );
   const text = request.text;
-  if (typeof text !== 'string') return refuse('text', text === undefined ? 'missing_field' : 'type', 'text must be the Python source, as a string');
-  if (text.length > 5_000_000) return refuse('text', 'size_limit', `text has ${text.length} characters, over the limit of 5,000,000`);
+  if (typeof text !== 'string')
+    return refuse('text', text === undefined ? 'missing_field' : 'type', 'text must be the Python source, as a string');
+  if (text.length > 5_000_000)
+    return refuse('text', 'size_limit', `text has ${text.length} characters, over the limit of 5,000,000`);
   const isShape = (v: unknown): v is number[] =>
     Array.isArray(v) && v.length > 0 && v.length <= 8 && v.every((d) => Number.isInteger(d) && (d as number) > 0);
   let shapes: number[][] | undefined;
   if (request.input_shape !== undefined) {
-    if (!isShape(request.input_shape)) return refuse('input_shape', 'type', 'input_shape must be a list of 1 to 8 positive integers, e.g. [1, 3, 224, 224]');
+    if (!isShape(request.input_shape))
+      return refuse(
+        'input_shape',
+        'type',
+        'input_shape must be a list of 1 to 8 positive integers, e.g. [1, 3, 224, 224]',
+      );
     shapes = [request.input_shape];
   }
   if (request.input_shapes !== undefined) {
     if (shapes) return refuse('input_shapes', 'type', 'give input_shape or input_shapes, not both');
-    if (!Array.isArray(request.input_shapes) || request.input_shapes.length === 0 || !request.input_shapes.every(isShape))
-      return refuse('input_shapes', 'type', 'input_shapes must be a list of shapes, e.g. [[1, 128, 32, 32], [1, 64, 64, 64]]');
+    if (
+      !Array.isArray(request.input_shapes) ||
+      request.input_shapes.length === 0 ||
+      !request.input_shapes.every(isShape)
+    )
+      return refuse(
+        'input_shapes',
+        'type',
+        'input_shapes must be a list of shapes, e.g. [[1, 128, 32, 32], [1, 64, 64, 64]]',
+      );
     shapes = request.input_shapes;
   }
   if (request.as !== undefined && (typeof request.as !== 'string' || request.as.trim() === ''))
     return refuse('as', 'type', 'as must be the constructor call, e.g. "ResNet(BasicBlock, [2, 2, 2, 2])"');
-  if (request.model !== undefined && typeof request.model !== 'string') return refuse('model', 'type', 'model must be a class or variable name');
+  if (request.model !== undefined && typeof request.model !== 'string')
+    return refuse('model', 'type', 'model must be a class or variable name');
   const { entries } = modelShapes(text, {
     ...(shapes ? { inputShapes: shapes } : {}),
     ...(typeof request.as === 'string' ? { as: request.as.trim() } : {}),
@@ -129,7 +165,11 @@ export function answerModelShapes(request: Record<string, unknown>): ModelShapes
   });
   if (typeof request.model === 'string' && entries.length === 0) {
     const names = analyzeModels(text).map((m) => m.model.name);
-    return refuse('model', 'not_found', `there is no model named ${request.model} (found: ${names.join(', ') || 'none'})`);
+    return refuse(
+      'model',
+      'not_found',
+      `there is no model named ${request.model} (found: ${names.join(', ') || 'none'})`,
+    );
   }
   return { ok: true, models: entries };
 }
@@ -149,7 +189,8 @@ export function summaryText(models: readonly ModelShapes[], file: string): strin
     const head = `${m.model.name} (${file}:${m.model.range.line + 1})  input ${m.input ? inputText(m.input).replace(/×/g, 'x') : 'none'}${m.input?.as ? `  as ${m.input.as}` : ''}`;
     out.push(head, '='.repeat(Math.min(100, Math.max(60, head.length))));
     const rows = run.layers.filter((l) => l.leaf || l.refused);
-    const name = (l: (typeof rows)[number]) => `${l.path !== undefined && l.path !== '' ? l.path : l.op} (${l.op})${l.call > 0 ? ` #${l.call + 1}` : ''}`;
+    const name = (l: (typeof rows)[number]) =>
+      `${l.path !== undefined && l.path !== '' ? l.path : l.op} (${l.op})${l.call > 0 ? ` #${l.call + 1}` : ''}`;
     const w = Math.min(56, Math.max(24, ...rows.map((l) => name(l).length + 2)));
     out.push(`${'Layer (type)'.padEnd(w)}${'Output shape'.padEnd(22)}${'Param #'.padStart(14)}${'FLOPs'.padStart(12)}`);
     out.push('-'.repeat(w + 48));
@@ -161,13 +202,25 @@ export function summaryText(models: readonly ModelShapes[], file: string): strin
       seen.add(l.module);
       if (first) params += l.params;
       flops += l.flops;
-      const shape = l.refused ? 'REFUSED' : l.unknown ? 'unknown' : l.output ? shapeText(l.output).replace(/×/g, 'x') : 'not a tensor';
+      const shape = l.refused
+        ? 'REFUSED'
+        : l.unknown
+          ? 'unknown'
+          : l.output
+            ? shapeText(l.output).replace(/×/g, 'x')
+            : 'not a tensor';
       const p = first ? GROUPED.format(l.params) : '(shared)';
-      out.push(`${name(l).padEnd(w)}${shape.padEnd(22)}${p.padStart(14)}${(l.flops > 0 ? magnitude(l.flops) : '-').padStart(12)}`);
+      out.push(
+        `${name(l).padEnd(w)}${shape.padEnd(22)}${p.padStart(14)}${(l.flops > 0 ? magnitude(l.flops) : '-').padStart(12)}`,
+      );
       if (l.unknown) out.push(`${''.padEnd(4)}unknown: ${l.unknown}`);
     }
     out.push('-'.repeat(w + 48));
-    out.push(`Layer calls: ${rows.length}`, `Total params: ${GROUPED.format(params)}`, `Total FLOPs: ${magnitude(flops)}`);
+    out.push(
+      `Layer calls: ${rows.length}`,
+      `Total params: ${GROUPED.format(params)}`,
+      `Total FLOPs: ${magnitude(flops)}`,
+    );
     if (run.diagnostic) {
       const l = run.layers[run.diagnostic.index];
       out.push(
@@ -175,7 +228,8 @@ export function summaryText(models: readonly ModelShapes[], file: string): strin
         `  fix: ${run.diagnostic.fix}`,
       );
     } else if (!run.outputs) out.push(`Output: unknown${run.unknown ? ` (${run.unknown})` : ''}`);
-    else out.push(`Output: ${run.outputs.map((s) => (s ? shapeText(s).replace(/×/g, 'x') : 'not a tensor')).join(', ')}`);
+    else
+      out.push(`Output: ${run.outputs.map((s) => (s ? shapeText(s).replace(/×/g, 'x') : 'not a tensor')).join(', ')}`);
     out.push('');
   }
   return out.join('\n');

@@ -52,7 +52,27 @@ export interface ChunkSpan {
 }
 
 const OPS3 = ['**=', '//=', '>>=', '<<=', '...'];
-const OPS2 = ['**', '//', '->', '==', '!=', '<=', '>=', ':=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@=', '<<', '>>'];
+const OPS2 = [
+  '**',
+  '//',
+  '->',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  ':=',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '@=',
+  '<<',
+  '>>',
+];
 const LENS_COMMENT = /conv-lens/i;
 
 function isIdentStart(c: number): boolean {
@@ -75,6 +95,20 @@ function opLength(src: string, i: number): number {
   if (c1 !== 61 && c1 !== 42 && c1 !== 47 && c1 !== 62 && c1 !== 60 && c1 !== 46) return 1;
   if (OPS3.includes(src.substr(i, 3))) return 3;
   return OPS2.includes(src.substr(i, 2)) ? 2 : 1;
+}
+
+/** The line at `at` starts `def`, `class` or a decorator, indented no deeper than `indent`. */
+function startsDefinition(src: string, at: number, indent: number): boolean {
+  let col = 0;
+  let k = at;
+  for (; k < src.length; k++) {
+    const c = src.charCodeAt(k);
+    if (c === 32) col++;
+    else if (c === 9) col = (col + 8) & ~7;
+    else break;
+  }
+  if (col > indent) return false;
+  return /^(?:def|class|async\s+def)\s+[A-Za-z_]|^@[A-Za-z_]/.test(src.slice(k, k + 16));
 }
 
 /**
@@ -114,6 +148,10 @@ function scan(
       i++;
       line++;
       lineStart = i;
+      if (depth > 0 && tokens > 0 && startsDefinition(src, i, indent)) {
+        // an unclosed bracket while typing: Python would reject the file, the lens keeps the next def/class
+        depth = 0;
+      }
       if (depth === 0 && tokens > 0) {
         onLineEnd(firstStart, indent, firstLine, i, tokens);
         tokens = 0;
@@ -279,22 +317,18 @@ export function scanChunks(src: string): ChunkSpan[] {
     lastCounted = offset;
     return physLine;
   };
-  scan(
-    src,
-    undefined,
-    (firstStart, indent, _line, endOffset) => {
-      const topLevel = indent === 0;
-      const continues = topLevel && (afterDecorator || CONTINUES.test(src.slice(firstStart, firstStart + 8)));
-      if (topLevel && !continues && openEnd >= 0) {
-        chunks.push({ start: chunkStart, end: openEnd, line: chunkLine });
-        chunkStart = openEnd;
-        chunkLine = openEndLine;
-      }
-      if (topLevel) afterDecorator = src.charCodeAt(firstStart) === 64;
-      openEnd = endOffset;
-      openEndLine = lineAt(endOffset);
-    },
-  );
+  scan(src, undefined, (firstStart, indent, _line, endOffset) => {
+    const topLevel = indent === 0;
+    const continues = topLevel && (afterDecorator || CONTINUES.test(src.slice(firstStart, firstStart + 8)));
+    if (topLevel && !continues && openEnd >= 0) {
+      chunks.push({ start: chunkStart, end: openEnd, line: chunkLine });
+      chunkStart = openEnd;
+      chunkLine = openEndLine;
+    }
+    if (topLevel) afterDecorator = src.charCodeAt(firstStart) === 64;
+    openEnd = endOffset;
+    openEndLine = lineAt(endOffset);
+  });
   if (openEnd >= 0) chunks.push({ start: chunkStart, end: openEnd, line: chunkLine });
   return chunks;
 }

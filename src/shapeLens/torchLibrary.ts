@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/only-throw-error -- the interpreter's signals (a Python exception, an unknown, a refusal) are not Errors: the lens re-runs on every keystroke, and capturing a stack trace per signal would cost more than the work */
 /**
  * PyTorch as the interpreter sees it: nn.Module and its containers (Sequential, ModuleList, ModuleDict)
  * with named_modules() as PyTorch orders it, every layer class (its constructor arguments bound by name,
@@ -62,9 +63,15 @@ const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 const FUNCTIONAL_WINDOWED: Record<string, readonly [string, readonly string[]]> = (() => {
   const t: Record<string, readonly [string, readonly string[]]> = {};
   for (const n of [1, 2, 3]) {
-    t[`max_pool${n}d`] = [`MaxPool${n}d`, ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices']];
+    t[`max_pool${n}d`] = [
+      `MaxPool${n}d`,
+      ['kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'],
+    ];
     t[`max_pool${n}d_with_indices`] = t[`max_pool${n}d`];
-    t[`avg_pool${n}d`] = [`AvgPool${n}d`, ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', ...(n > 1 ? ['divisor_override'] : [])]];
+    t[`avg_pool${n}d`] = [
+      `AvgPool${n}d`,
+      ['kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', ...(n > 1 ? ['divisor_override'] : [])],
+    ];
     t[`adaptive_avg_pool${n}d`] = [`AdaptiveAvgPool${n}d`, ['output_size']];
     t[`adaptive_max_pool${n}d`] = [`AdaptiveMaxPool${n}d`, ['output_size', 'return_indices']];
   }
@@ -158,7 +165,23 @@ const LOSSES = new Set([
   'hinge_embedding_loss',
 ]);
 
-const REDUCTIONS = new Set(['sum', 'mean', 'amax', 'amin', 'prod', 'std', 'var', 'norm', 'logsumexp', 'nansum', 'nanmean', 'median', 'all', 'any', 'count_nonzero']);
+const REDUCTIONS = new Set([
+  'sum',
+  'mean',
+  'amax',
+  'amin',
+  'prod',
+  'std',
+  'var',
+  'norm',
+  'logsumexp',
+  'nansum',
+  'nanmean',
+  'median',
+  'all',
+  'any',
+  'count_nonzero',
+]);
 
 export interface TorchLibrary extends Library {
   readonly moduleClass: PyClass;
@@ -174,7 +197,10 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   const py = createPythonLibrary(rt, () => tensorClass);
   const { objectClass } = py;
   tensorClass = new PyClass('Tensor', [objectClass], new Map(), { isModule: false });
-  tensorClass.attrs.set('__new__', fn('Tensor', ([, ...sizes]) => creation('Tensor', sizes, new Map(), {})));
+  tensorClass.attrs.set(
+    '__new__',
+    fn('Tensor', ([, ...sizes]) => creation('Tensor', sizes, new Map())),
+  );
 
   // ---------------------------------------------------------------------------------------------------
   // Recording
@@ -192,8 +218,7 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     const t = trace();
     if (!t || !ctx.site) return -1;
     const tensors = inputs.filter((x): x is Tensor => x instanceof Tensor);
-    const unknown =
-      extra.unknown ?? (output instanceof Unknown ? output.reason : undefined);
+    const unknown = extra.unknown ?? (output instanceof Unknown ? output.reason : undefined);
     const index = rt.recordLayer({
       kind: 'function',
       op,
@@ -213,7 +238,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       ...(extra.args ? { args: extra.args } : {}),
     });
     if (output instanceof Tensor) t.producers.set(output, index);
-    else if (output instanceof PyTuple) for (const x of output.items) if (x instanceof Tensor) t.producers.set(x, index);
+    else if (output instanceof PyTuple)
+      for (const x of output.items) if (x instanceof Tensor) t.producers.set(x, index);
     return index;
   };
 
@@ -232,7 +258,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     name: string,
     inputs: readonly Value[],
     compute: () => Value,
-    extra: { preserving?: boolean; args?: ReadonlyMap<string, Literal> } = {},
+    /** read after `compute`, which may fill in the formula */
+    extra: { preserving?: boolean; args?: ReadonlyMap<string, Literal>; formula?: string[] } = {},
   ): Value => {
     const unk = unknownIn(inputs);
     if (unk) {
@@ -266,9 +293,15 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   // Argument helpers
 
   /** Python arguments bound to a torch function's parameters (positional ones in order). */
-  const bindArgs = (what: string, names: readonly string[], args: Value[], kwargs: Map<string, Value>): Map<string, Value> => {
+  const bindArgs = (
+    what: string,
+    names: readonly string[],
+    args: Value[],
+    kwargs: Map<string, Value>,
+  ): Map<string, Value> => {
     const out = new Map<string, Value>();
-    if (args.length > names.length) throw new UnknownShape(`${what} takes at most ${names.length} positional arguments`);
+    if (args.length > names.length)
+      throw new UnknownShape(`${what} takes at most ${names.length} positional arguments`);
     args.forEach((a, i) => out.set(names[i], a));
     for (const [k, v] of kwargs) {
       if (k === '**') throw new UnknownShape(`${what} gets **kwargs the lens does not know: ${(v as Unknown).reason}`);
@@ -281,7 +314,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   /** A value as a layer rule reads it. */
   const literal = (v: Value, name: string): Literal => {
     if (v instanceof Unknown) throw new UnknownShape(`${name} is unknown: ${v.reason}`);
-    if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || v instanceof PyFloat) return v;
+    if (v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || v instanceof PyFloat)
+      return v;
     if (v instanceof PyList || v instanceof PyTuple) return v.items.map((x) => literal(x, name));
     if (v instanceof Tensor && v.data && v.data.length === 1 && v.dtype === 'int') return v.data[0];
     throw new UnknownShape(`${name} is a ${typeName(v)}, not a value the lens reads`);
@@ -307,7 +341,7 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
 
   /** Sizes given as varargs (x.view(2, 3)) or one sequence (x.view((2, 3)), torch.zeros([2, 3])). */
   const sizesOf = (args: Value[], what: string): number[] => {
-    const list = args.length === 1 && (args[0] instanceof PyTuple || args[0] instanceof PyList) ? (args[0] as PyTuple).items : args;
+    const list = args.length === 1 && (args[0] instanceof PyTuple || args[0] instanceof PyList) ? args[0].items : args;
     return list.map((v, i) => intArg(v, `${what} size ${i}`));
   };
 
@@ -339,21 +373,35 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   const mergeFields = (tensors: readonly Tensor[]): ReceptiveField | null | undefined => {
     if (tensors.every((t) => t.rf === undefined)) return undefined;
     const dims = Math.max(tensors[0].shape.length - 2, 0);
-    const all = tensors.map((t) => (t.rf === undefined ? { size: new Array<number>(dims).fill(1), jump: new Array<number>(dims).fill(1) } : t.rf));
+    const all = tensors.map((t) =>
+      t.rf === undefined ? { size: new Array<number>(dims).fill(1), jump: new Array<number>(dims).fill(1) } : t.rf,
+    );
     if (all.some((f) => f === null || f.size.length !== dims)) return null;
     const known = all as ReceptiveField[];
     if (!known.every((f) => f.jump.every((j, i) => j === known[0].jump[i]))) return null;
     return { size: known[0].size.map((_, i) => Math.max(...known.map((f) => f.size[i]))), jump: known[0].jump };
   };
-  const fromOutcome = (input: Tensor, o: Outcome): Tensor => new Tensor(o.output, undefined, nextField(input.rf, o.rf, input.shape));
+  const fromOutcome = (input: Tensor, o: Outcome): Tensor =>
+    new Tensor(o.output, undefined, nextField(input.rf, o.rf, input.shape));
   /** A tensor of a new shape that no longer maps to input pixels. */
   const reshaped = (shape: readonly number[], like?: Tensor, data?: readonly number[]): Tensor =>
-    new Tensor(shape, data, like && like.rf === undefined && shape.length === like.shape.length ? undefined : null, like?.dtype ?? 'float');
+    new Tensor(
+      shape,
+      data,
+      like && like.rf === undefined && shape.length === like.shape.length ? undefined : null,
+      like?.dtype ?? 'float',
+    );
 
   // ---------------------------------------------------------------------------------------------------
   // nn.Module
 
-  const module = (name: string, attrs: Record<string, Value>, bases: PyClass[], layer?: string, container?: 'Sequential' | 'ModuleList' | 'ModuleDict'): PyClass =>
+  const module = (
+    name: string,
+    attrs: Record<string, Value>,
+    bases: PyClass[],
+    layer?: string,
+    container?: 'Sequential' | 'ModuleList' | 'ModuleDict',
+  ): PyClass =>
     new PyClass(name, bases, new Map(Object.entries(attrs)), {
       isModule: true,
       ...(layer ? { layer } : {}),
@@ -361,12 +409,18 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     });
   const self = (args: Value[]): PyInstance => {
     const s = args[0];
-    if (!(s instanceof PyInstance) || !s.module) rt.raise('TypeError', 'a Module method called on something that is not a Module');
+    if (!(s instanceof PyInstance) || !s.module)
+      rt.raise('TypeError', 'a Module method called on something that is not a Module');
     return s;
   };
   const method = (name: string, f: NativeFn): Builtin => fn(name, f);
 
-  const namedModules = (root: PyInstance, prefix = '', memo = new Set<PyInstance>(), out: [string, PyInstance][] = []): [string, PyInstance][] => {
+  const namedModules = (
+    root: PyInstance,
+    prefix = '',
+    memo = new Set<PyInstance>(),
+    out: [string, PyInstance][] = [],
+  ): [string, PyInstance][] => {
     if (memo.has(root)) return out;
     memo.add(root);
     out.push([prefix, root]);
@@ -384,7 +438,9 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     'Module',
     {
       __init__: method('__init__', () => null),
-      forward: method('forward', (args) => rt.raise('NotImplementedError', `Module [${self(args).cls.name}] is missing the required "forward" function`)),
+      forward: method('forward', (args) =>
+        rt.raise('NotImplementedError', `Module [${self(args).cls.name}] is missing the required "forward" function`),
+      ),
       add_module: method('add_module', ([s, name, m]) => {
         const inst = self([s]);
         if (name instanceof Unknown) {
@@ -396,10 +452,11 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
           inst.tainted ??= `add_module('${name}', …) adds something unknown: ${m.reason}`;
           return null;
         }
-        if (m !== null && !(m instanceof PyInstance && m.module)) rt.raise('TypeError', `${typeName(m)} is not a Module subclass`);
+        if (m !== null && !(m instanceof PyInstance && m.module))
+          rt.raise('TypeError', `${typeName(m)} is not a Module subclass`);
         if (name.includes('.')) rt.raise('KeyError', `module name can't contain ".", got: ${name}`);
         inst.attrs.delete(name);
-        inst.module!.children.set(name, m as PyInstance | null);
+        inst.module!.children.set(name, m);
         return null;
       }),
       register_buffer: method('register_buffer', ([s, name, t]) => {
@@ -424,7 +481,9 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
         const m = self([s]);
         if (m.tainted) return new Unknown(m.tainted);
         const seen = new Set<PyInstance>();
-        return new PyList([...m.module!.children.values()].filter((x): x is PyInstance => x !== null && !seen.has(x) && !!seen.add(x)));
+        return new PyList(
+          [...m.module!.children.values()].filter((x): x is PyInstance => x !== null && !seen.has(x) && !!seen.add(x)),
+        );
       }),
       named_children: method('named_children', ([s]) => {
         const m = self([s]);
@@ -460,7 +519,21 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     [objectClass],
   );
   const returnsSelf = (name: string) => method(name, ([s]) => s);
-  for (const n of ['to', 'cuda', 'cpu', 'float', 'double', 'half', 'bfloat16', 'type', 'eval', 'train', 'requires_grad_', 'share_memory', 'to_empty'])
+  for (const n of [
+    'to',
+    'cuda',
+    'cpu',
+    'float',
+    'double',
+    'half',
+    'bfloat16',
+    'type',
+    'eval',
+    'train',
+    'requires_grad_',
+    'share_memory',
+    'to_empty',
+  ])
     moduleClass.attrs.set(n, returnsSelf(n));
   // len() of a plain Module is a TypeError; only the containers have one
   moduleClass.attrs.delete('__len__');
@@ -468,7 +541,7 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   // ---------------------------------------------------------------------------------------------------
   // Containers
 
-  const containerItems = (m: PyInstance): Value[] => [...m.module!.children.values()].filter((x) => x !== null) as Value[];
+  const containerItems = (m: PyInstance): Value[] => [...m.module!.children.values()].filter((x) => x !== null);
   const addChild = (m: PyInstance, name: string, v: Value): void => {
     if (v instanceof Unknown) {
       m.tainted ??= v.reason;
@@ -525,7 +598,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       forward: method('forward', ([s, x, ...rest]) => {
         const m = self([s]);
         if (m.tainted) return new Unknown(m.tainted);
-        if (rest.length > 0) rt.raise('TypeError', `forward() takes 2 positional arguments but ${rest.length + 2} were given`);
+        if (rest.length > 0)
+          rt.raise('TypeError', `forward() takes 2 positional arguments but ${rest.length + 2} were given`);
         let v = x;
         for (const child of containerItems(m)) v = rt.callModule(child as PyInstance, [v], new Map(), {});
         return v;
@@ -588,7 +662,9 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       }),
       __getitem__: method('__getitem__', ([s, k]) => indexChild(self([s]), k, 'ModuleList')),
       __len__: method('__len__', ([s]) => self([s]).module!.children.size),
-      forward: method('forward', () => rt.raise('NotImplementedError', 'Module [ModuleList] is missing the required "forward" function')),
+      forward: method('forward', () =>
+        rt.raise('NotImplementedError', 'Module [ModuleList] is missing the required "forward" function'),
+      ),
     },
     [moduleClass],
     undefined,
@@ -623,7 +699,9 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
         else m.tainted ??= 'ModuleDict.update with something the lens does not follow';
         return null;
       }),
-      forward: method('forward', () => rt.raise('NotImplementedError', 'Module [ModuleDict] is missing the required "forward" function')),
+      forward: method('forward', () =>
+        rt.raise('NotImplementedError', 'Module [ModuleDict] is missing the required "forward" function'),
+      ),
     },
     [moduleClass],
     undefined,
@@ -702,7 +780,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
           ...(extra.refused ? { refused: true } : {}),
         });
         if (output instanceof Tensor) t.producers.set(output, index);
-        else if (output instanceof PyTuple) for (const y of output.items) if (y instanceof Tensor) t.producers.set(y, index);
+        else if (output instanceof PyTuple)
+          for (const y of output.items) if (y instanceof Tensor) t.producers.set(y, index);
         return index;
       };
       if (x instanceof Unknown) {
@@ -804,11 +883,24 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       const outC = int('out_channels');
       const groups = int('groups', 1);
       const k = args.get('kernel_size');
-      const kernel = typeof k === 'number' ? new Array<number>(rank).fill(k) : k instanceof PyTuple || k instanceof PyList ? k.items : undefined;
-      if (inC === undefined || outC === undefined || groups === undefined || !kernel || !kernel.every((x) => typeof x === 'number'))
+      const kernel =
+        typeof k === 'number'
+          ? new Array<number>(rank).fill(k)
+          : k instanceof PyTuple || k instanceof PyList
+            ? k.items
+            : undefined;
+      if (
+        inC === undefined ||
+        outC === undefined ||
+        groups === undefined ||
+        !kernel ||
+        !kernel.every((x) => typeof x === 'number')
+      )
         return unknown;
       if (name === 'bias') return args.get('bias') === false ? null : [outC];
-      return fam === 'Conv' ? [outC, inC / groups, ...(kernel as number[])] : [inC, outC / groups, ...(kernel as number[])];
+      return fam === 'Conv'
+        ? [outC, inC / groups, ...(kernel as number[])]
+        : [inC, outC / groups, ...(kernel as number[])];
     }
     if (layer === 'Linear') {
       const inF = int('in_features');
@@ -820,7 +912,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     if (fam === 'BatchNorm' || fam === 'InstanceNorm') {
       const c = int('num_features');
       if (c === undefined) return unknown;
-      if (name.startsWith('running')) return (args.get('track_running_stats') ?? fam === 'BatchNorm') === false ? null : [c];
+      if (name.startsWith('running'))
+        return (args.get('track_running_stats') ?? fam === 'BatchNorm') === false ? null : [c];
       return (args.get('affine') ?? fam === 'BatchNorm') === false ? null : [c];
     }
     if (layer === 'GroupNorm') {
@@ -886,7 +979,12 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   };
 
   const matmulShape = (a: readonly number[], b: readonly number[]): number[] => {
-    if (a.length === 0 || b.length === 0) throw new Refusal('both arguments to matmul need to be at least 1D', 'matmul needs tensors', 'give both sides at least one dim');
+    if (a.length === 0 || b.length === 0)
+      throw new Refusal(
+        'both arguments to matmul need to be at least 1D',
+        'matmul needs tensors',
+        'give both sides at least one dim',
+      );
     if (a.length === 1 && b.length === 1) {
       if (a[0] !== b[0]) throw new UnknownShape(`matmul of vectors of sizes ${a[0]} and ${b[0]}`);
       return [];
@@ -915,47 +1013,67 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   const tensorBinary = (o: string, a: Value, b: Value, ctx: CallContext, inplace: boolean): Value => {
     const name = BINARY_NAMES[o] ?? o;
     const text = ctx.site ? `a ${o} b` : o;
-    return op(ctx, name, [a, b], () => {
-      const ta = a instanceof Tensor ? a : undefined;
-      const tb = b instanceof Tensor ? b : undefined;
-      for (const side of [a, b])
-        if (!(side instanceof Tensor) && scalarData(side) === undefined)
-          rt.raise('TypeError', `unsupported operand type(s) for ${o}: '${typeName(a)}' and '${typeName(b)}'`);
-      if (o === '@') {
-        if (!ta || !tb) rt.raise('TypeError', "unsupported operand type(s) for @");
-        return new Tensor(matmulShape(ta.shape, tb.shape), undefined, null);
-      }
-      const shape = ta && tb ? broadcastShapes(ta.shape, tb.shape, text) : (ta ?? tb)!.shape;
-      if (inplace && ta && shape.join() !== ta.shape.join())
-        throw new Refusal(
-          `output with shape [${ta.shape.join(', ')}] doesn't match the broadcast shape [${shape.join(', ')}]`,
-          `an in-place \`${o}=\` keeps the left side's shape ${shapeX(ta.shape)}, but the result would be ${shapeX(shape)}`,
-          `write it out of place (x = x ${o} y), or give the right side a shape that broadcasts to ${shapeX(ta.shape)}`,
-        );
-      const da = ta ? ta.data : [scalarData(a)!];
-      const db = tb ? tb.data : [scalarData(b)!];
-      const data = da && db && shape.length <= 1 ? elementwiseData(o, da, db) : undefined;
-      const intish =
-        (ta ? ta.dtype === 'int' : typeof a === 'number') && (tb ? tb.dtype === 'int' : typeof b === 'number') && o !== '/';
-      const rf = ta && tb ? mergeFields([ta, tb]) : (ta ?? tb)!.rf;
-      return new Tensor(shape, data, rf, intish ? 'int' : 'float');
-    }, ta_preserving(a, b));
+    return op(
+      ctx,
+      name,
+      [a, b],
+      () => {
+        const ta = a instanceof Tensor ? a : undefined;
+        const tb = b instanceof Tensor ? b : undefined;
+        for (const side of [a, b])
+          if (!(side instanceof Tensor) && scalarData(side) === undefined)
+            rt.raise('TypeError', `unsupported operand type(s) for ${o}: '${typeName(a)}' and '${typeName(b)}'`);
+        if (o === '@') {
+          if (!ta || !tb) rt.raise('TypeError', 'unsupported operand type(s) for @');
+          return new Tensor(matmulShape(ta.shape, tb.shape), undefined, null);
+        }
+        const shape = ta && tb ? broadcastShapes(ta.shape, tb.shape, text) : (ta ?? tb)!.shape;
+        if (inplace && ta && shape.join() !== ta.shape.join())
+          throw new Refusal(
+            `output with shape [${ta.shape.join(', ')}] doesn't match the broadcast shape [${shape.join(', ')}]`,
+            `an in-place \`${o}=\` keeps the left side's shape ${shapeX(ta.shape)}, but the result would be ${shapeX(shape)}`,
+            `write it out of place (x = x ${o} y), or give the right side a shape that broadcasts to ${shapeX(ta.shape)}`,
+          );
+        const da = ta ? ta.data : [scalarData(a)!];
+        const db = tb ? tb.data : [scalarData(b)!];
+        const data = da && db && shape.length <= 1 ? elementwiseData(o, da, db) : undefined;
+        const intish =
+          (ta ? ta.dtype === 'int' : typeof a === 'number') &&
+          (tb ? tb.dtype === 'int' : typeof b === 'number') &&
+          o !== '/';
+        const rf = ta && tb ? mergeFields([ta, tb]) : (ta ?? tb)!.rf;
+        return new Tensor(shape, data, rf, intish ? 'int' : 'float');
+      },
+      ta_preserving(a, b),
+    );
   };
   const ta_preserving = (a: Value, b: Value): { preserving?: boolean } =>
     a instanceof Tensor && b instanceof Tensor ? {} : { preserving: true };
 
   const tensorCompare = (o: string, a: Value, b: Value, ctx: CallContext): Value =>
-    op(ctx, 'Compare', [a, b], () => {
-      const ta = a instanceof Tensor ? a : undefined;
-      const tb = b instanceof Tensor ? b : undefined;
-      const shape = ta && tb ? broadcastShapes(ta.shape, tb.shape, `a ${o} b`) : (ta ?? tb)!.shape;
-      return new Tensor(shape, undefined, null, 'bool');
-    }, { preserving: true });
+    op(
+      ctx,
+      'Compare',
+      [a, b],
+      () => {
+        const ta = a instanceof Tensor ? a : undefined;
+        const tb = b instanceof Tensor ? b : undefined;
+        const shape = ta && tb ? broadcastShapes(ta.shape, tb.shape, `a ${o} b`) : (ta ?? tb)!.shape;
+        return new Tensor(shape, undefined, null, 'bool');
+      },
+      { preserving: true },
+    );
 
   const tensorUnary = (o: string, t: Tensor, ctx: CallContext): Value =>
-    op(ctx, o === '-' ? 'Neg' : 'Not', [t], () => new Tensor(t.shape, t.data && o === '-' ? t.data.map((v) => -v) : undefined, t.rf, t.dtype), {
-      preserving: true,
-    });
+    op(
+      ctx,
+      o === '-' ? 'Neg' : 'Not',
+      [t],
+      () => new Tensor(t.shape, t.data && o === '-' ? t.data.map((v) => -v) : undefined, t.rf, t.dtype),
+      {
+        preserving: true,
+      },
+    );
 
   /** x[...]: ints, slices, None and ... (advanced indexing with tensors or lists is not followed). */
   const tensorIndex = (t: Tensor, index: Value, ctx: CallContext): Value =>
@@ -965,7 +1083,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       const consumes = items.filter((x) => x !== null && !(x instanceof EllipsisValue)).length;
       if (consumes > t.shape.length)
         rt.raise('IndexError', `too many indices for tensor of dimension ${t.shape.length}`);
-      if (ell >= 0) items.splice(ell, 1, ...new Array(t.shape.length - consumes).fill(new PySlice(null, null, null)));
+      if (ell >= 0)
+        items.splice(ell, 1, ...new Array<Value>(t.shape.length - consumes).fill(new PySlice(null, null, null)));
       const out: number[] = [];
       let d = 0;
       let data: number[] | undefined;
@@ -977,17 +1096,14 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
         const size = t.shape[d];
         if (typeof x === 'number' || typeof x === 'boolean') {
           const i = numberOf(x);
-          if (i < -size || i >= size) rt.raise('IndexError', `index ${i} is out of bounds for dimension ${d} with size ${size}`);
+          if (i < -size || i >= size)
+            rt.raise('IndexError', `index ${i} is out of bounds for dimension ${d} with size ${size}`);
           if (t.data && t.shape.length === 1) data = [t.data[i < 0 ? i + size : i]];
           d++;
           continue;
         }
         if (x instanceof PySlice) {
-          const part = rt.getitem(
-            new PyList(Array.from({ length: size }, (_, i) => i)),
-            x,
-            {},
-          ) as PyList;
+          const part = rt.getitem(new PyList(Array.from({ length: size }, (_, i) => i)), x, {}) as PyList;
           out.push(part.items.length);
           if (t.data && t.shape.length === 1) data = (part.items as number[]).map((i) => t.data![i]);
           d++;
@@ -1005,9 +1121,19 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   const viewShape = (t: Tensor, sizes: number[], what: string): number[] => {
     const n = prod(t.shape);
     const unknownAt = sizes.indexOf(-1);
-    if (sizes.filter((s) => s === -1).length > 1) throw new Refusal('only one dimension can be inferred', `${what} has more than one -1`, 'use -1 for one dim only');
+    if (sizes.filter((s) => s === -1).length > 1)
+      throw new Refusal(
+        'only one dimension can be inferred',
+        `${what} has more than one -1`,
+        'use -1 for one dim only',
+      );
     for (const s of sizes)
-      if (s < -1) throw new Refusal(`invalid shape dimension ${s}`, `${what} has a negative size ${s}`, 'use sizes ≥ 0 (and one -1)');
+      if (s < -1)
+        throw new Refusal(
+          `invalid shape dimension ${s}`,
+          `${what} has a negative size ${s}`,
+          'use sizes ≥ 0 (and one -1)',
+        );
     const known = prod(sizes.filter((s) => s !== -1));
     const fail = (): never => {
       throw new Refusal(
@@ -1032,12 +1158,20 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     op(ctx, 'View', [t, ...args], () => {
       const sizes = sizesOf(args, name);
       if (name === 'view' && t.strided)
-        throw new UnknownShape(`${name}() of a transposed or permuted tensor: PyTorch accepts it only for some strides (use .contiguous() or .reshape())`);
+        throw new UnknownShape(
+          `${name}() of a transposed or permuted tensor: PyTorch accepts it only for some strides (use .contiguous() or .reshape())`,
+        );
       const shape = viewShape(t, sizes, `${name}(${sizes.join(', ')})`);
       return reshaped(shape, t, t.data);
     });
 
-  const flatten = (t: Tensor, start: Value | undefined, end: Value | undefined, dfltStart: number, ctx: CallContext): Value =>
+  const flatten = (
+    t: Tensor,
+    start: Value | undefined,
+    end: Value | undefined,
+    dfltStart: number,
+    ctx: CallContext,
+  ): Value =>
     op(ctx, 'Flatten', [t, start ?? null, end ?? null], () => {
       const o = flattenOutcome(t.shape, intArg(start, 'start_dim', dfltStart), intArg(end, 'end_dim', -1));
       return new Tensor(o.output, t.data, null, t.dtype);
@@ -1051,8 +1185,14 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
         `list all ${t.shape.length} dims`,
       );
     const norm = dims.map((d) => normDim(d, t.shape.length, what));
-    if (new Set(norm).size !== norm.length) throw new Refusal('permute(): duplicate dims are not allowed.', `${what} repeats a dim`, 'list each dim once');
-    const out = new Tensor(norm.map((d) => t.shape[d]), undefined, null, t.dtype);
+    if (new Set(norm).size !== norm.length)
+      throw new Refusal('permute(): duplicate dims are not allowed.', `${what} repeats a dim`, 'list each dim once');
+    const out = new Tensor(
+      norm.map((d) => t.shape[d]),
+      undefined,
+      null,
+      t.dtype,
+    );
     (out as { strided?: boolean }).strided = norm.some((d, i) => d !== i && t.shape[d] !== 1);
     return out;
   };
@@ -1066,7 +1206,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   };
 
   const reduce = (t: Tensor, dimArg: Value | undefined, keepdim: Value | undefined, what: string): Tensor => {
-    if (dimArg === undefined || dimArg === null) return new Tensor(keepdim === true ? t.shape.map(() => 1) : [], undefined, null, t.dtype);
+    if (dimArg === undefined || dimArg === null)
+      return new Tensor(keepdim === true ? t.shape.map(() => 1) : [], undefined, null, t.dtype);
     const dims = (dimArg instanceof PyTuple || dimArg instanceof PyList ? dimArg.items : [dimArg]).map((d) =>
       normDim(intArg(d, 'dim'), t.shape.length, `${what}(dim=${str(dimArg)})`),
     );
@@ -1081,7 +1222,12 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
 
   const chunks = (t: Tensor, n: number, dimArg: number): PyTuple => {
     const dim = normDim(dimArg, t.shape.length, `chunk(${n}, dim=${dimArg})`);
-    if (n <= 0) throw new Refusal(`chunk expects \`chunks\` to be greater than 0, got: ${n}`, 'chunk needs at least one piece', 'use chunks ≥ 1');
+    if (n <= 0)
+      throw new Refusal(
+        `chunk expects \`chunks\` to be greater than 0, got: ${n}`,
+        'chunk needs at least one piece',
+        'use chunks ≥ 1',
+      );
     const size = t.shape[dim];
     const each = Math.ceil(size / n);
     const parts: Tensor[] = [];
@@ -1123,52 +1269,78 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   const catOp = (tensorsArg: Value, dimArg: Value | undefined, ctx: CallContext, name: string): Value => {
     const items = rt.iterate(tensorsArg);
     if (items instanceof Unknown) return op(ctx, 'Cat', [items], () => items);
-    return op(ctx, name === 'stack' ? 'Stack' : 'Cat', items, () => {
-      if (items.length === 0) throw new Refusal(`torch.${name}(): expected a non-empty list of Tensors`, `torch.${name} of an empty list`, 'give it at least one tensor');
-      for (const x of items) if (!(x instanceof Tensor)) rt.raise('TypeError', `expected Tensor as element in argument 0, but got ${typeName(x)}`);
-      const ts = items as Tensor[];
-      const dim = intArg(dimArg, 'dim', 0);
-      if (name === 'stack') {
-        for (const x of ts)
-          if (x.shape.join() !== ts[0].shape.join())
-            throw new Refusal(
-              `stack expects each tensor to be equal size, but got [${ts[0].shape.join(', ')}] at entry 0 and [${x.shape.join(', ')}] at entry ${ts.indexOf(x)}`,
-              'torch.stack needs tensors of the same shape',
-              `give every tensor the shape ${shapeX(ts[0].shape)}`,
-            );
-        const d = normDim(dim, ts[0].shape.length + 1, `torch.stack(dim=${dim})`);
-        const shape = [...ts[0].shape];
-        shape.splice(d, 0, ts.length);
-        return new Tensor(shape, undefined, null, ts[0].dtype);
-      }
-      const o = concatenate(
-        ts.map((x) => x.shape),
-        dim,
-      );
-      const data = ts.every((x) => x.data) && ts[0].shape.length === 1 ? ts.flatMap((x) => [...x.data!]) : undefined;
-      return new Tensor(o.output, data, mergeFields(ts), ts[0].dtype);
-    });
+    const extra: { formula?: string[] } = {};
+    return op(
+      ctx,
+      name === 'stack' ? 'Stack' : 'Cat',
+      items,
+      () => {
+        if (items.length === 0)
+          throw new Refusal(
+            `torch.${name}(): expected a non-empty list of Tensors`,
+            `torch.${name} of an empty list`,
+            'give it at least one tensor',
+          );
+        for (const x of items)
+          if (!(x instanceof Tensor))
+            rt.raise('TypeError', `expected Tensor as element in argument 0, but got ${typeName(x)}`);
+        const ts = items as Tensor[];
+        const dim = intArg(dimArg, 'dim', 0);
+        if (name === 'stack') {
+          for (const x of ts)
+            if (x.shape.join() !== ts[0].shape.join())
+              throw new Refusal(
+                `stack expects each tensor to be equal size, but got [${ts[0].shape.join(', ')}] at entry 0 and [${x.shape.join(', ')}] at entry ${ts.indexOf(x)}`,
+                'torch.stack needs tensors of the same shape',
+                `give every tensor the shape ${shapeX(ts[0].shape)}`,
+              );
+          const d = normDim(dim, ts[0].shape.length + 1, `torch.stack(dim=${dim})`);
+          const shape = [...ts[0].shape];
+          shape.splice(d, 0, ts.length);
+          return new Tensor(shape, undefined, null, ts[0].dtype);
+        }
+        const o = concatenate(
+          ts.map((x) => x.shape),
+          dim,
+        );
+        extra.formula = o.formula;
+        const data = ts.every((x) => x.data) && ts[0].shape.length === 1 ? ts.flatMap((x) => [...x.data!]) : undefined;
+        return new Tensor(o.output, data, mergeFields(ts), ts[0].dtype);
+      },
+      extra,
+    );
   };
 
   const padOp = (t: Tensor, pad: Value, mode: Value | undefined): Tensor => {
     const items = rt.iterate(pad);
     if (items instanceof Unknown) throw new UnknownShape(`pad is unknown: ${items.reason}`);
     const p = items.map((v, i) => intArg(v, `pad[${i}]`));
-    if (p.length % 2 !== 0) throw new Refusal('Padding length must be divisible by 2', 'F.pad takes (left, right, top, bottom, …) pairs', 'give an even number of pad sizes');
+    if (p.length % 2 !== 0)
+      throw new Refusal(
+        'Padding length must be divisible by 2',
+        'F.pad takes (left, right, top, bottom, …) pairs',
+        'give an even number of pad sizes',
+      );
     if (p.length / 2 > t.shape.length)
-      throw new Refusal('Padding length too large', `F.pad pads ${p.length / 2} dims of a ${t.shape.length}-D tensor`, 'pad at most every dim');
+      throw new Refusal(
+        'Padding length too large',
+        `F.pad pads ${p.length / 2} dims of a ${t.shape.length}-D tensor`,
+        'pad at most every dim',
+      );
     const out = [...t.shape];
     for (let i = 0; i < p.length / 2; i++) {
       const dim = t.shape.length - 1 - i;
       out[dim] = t.shape[dim] + p[2 * i] + p[2 * i + 1];
       if (out[dim] < 0) throw new UnknownShape('negative padding below zero size is not followed');
       if (mode === 'reflect' && (p[2 * i] >= t.shape[dim] || p[2 * i + 1] >= t.shape[dim]))
-        throw new UnknownShape(`reflect padding ${p[2 * i]}, ${p[2 * i + 1]} on size ${t.shape[dim]}: PyTorch's error here is not modelled`);
+        throw new UnknownShape(
+          `reflect padding ${p[2 * i]}, ${p[2 * i + 1]} on size ${t.shape[dim]}: PyTorch's error here is not modelled`,
+        );
     }
     return new Tensor(out, undefined, t.rf, t.dtype);
   };
 
-  const creation = (what: string, args: Value[], kwargs: Map<string, Value>, _ctx: CallContext): Value => {
+  const creation = (what: string, args: Value[], kwargs: Map<string, Value>): Value => {
     try {
       const sizeArg = kwargs.get('size');
       const shape = sizesOf(sizeArg !== undefined ? [sizeArg] : args, what);
@@ -1177,7 +1349,12 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       const isInt = typeof dtype === 'string' && /int|long/.test(dtype);
       const fill = what === 'zeros' ? 0 : what === 'ones' ? 1 : undefined;
       const n = prod(shape);
-      return new Tensor(shape, fill !== undefined && n <= 64 ? new Array(n).fill(fill) : undefined, null, isInt ? 'int' : 'float');
+      return new Tensor(
+        shape,
+        fill !== undefined && n <= 64 ? new Array(n).fill(fill) : undefined,
+        null,
+        isInt ? 'int' : 'float',
+      );
     } catch (e) {
       if (e instanceof UnknownShape) return new Unknown(e.message);
       throw e;
@@ -1219,16 +1396,27 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
 
   const elementwise = (name: string, label: string) =>
     fn(name, ([x, ...rest], kwargs, ctx) =>
-      op(ctx, label, [x], () => {
-        if (!(x instanceof Tensor)) rt.raise('TypeError', `${name}(): argument 'input' must be Tensor, not ${typeName(x)}`);
-        if ((name === 'softmax' || name === 'log_softmax' || name === 'softmin') && (rest[0] ?? kwargs.get('dim')) !== undefined) {
-          const d = rest[0] ?? kwargs.get('dim')!;
-          if (d !== null) checkDim(intArg(d, 'dim'), x.shape.length, `${name}(dim=${str(d)})`);
-        }
-        const other = rest[0];
-        if (name === 'pow' && other instanceof Tensor) return new Tensor(broadcastShapes(x.shape, other.shape, 'pow'), undefined, null, x.dtype);
-        return new Tensor(x.shape, undefined, x.rf, x.dtype);
-      }, { preserving: true }),
+      op(
+        ctx,
+        label,
+        [x],
+        () => {
+          if (!(x instanceof Tensor))
+            rt.raise('TypeError', `${name}(): argument 'input' must be Tensor, not ${typeName(x)}`);
+          if (
+            (name === 'softmax' || name === 'log_softmax' || name === 'softmin') &&
+            (rest[0] ?? kwargs.get('dim')) !== undefined
+          ) {
+            const d = rest[0] ?? kwargs.get('dim')!;
+            if (d !== null) checkDim(intArg(d, 'dim'), x.shape.length, `${name}(dim=${str(d)})`);
+          }
+          const other = rest[0];
+          if (name === 'pow' && other instanceof Tensor)
+            return new Tensor(broadcastShapes(x.shape, other.shape, 'pow'), undefined, null, x.dtype);
+          return new Tensor(x.shape, undefined, x.rf, x.dtype);
+        },
+        { preserving: true },
+      ),
     );
 
   const windowed = (name: string) => {
@@ -1242,41 +1430,59 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
         if (!(e instanceof UnknownShape)) throw e;
         problem = e.message;
       }
+      const extra: { args?: ReadonlyMap<string, Literal>; formula?: string[] } = args ? { args } : {};
       return op(
         ctx,
         layer,
         [x],
         () => {
           if (problem) throw new UnknownShape(problem);
-          if (!(x instanceof Tensor)) rt.raise('TypeError', `${name}(): argument 'input' must be Tensor, not ${typeName(x)}`);
+          if (!(x instanceof Tensor))
+            rt.raise('TypeError', `${name}(): argument 'input' must be Tensor, not ${typeName(x)}`);
           const o = layerOutcome(layer, args!, [x.shape], trace()?.modelInputs.has(x) ?? false);
+          extra.formula = o.formula;
           const out = fromOutcome(x, o);
           return o.withIndices ? new PyTuple([out, new Tensor(o.output, undefined, null, 'int')]) : out;
         },
-        args ? { args } : {},
+        extra,
       );
     });
   };
 
   const interpolate = (name: string) =>
-    fn(name, ([x, ...rest], kwargs, ctx) =>
-      op(ctx, 'Upsample', [x], () => {
-        if (!(x instanceof Tensor)) rt.raise('TypeError', `${name}(): argument 'input' must be Tensor`);
-        const a = bindArgs(`F.${name}`, ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor', 'antialias'], rest, kwargs);
-        const o = upsampleOutcome(
-          x.shape,
-          a.has('size') ? literal(a.get('size')!, 'size') : undefined,
-          a.has('scale_factor') ? literal(a.get('scale_factor')!, 'scale_factor') : name.endsWith('bilinear') || name.endsWith('nearest') ? undefined : undefined,
-        );
-        return fromOutcome(x, o);
-      }),
-    );
+    fn(name, ([x, ...rest], kwargs, ctx) => {
+      const extra: { formula?: string[] } = {};
+      return op(
+        ctx,
+        'Upsample',
+        [x],
+        () => {
+          if (!(x instanceof Tensor)) rt.raise('TypeError', `${name}(): argument 'input' must be Tensor`);
+          const a = bindArgs(
+            `F.${name}`,
+            ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor', 'antialias'],
+            rest,
+            kwargs,
+          );
+          const o = upsampleOutcome(
+            x.shape,
+            a.has('size') ? literal(a.get('size')!, 'size') : undefined,
+            a.has('scale_factor') ? literal(a.get('scale_factor')!, 'scale_factor') : undefined,
+          );
+          extra.formula = o.formula;
+          return fromOutcome(x, o);
+        },
+        extra,
+      );
+    });
 
   const loss = (name: string) =>
     fn(name, ([x, y], kwargs, ctx) =>
       op(ctx, 'Loss', [x, y ?? null], () => {
         if (!(x instanceof Tensor)) rt.raise('TypeError', `${name}(): argument 'input' must be Tensor`);
-        return kwargs.get('reduction') === 'none' ? new Tensor(x.shape, undefined, null) : new Tensor([], undefined, null);
+        return kwargs.get('reduction') === 'none'
+          ? new Tensor(x.shape, undefined, null)
+          : new Tensor([], undefined, null);
       }),
     );
 
@@ -1290,7 +1496,11 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   // Tensor methods
 
   const tensorMethod = (t: Tensor, name: string): Value | undefined => {
-    const m = (f: NativeFn): Value => new BoundMethod(t, fn(name, (args, kwargs, ctx) => f(args.slice(1), kwargs, ctx)));
+    const m = (f: NativeFn): Value =>
+      new BoundMethod(
+        t,
+        fn(name, (args, kwargs, ctx) => f(args.slice(1), kwargs, ctx)),
+      );
     const elem = ELEMENTWISE[name] ?? ELEMENTWISE[name.replace(/_$/, '')];
     switch (name) {
       case 'size':
@@ -1310,13 +1520,25 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
         return m((args, _kw, ctx) => view(t, args, ctx, name));
       case 'view_as':
       case 'reshape_as':
-        return m(([o], _kw, ctx) => (o instanceof Tensor ? view(t, [new PyTuple([...o.shape])], ctx, name.slice(0, -3)) : new Unknown(`${name} of a non-tensor`)));
+        return m(([o], _kw, ctx) =>
+          o instanceof Tensor
+            ? view(t, [new PyTuple([...o.shape])], ctx, name.slice(0, -3))
+            : new Unknown(`${name} of a non-tensor`),
+        );
       case 'flatten':
         return m(([s, e], kwargs, ctx) => flatten(t, s ?? kwargs.get('start_dim'), e ?? kwargs.get('end_dim'), 0, ctx));
       case 'unflatten':
         return m(([d, sizes], _kw, ctx) =>
           op(ctx, 'Unflatten', [t], () => {
-            const o = layerOutcome('Unflatten', new Map<string, Literal>([['dim', literal(d, 'dim')], ['unflattened_size', literal(sizes, 'sizes')]]), [t.shape], false);
+            const o = layerOutcome(
+              'Unflatten',
+              new Map<string, Literal>([
+                ['dim', literal(d, 'dim')],
+                ['unflattened_size', literal(sizes, 'sizes')],
+              ]),
+              [t.shape],
+              false,
+            );
             return new Tensor(o.output, undefined, null, t.dtype);
           }),
         );
@@ -1324,7 +1546,13 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
         return m(([d], kwargs, ctx) =>
           op(ctx, 'Squeeze', [t], () => {
             const dim = d ?? kwargs.get('dim');
-            if (dim === undefined || dim === null) return new Tensor(t.shape.filter((s) => s !== 1), t.data, null, t.dtype);
+            if (dim === undefined || dim === null)
+              return new Tensor(
+                t.shape.filter((s) => s !== 1),
+                t.data,
+                null,
+                t.dtype,
+              );
             const i = normDim(intArg(dim, 'dim'), t.shape.length, `squeeze(${str(dim)})`);
             return new Tensor(t.shape[i] === 1 ? t.shape.filter((_, k) => k !== i) : t.shape, t.data, null, t.dtype);
           }),
@@ -1332,22 +1560,32 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       case 'unsqueeze':
         return m(([d], kwargs, ctx) =>
           op(ctx, 'Unsqueeze', [t], () => {
-            const i = normDim(intArg(d ?? kwargs.get('dim'), 'dim'), t.shape.length + 1, `unsqueeze(${str(d ?? null)})`);
+            const i = normDim(
+              intArg(d ?? kwargs.get('dim'), 'dim'),
+              t.shape.length + 1,
+              `unsqueeze(${str(d ?? null)})`,
+            );
             const shape = [...t.shape];
             shape.splice(i, 0, 1);
             return new Tensor(shape, t.data, null, t.dtype);
           }),
         );
       case 'permute':
-        return m((args, _kw, ctx) => op(ctx, 'Permute', [t], () => permute(t, sizesOf(args, 'permute'), `permute(${args.map(str).join(', ')})`)));
+        return m((args, _kw, ctx) =>
+          op(ctx, 'Permute', [t], () => permute(t, sizesOf(args, 'permute'), `permute(${args.map(str).join(', ')})`)),
+        );
       case 'transpose':
-        return m(([a, b], _kw, ctx) => op(ctx, 'Transpose', [t], () => transpose(t, intArg(a, 'dim0'), intArg(b, 'dim1'))));
+        return m(([a, b], _kw, ctx) =>
+          op(ctx, 'Transpose', [t], () => transpose(t, intArg(a, 'dim0'), intArg(b, 'dim1'))),
+        );
       case 't':
         return m((_a, _kw, ctx) => op(ctx, 'Transpose', [t], () => (t.shape.length < 2 ? t : transpose(t, 0, 1))));
       case 'contiguous':
       case 'clone':
       case 'detach':
-        return m((_a, _kw, ctx) => op(ctx, elem, [t], () => new Tensor(t.shape, t.data, t.rf, t.dtype), { preserving: true }));
+        return m((_a, _kw, ctx) =>
+          op(ctx, elem, [t], () => new Tensor(t.shape, t.data, t.rf, t.dtype), { preserving: true }),
+        );
       case 'to':
       case 'cuda':
       case 'cpu':
@@ -1362,17 +1600,32 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       case 'int':
         return m(() => new Tensor(t.shape, t.data?.map(Math.trunc), t.rf, 'int'));
       case 'bool':
-        return m(() => new Tensor(t.shape, t.data?.map((v) => (v ? 1 : 0)), t.rf, 'bool'));
+        return m(
+          () =>
+            new Tensor(
+              t.shape,
+              t.data?.map((v) => (v ? 1 : 0)),
+              t.rf,
+              'bool',
+            ),
+        );
       case 'type':
         return m(([d]) => (d === undefined ? 'torch.FloatTensor' : t));
       case 'item':
         return m(() => {
-          if (prod(t.shape) !== 1) rt.raise('ValueError', 'only one element tensors can be converted to Python scalars');
+          if (prod(t.shape) !== 1)
+            rt.raise('ValueError', 'only one element tensors can be converted to Python scalars');
           if (!t.data) return new Unknown('the value of a tensor is not computed by the lens');
           return t.dtype === 'int' ? t.data[0] : new PyFloat(t.data[0]);
         });
       case 'tolist':
-        return m(() => (t.data && t.shape.length <= 1 ? (t.shape.length === 0 ? t.data[0] : new PyList([...t.data])) : new Unknown('tensor values are not computed')));
+        return m(() =>
+          t.data && t.shape.length <= 1
+            ? t.shape.length === 0
+              ? t.data[0]
+              : new PyList([...t.data])
+            : new Unknown('tensor values are not computed'),
+        );
       case 'max':
       case 'min':
         return m(([d, k], kwargs, ctx) => {
@@ -1386,43 +1639,88 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
         });
       case 'argmax':
       case 'argmin':
-        return m(([d, k], kwargs, ctx) => op(ctx, 'ArgMax', [t], () => {
-          const r = reduce(t, d ?? kwargs.get('dim'), k ?? kwargs.get('keepdim'), name);
-          return new Tensor(r.shape, undefined, null, 'int');
-        }));
+        return m(([d, k], kwargs, ctx) =>
+          op(ctx, 'ArgMax', [t], () => {
+            const r = reduce(t, d ?? kwargs.get('dim'), k ?? kwargs.get('keepdim'), name);
+            return new Tensor(r.shape, undefined, null, 'int');
+          }),
+        );
       case 'chunk':
-        return m(([n, d], kwargs, ctx) => op(ctx, 'Chunk', [t], () => chunks(t, intArg(n, 'chunks'), intArg(d ?? kwargs.get('dim'), 'dim', 0))));
+        return m(([n, d], kwargs, ctx) =>
+          op(ctx, 'Chunk', [t], () => chunks(t, intArg(n, 'chunks'), intArg(d ?? kwargs.get('dim'), 'dim', 0))),
+        );
       case 'split':
-        return m(([s, d], kwargs, ctx) => op(ctx, 'Split', [t], () => split(t, s ?? kwargs.get('split_size') ?? null, intArg(d ?? kwargs.get('dim'), 'dim', 0))));
+        return m(([s, d], kwargs, ctx) =>
+          op(ctx, 'Split', [t], () =>
+            split(t, s ?? kwargs.get('split_size') ?? null, intArg(d ?? kwargs.get('dim'), 'dim', 0)),
+          ),
+        );
       case 'unbind':
-        return m(([d], kwargs, ctx) => op(ctx, 'Unbind', [t], () => {
-          const dim = normDim(intArg(d ?? kwargs.get('dim'), 'dim', 0), t.shape.length, 'unbind');
-          return new PyTuple(Array.from({ length: t.shape[dim] }, () => new Tensor(t.shape.filter((_, i) => i !== dim), undefined, null, t.dtype)));
-        }));
+        return m(([d], kwargs, ctx) =>
+          op(ctx, 'Unbind', [t], () => {
+            const dim = normDim(intArg(d ?? kwargs.get('dim'), 'dim', 0), t.shape.length, 'unbind');
+            return new PyTuple(
+              Array.from(
+                { length: t.shape[dim] },
+                () =>
+                  new Tensor(
+                    t.shape.filter((_, i) => i !== dim),
+                    undefined,
+                    null,
+                    t.dtype,
+                  ),
+              ),
+            );
+          }),
+        );
       case 'narrow':
-        return m(([d, s, l], _kw, ctx) => op(ctx, 'Narrow', [t], () => {
-          const dim = normDim(intArg(d, 'dim'), t.shape.length, 'narrow');
-          const shape = [...t.shape];
-          shape[dim] = intArg(l, 'length');
-          if (intArg(s, 'start') + shape[dim] > t.shape[dim]) throw new UnknownShape('narrow past the end is not followed');
-          return new Tensor(shape, undefined, null, t.dtype);
-        }));
+        return m(([d, s, l], _kw, ctx) =>
+          op(ctx, 'Narrow', [t], () => {
+            const dim = normDim(intArg(d, 'dim'), t.shape.length, 'narrow');
+            const shape = [...t.shape];
+            shape[dim] = intArg(l, 'length');
+            if (intArg(s, 'start') + shape[dim] > t.shape[dim])
+              throw new UnknownShape('narrow past the end is not followed');
+            return new Tensor(shape, undefined, null, t.dtype);
+          }),
+        );
       case 'expand':
-        return m((args, _kw, ctx) => op(ctx, 'Expand', [t], () => {
-          const sizes = sizesOf(args, 'expand');
-          const lead = sizes.length - t.shape.length;
-          if (lead < 0) throw new UnknownShape('expand to fewer dims');
-          return new Tensor(sizes.map((s, i) => (s === -1 ? t.shape[i - lead] : s)), undefined, null, t.dtype);
-        }));
+        return m((args, _kw, ctx) =>
+          op(ctx, 'Expand', [t], () => {
+            const sizes = sizesOf(args, 'expand');
+            const lead = sizes.length - t.shape.length;
+            if (lead < 0) throw new UnknownShape('expand to fewer dims');
+            return new Tensor(
+              sizes.map((s, i) => (s === -1 ? t.shape[i - lead] : s)),
+              undefined,
+              null,
+              t.dtype,
+            );
+          }),
+        );
       case 'expand_as':
-        return m(([o], _kw, ctx) => op(ctx, 'Expand', [t, o], () => new Tensor((o as Tensor).shape, undefined, null, t.dtype)));
+        return m(([o], _kw, ctx) =>
+          op(ctx, 'Expand', [t, o], () => new Tensor((o as Tensor).shape, undefined, null, t.dtype)),
+        );
       case 'repeat':
-        return m((args, _kw, ctx) => op(ctx, 'Repeat', [t], () => {
-          const reps = sizesOf(args, 'repeat');
-          if (reps.length < t.shape.length) throw new Refusal('Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor', 'repeat needs one count per dim', `give at least ${t.shape.length} counts`);
-          const shape = [...new Array(reps.length - t.shape.length).fill(1), ...t.shape];
-          return new Tensor(shape.map((s, i) => s * reps[i]), undefined, null, t.dtype);
-        }));
+        return m((args, _kw, ctx) =>
+          op(ctx, 'Repeat', [t], () => {
+            const reps = sizesOf(args, 'repeat');
+            if (reps.length < t.shape.length)
+              throw new Refusal(
+                'Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor',
+                'repeat needs one count per dim',
+                `give at least ${t.shape.length} counts`,
+              );
+            const shape = [...new Array<number>(reps.length - t.shape.length).fill(1), ...t.shape];
+            return new Tensor(
+              shape.map((s, i) => s * reps[i]),
+              undefined,
+              null,
+              t.dtype,
+            );
+          }),
+        );
       case 'matmul':
       case 'mm':
       case 'bmm':
@@ -1438,7 +1736,15 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       case 'true_divide':
       case 'floor_divide':
       case 'remainder': {
-        const sym: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', true_divide: '/', floor_divide: '//', remainder: '%' };
+        const sym: Record<string, string> = {
+          add: '+',
+          sub: '-',
+          mul: '*',
+          div: '/',
+          true_divide: '/',
+          floor_divide: '//',
+          remainder: '%',
+        };
         return m(([o], _kw, ctx) => tensorBinary(sym[name.replace(/_$/, '')], t, o, ctx, name.endsWith('_')));
       }
       case 'eq':
@@ -1459,18 +1765,28 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       case 'new_ones':
       case 'new_empty':
       case 'new_full':
-        return m((args, kwargs, ctx) => creation(name.slice(4), name === 'new_full' ? args.slice(0, 1) : args, kwargs, ctx));
+        return m((args, kwargs) => creation(name.slice(4), name === 'new_full' ? args.slice(0, 1) : args, kwargs));
       case 'masked_fill':
       case 'masked_fill_':
-        return m((_a, _kw, ctx) => op(ctx, 'MaskedFill', [t], () => new Tensor(t.shape, undefined, t.rf, t.dtype), { preserving: true }));
+        return m((_a, _kw, ctx) =>
+          op(ctx, 'MaskedFill', [t], () => new Tensor(t.shape, undefined, t.rf, t.dtype), { preserving: true }),
+        );
       case 'is_contiguous':
         return m(() => !t.strided);
       case 'numpy':
         return m(() => new Unknown('numpy arrays are not followed'));
     }
     if (REDUCTIONS.has(name))
-      return m(([d, k], kwargs, ctx) => op(ctx, name[0].toUpperCase() + name.slice(1), [t], () => reduce(t, d ?? kwargs.get('dim'), k ?? kwargs.get('keepdim'), name)));
-    if (elem) return new BoundMethod(t, fn(name, (args, kwargs, ctx) => elementwise(name.replace(/_$/, ''), elem).fn(args, kwargs, ctx)));
+      return m(([d, k], kwargs, ctx) =>
+        op(ctx, name[0].toUpperCase() + name.slice(1), [t], () =>
+          reduce(t, d ?? kwargs.get('dim'), k ?? kwargs.get('keepdim'), name),
+        ),
+      );
+    if (elem)
+      return new BoundMethod(
+        t,
+        fn(name, (args, kwargs, ctx) => elementwise(name.replace(/_$/, ''), elem).fn(args, kwargs, ctx)),
+      );
     if (name === 'softmax' || name === 'log_softmax')
       return new BoundMethod(t, elementwise(name, name === 'softmax' ? 'Softmax' : 'LogSoftmax'));
     return new BoundMethod(t, notFollowed(`Tensor.${name}`));
@@ -1526,13 +1842,27 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   F.set(
     'pixel_shuffle',
     fn('pixel_shuffle', ([x, r], kwargs, ctx) =>
-      op(ctx, 'PixelShuffle', [x], () => fromOutcome(x as Tensor, pixelShuffleOutcome((x as Tensor).shape, intArg(r ?? kwargs.get('upscale_factor'), 'upscale_factor'), true))),
+      op(ctx, 'PixelShuffle', [x], () =>
+        fromOutcome(
+          x as Tensor,
+          pixelShuffleOutcome((x as Tensor).shape, intArg(r ?? kwargs.get('upscale_factor'), 'upscale_factor'), true),
+        ),
+      ),
     ),
   );
   F.set(
     'pixel_unshuffle',
     fn('pixel_unshuffle', ([x, r], kwargs, ctx) =>
-      op(ctx, 'PixelUnshuffle', [x], () => fromOutcome(x as Tensor, pixelShuffleOutcome((x as Tensor).shape, intArg(r ?? kwargs.get('downscale_factor'), 'downscale_factor'), false))),
+      op(ctx, 'PixelUnshuffle', [x], () =>
+        fromOutcome(
+          x as Tensor,
+          pixelShuffleOutcome(
+            (x as Tensor).shape,
+            intArg(r ?? kwargs.get('downscale_factor'), 'downscale_factor'),
+            false,
+          ),
+        ),
+      ),
     ),
   );
   F.set(
@@ -1541,7 +1871,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       op(ctx, 'Linear', [x, w], () => {
         const t = x as Tensor;
         const weight = w as Tensor;
-        if (!(weight instanceof Tensor) || weight.shape.length !== 2) throw new UnknownShape('F.linear with a weight that is not a 2-D tensor');
+        if (!(weight instanceof Tensor) || weight.shape.length !== 2)
+          throw new UnknownShape('F.linear with a weight that is not a 2-D tensor');
         void b;
         return new Tensor([...t.shape.slice(0, -1), weight.shape[0]], undefined, null);
       }),
@@ -1552,7 +1883,12 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       `conv${n}d`,
       fn(`conv${n}d`, ([x, w, b, ...rest], kwargs, ctx) =>
         op(ctx, `Conv${n}d`, [x, w], () => {
-          const a = bindArgs(`F.conv${n}d`, ['stride', 'padding', 'dilation', 'groups'], rest, new Map([...kwargs].filter(([k]) => k !== 'bias')));
+          const a = bindArgs(
+            `F.conv${n}d`,
+            ['stride', 'padding', 'dilation', 'groups'],
+            rest,
+            new Map([...kwargs].filter(([k]) => k !== 'bias')),
+          );
           const g = convGeometry({
             rank: n as 1 | 2 | 3,
             inputShape: (x as Tensor).shape,
@@ -1581,7 +1917,11 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
   );
   const functional = new Namespace('torch.nn.functional', F, (n) => notFollowed(`F.${n}`));
 
-  const initNS = new Namespace('torch.nn.init', new Map([['calculate_gain', fn('calculate_gain', () => new Unknown('a gain'))]]), (n) => fn(n, () => null));
+  const initNS = new Namespace(
+    'torch.nn.init',
+    new Map([['calculate_gain', fn('calculate_gain', () => new Unknown('a gain'))]]),
+    (n) => fn(n, () => null),
+  );
 
   const nnAttrs = new Map<string, Value>([
     ['Module', moduleClass],
@@ -1618,18 +1958,48 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     ['numel', fn('numel', ([x]) => (x instanceof Tensor ? prod(x.shape) : new Unknown('numel')))],
     ['tensor', fn('tensor', ([d], kwargs) => tensorFromData(d, kwargs))],
     ['as_tensor', fn('as_tensor', ([d], kwargs) => tensorFromData(d, kwargs))],
-    ['cat', fn('cat', ([ts, d], kwargs, ctx) => catOp(ts ?? kwargs.get('tensors')!, d ?? kwargs.get('dim'), ctx, 'cat'))],
-    ['concat', fn('concat', ([ts, d], kwargs, ctx) => catOp(ts ?? kwargs.get('tensors')!, d ?? kwargs.get('dim'), ctx, 'cat'))],
-    ['concatenate', fn('concatenate', ([ts, d], kwargs, ctx) => catOp(ts ?? kwargs.get('tensors')!, d ?? kwargs.get('dim') ?? kwargs.get('axis'), ctx, 'cat'))],
-    ['stack', fn('stack', ([ts, d], kwargs, ctx) => catOp(ts ?? kwargs.get('tensors')!, d ?? kwargs.get('dim'), ctx, 'stack'))],
-    ['flatten', fn('flatten', ([x, s, e], kwargs, ctx) => (x instanceof Tensor ? flatten(x, s ?? kwargs.get('start_dim'), e ?? kwargs.get('end_dim'), 0, ctx) : op(ctx, 'Flatten', [x], () => new Unknown('flatten of a non-tensor'))))],
+    [
+      'cat',
+      fn('cat', ([ts, d], kwargs, ctx) => catOp(ts ?? kwargs.get('tensors')!, d ?? kwargs.get('dim'), ctx, 'cat')),
+    ],
+    [
+      'concat',
+      fn('concat', ([ts, d], kwargs, ctx) => catOp(ts ?? kwargs.get('tensors')!, d ?? kwargs.get('dim'), ctx, 'cat')),
+    ],
+    [
+      'concatenate',
+      fn('concatenate', ([ts, d], kwargs, ctx) =>
+        catOp(ts ?? kwargs.get('tensors')!, d ?? kwargs.get('dim') ?? kwargs.get('axis'), ctx, 'cat'),
+      ),
+    ],
+    [
+      'stack',
+      fn('stack', ([ts, d], kwargs, ctx) => catOp(ts ?? kwargs.get('tensors')!, d ?? kwargs.get('dim'), ctx, 'stack')),
+    ],
+    [
+      'flatten',
+      fn('flatten', ([x, s, e], kwargs, ctx) =>
+        x instanceof Tensor
+          ? flatten(x, s ?? kwargs.get('start_dim'), e ?? kwargs.get('end_dim'), 0, ctx)
+          : op(ctx, 'Flatten', [x], () => new Unknown('flatten of a non-tensor')),
+      ),
+    ],
     ['matmul', fn('matmul', ([a, b], _kw, ctx) => tensorBinary('@', a, b, ctx, false))],
     ['mm', fn('mm', ([a, b], _kw, ctx) => tensorBinary('@', a, b, ctx, false))],
     ['bmm', fn('bmm', ([a, b], _kw, ctx) => tensorBinary('@', a, b, ctx, false))],
-    ['where', fn('where', ([c, a, b], _kw, ctx) => op(ctx, 'Where', [c, a, b], () => {
-      const shapes = [c, a, b].filter(isTensor).map((t) => t.shape);
-      return new Tensor(shapes.reduce((s, x) => broadcastShapes(s, x, 'torch.where'), [] as number[]), undefined, null);
-    }))],
+    [
+      'where',
+      fn('where', ([c, a, b], _kw, ctx) =>
+        op(ctx, 'Where', [c, a, b], () => {
+          const shapes = [c, a, b].filter(isTensor).map((t) => t.shape);
+          return new Tensor(
+            shapes.reduce((s, x) => broadcastShapes(s, x, 'torch.where'), [] as number[]),
+            undefined,
+            null,
+          );
+        }),
+      ),
+    ],
     ['no_grad', fn('no_grad', () => null)],
     ['enable_grad', fn('enable_grad', () => null)],
     ['inference_mode', fn('inference_mode', () => null)],
@@ -1641,9 +2011,21 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     ['from_numpy', fn('from_numpy', () => new Unknown('a NumPy array is not followed'))],
   ]);
   for (const k of ['zeros', 'ones', 'empty', 'rand', 'randn', 'full'])
-    torchAttrs.set(k, fn(k, (args, kwargs, ctx) => creation(k, k === 'full' ? args.slice(0, 1) : args, kwargs, ctx)));
+    torchAttrs.set(
+      k,
+      fn(k, (args, kwargs) => creation(k, k === 'full' ? args.slice(0, 1) : args, kwargs)),
+    );
   for (const k of ['zeros_like', 'ones_like', 'empty_like', 'rand_like', 'randn_like', 'full_like'])
-    torchAttrs.set(k, fn(k, ([x]) => (x instanceof Tensor ? new Tensor(x.shape, undefined, x.rf, x.dtype) : x instanceof Unknown ? x : new Unknown(`${k} of a non-tensor`))));
+    torchAttrs.set(
+      k,
+      fn(k, ([x]) =>
+        x instanceof Tensor
+          ? new Tensor(x.shape, undefined, x.rf, x.dtype)
+          : x instanceof Unknown
+            ? x
+            : new Unknown(`${k} of a non-tensor`),
+      ),
+    );
   torchAttrs.set(
     'arange',
     fn('arange', (args) => {
@@ -1651,18 +2033,54 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       if (xs.some((x) => x === undefined)) return new Unknown('torch.arange with unknown bounds');
       const [start, end, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
       const n = Math.max(0, Math.ceil((end - start) / step));
-      return new Tensor([n], n <= 64 ? Array.from({ length: n }, (_, i) => start + i * step) : undefined, null, args.every((a) => typeof a === 'number') ? 'int' : 'float');
+      return new Tensor(
+        [n],
+        n <= 64 ? Array.from({ length: n }, (_, i) => start + i * step) : undefined,
+        null,
+        args.every((a) => typeof a === 'number') ? 'int' : 'float',
+      );
     }),
   );
-  for (const [k, label] of Object.entries(ELEMENTWISE)) if (!torchAttrs.has(k)) torchAttrs.set(k, elementwise(k, label));
+  for (const [k, label] of Object.entries(ELEMENTWISE))
+    if (!torchAttrs.has(k)) torchAttrs.set(k, elementwise(k, label));
   torchAttrs.set('softmax', elementwise('softmax', 'Softmax'));
   torchAttrs.set('log_softmax', elementwise('log_softmax', 'LogSoftmax'));
-  const method1 = (name: string) => fn(name, ([x, ...rest], kwargs, ctx) => {
-    if (x instanceof Unknown) return op(ctx, name, [x], () => x);
-    if (!(x instanceof Tensor)) rt.raise('TypeError', `${name}(): argument 'input' must be Tensor, not ${typeName(x)}`);
-    return rt.call(tensorMethod(x, name)!, rest, kwargs, ctx);
-  });
-  for (const k of ['transpose', 'permute', 'reshape', 'squeeze', 'unsqueeze', 'chunk', 'split', 'narrow', 'unbind', 'add', 'sub', 'mul', 'div', 'true_divide', 'max', 'min', 'argmax', 'argmin', 'eq', 'gt', 'lt', 'ge', 'le', 'ne', 't', 'masked_fill', ...REDUCTIONS])
+  const method1 = (name: string) =>
+    fn(name, ([x, ...rest], kwargs, ctx) => {
+      if (x instanceof Unknown) return op(ctx, name, [x], () => x);
+      if (!(x instanceof Tensor))
+        rt.raise('TypeError', `${name}(): argument 'input' must be Tensor, not ${typeName(x)}`);
+      return rt.call(tensorMethod(x, name)!, rest, kwargs, ctx);
+    });
+  for (const k of [
+    'transpose',
+    'permute',
+    'reshape',
+    'squeeze',
+    'unsqueeze',
+    'chunk',
+    'split',
+    'narrow',
+    'unbind',
+    'add',
+    'sub',
+    'mul',
+    'div',
+    'true_divide',
+    'max',
+    'min',
+    'argmax',
+    'argmin',
+    'eq',
+    'gt',
+    'lt',
+    'ge',
+    'le',
+    'ne',
+    't',
+    'masked_fill',
+    ...REDUCTIONS,
+  ])
     torchAttrs.set(k, method1(k));
   const jit = new Namespace(
     'torch.jit',
@@ -1671,14 +2089,25 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
       ['is_tracing', fn('is_tracing', () => false)],
       ['annotate', fn('annotate', ([, v]) => v)],
       ['unused', fn('unused', ([f]) => f)],
-      ['ignore', fn('ignore', ([f]) => (f instanceof Builtin || f instanceof PyClass || typeof f !== 'object' ? fn('ignore', ([g]) => g) : f))],
+      [
+        'ignore',
+        fn('ignore', ([f]) =>
+          f instanceof Builtin || f instanceof PyClass || typeof f !== 'object' ? fn('ignore', ([g]) => g) : f,
+        ),
+      ],
       ['export', fn('export', ([f]) => f)],
       ['script', fn('script', ([f]) => f)],
       ['Final', objectClass],
     ]),
     () => fn('jit', ([f]) => f),
   );
-  const cudnn = new Namespace('torch.backends.cudnn', new Map<string, Value>([['benchmark', false], ['deterministic', false]]));
+  const cudnn = new Namespace(
+    'torch.backends.cudnn',
+    new Map<string, Value>([
+      ['benchmark', false],
+      ['deterministic', false],
+    ]),
+  );
   const cuda = new Namespace(
     'torch.cuda',
     new Map<string, Value>([
@@ -1690,20 +2119,72 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     ]),
     (n) => new Unknown(`torch.cuda.${n} is only known at run time`),
   );
-  const checkpoint = new Namespace('torch.utils.checkpoint', new Map<string, Value>([['checkpoint', fn('checkpoint', ([f, ...args], kwargs, ctx) => rt.call(f, args, new Map([...kwargs].filter(([k]) => k !== 'use_reentrant')), ctx))]]));
-  const data = new Namespace('torch.utils.data', new Map(), (n) => fn(n, () => new Unknown(`torch.utils.data.${n}: data is only known at run time`)));
-  const modelZoo = new Namespace('torch.utils.model_zoo', new Map<string, Value>([['load_url', fn('load_url', () => new Unknown('weights downloaded at run time'))]]));
-  const hub = new Namespace('torch.hub', new Map<string, Value>([['load_state_dict_from_url', fn('load_state_dict_from_url', () => new Unknown('weights downloaded at run time'))]]), (n) => new Unknown(`torch.hub.${n}`));
-  const utils = new Namespace('torch.utils', new Map<string, Value>([['checkpoint', checkpoint], ['data', data], ['model_zoo', modelZoo]]), (n) => new Unknown(`torch.utils.${n} is not followed`));
-  const autograd = new Namespace('torch.autograd', new Map<string, Value>([['Variable', fn('Variable', ([t]) => t ?? new Unknown('a Variable'))]]), (n) => new Unknown(`torch.autograd.${n} is not followed`));
-  const backends = new Namespace('torch.backends', new Map<string, Value>([['cudnn', cudnn]]), (n) => new Unknown(`torch.backends.${n} depends on the machine`));
+  const checkpoint = new Namespace(
+    'torch.utils.checkpoint',
+    new Map<string, Value>([
+      [
+        'checkpoint',
+        fn('checkpoint', ([f, ...args], kwargs, ctx) =>
+          rt.call(f, args, new Map([...kwargs].filter(([k]) => k !== 'use_reentrant')), ctx),
+        ),
+      ],
+    ]),
+  );
+  const data = new Namespace('torch.utils.data', new Map(), (n) =>
+    fn(n, () => new Unknown(`torch.utils.data.${n}: data is only known at run time`)),
+  );
+  const modelZoo = new Namespace(
+    'torch.utils.model_zoo',
+    new Map<string, Value>([['load_url', fn('load_url', () => new Unknown('weights downloaded at run time'))]]),
+  );
+  const hub = new Namespace(
+    'torch.hub',
+    new Map<string, Value>([
+      ['load_state_dict_from_url', fn('load_state_dict_from_url', () => new Unknown('weights downloaded at run time'))],
+    ]),
+    (n) => new Unknown(`torch.hub.${n}`),
+  );
+  const utils = new Namespace(
+    'torch.utils',
+    new Map<string, Value>([
+      ['checkpoint', checkpoint],
+      ['data', data],
+      ['model_zoo', modelZoo],
+    ]),
+    (n) => new Unknown(`torch.utils.${n} is not followed`),
+  );
+  const autograd = new Namespace(
+    'torch.autograd',
+    new Map<string, Value>([['Variable', fn('Variable', ([t]) => t ?? new Unknown('a Variable'))]]),
+    (n) => new Unknown(`torch.autograd.${n} is not followed`),
+  );
+  const backends = new Namespace(
+    'torch.backends',
+    new Map<string, Value>([['cudnn', cudnn]]),
+    (n) => new Unknown(`torch.backends.${n} depends on the machine`),
+  );
   torchAttrs.set('jit', jit);
   torchAttrs.set('cuda', cuda);
   torchAttrs.set('utils', utils);
   torchAttrs.set('autograd', autograd);
   torchAttrs.set('backends', backends);
   torchAttrs.set('hub', hub);
-  for (const d of ['float32', 'float', 'float64', 'double', 'float16', 'half', 'bfloat16', 'int64', 'long', 'int32', 'int', 'int8', 'uint8', 'bool'])
+  for (const d of [
+    'float32',
+    'float',
+    'float64',
+    'double',
+    'float16',
+    'half',
+    'bfloat16',
+    'int64',
+    'long',
+    'int32',
+    'int',
+    'int8',
+    'uint8',
+    'bool',
+  ])
     torchAttrs.set(d, `torch.${d}`);
   const torch = new Namespace('torch', torchAttrs, (n) => new Unknown(`torch.${n} is not followed`));
 
@@ -1727,7 +2208,10 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     ['torch.backends.cudnn', cudnn],
     ['torch.jit.annotations', py.modules.get('typing')!],
     ['torch.optim', new Namespace('torch.optim', new Map(), (n) => fn(n, () => new Unknown(`an optimizer (${n})`)))],
-    ['torch.optim.lr_scheduler', new Namespace('torch.optim.lr_scheduler', new Map(), (n) => fn(n, () => new Unknown(`a scheduler (${n})`)))],
+    [
+      'torch.optim.lr_scheduler',
+      new Namespace('torch.optim.lr_scheduler', new Map(), (n) => fn(n, () => new Unknown(`a scheduler (${n})`))),
+    ],
   ]);
   for (const [k, v] of py.modules) known.set(k, v);
 
@@ -1767,7 +2251,8 @@ export function createTorchLibrary(rt: Runtime): TorchLibrary {
     tensorUnary,
     tensorIndex,
     tensorCompare,
-    nativeForward: (inst) => rt.raise('NotImplementedError', `Module [${inst.cls.name}] is missing the required "forward" function`),
+    nativeForward: (inst) =>
+      rt.raise('NotImplementedError', `Module [${inst.cls.name}] is missing the required "forward" function`),
     nativeInit: () => undefined,
     nativeItems: (inst) => {
       const c = inst.cls.mro.find((k) => k.native?.container)?.native?.container;

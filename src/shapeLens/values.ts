@@ -389,7 +389,9 @@ export function repr(v: Value, depth = 0): string {
   if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (v instanceof PyList) return `[${v.items.map((x) => repr(x, depth + 1)).join(', ')}]`;
   if (v instanceof PyTuple)
-    return v.items.length === 1 ? `(${repr(v.items[0], depth + 1)},)` : `(${v.items.map((x) => repr(x, depth + 1)).join(', ')})`;
+    return v.items.length === 1
+      ? `(${repr(v.items[0], depth + 1)},)`
+      : `(${v.items.map((x) => repr(x, depth + 1)).join(', ')})`;
   if (v instanceof PyDict)
     return `{${v
       .entries()
@@ -398,7 +400,8 @@ export function repr(v: Value, depth = 0): string {
   if (v instanceof PyRange) return `range(${v.start}, ${v.stop}${v.step !== 1 ? `, ${v.step}` : ''})`;
   if (v instanceof Tensor) return `tensor of shape [${v.shape.join(', ')}]`;
   if (v instanceof PyClass) return `<class '${v.name}'>`;
-  if (v instanceof PyInstance) return v.message !== undefined ? `${v.cls.name}(${repr(v.message)})` : `<${v.cls.name} object>`;
+  if (v instanceof PyInstance)
+    return v.message !== undefined ? `${v.cls.name}(${repr(v.message)})` : `<${v.cls.name} object>`;
   if (v instanceof PyFunction || v instanceof Builtin) return `<function ${v.name}>`;
   if (v instanceof Unknown) return '<unknown>';
   if (v instanceof EllipsisValue) return 'Ellipsis';
