@@ -113,10 +113,26 @@ interface Placed {
 }
 
 /** Every constructor, forward call and tensor operation of every run, by range. */
+/** the places of one run, kept while the run is (an untouched model keeps its run across keystrokes) */
+const placesOfRun = new WeakMap<ModelRun, Placed[]>();
+
 function places(models: readonly ModelShapes[]): Placed[] {
-  const out: Placed[] = [];
+  const all: Placed[] = [];
   for (const m of models) {
     if (!m.input) continue;
+    let mine = placesOfRun.get(m.run);
+    if (!mine || mine[0]?.model.model !== m.model) {
+      mine = placesOf(m);
+      placesOfRun.set(m.run, mine);
+    }
+    for (const p of mine) all.push(p);
+  }
+  return all;
+}
+
+function placesOf(m: ModelShapes): Placed[] {
+  const out: Placed[] = [];
+  {
     const byKey = new Map<string, Placed>();
     const put = (
       range: SourceRange,

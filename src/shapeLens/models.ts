@@ -15,7 +15,7 @@
  */
 import { parseChunk, parseExpression } from './parser';
 import type { Expr, ParsedChunk, Stmt } from './syntax';
-import { scanChunks, type ChunkSpan } from './tokenizer';
+import { rescanChunks, scanChunks, type ChunkSpan } from './tokenizer';
 import {
   BudgetExceeded,
   DEFAULT_LIMITS,
@@ -625,6 +625,7 @@ export interface AnalyzeOptions {
 export class ModelAnalyzer {
   private parsed = new Map<string, ParsedChunk>();
   private memo = new Map<string, MemoEntry>();
+  private previous?: { readonly text: string; readonly spans: readonly ChunkSpan[] };
   private readonly limits: Limits;
 
   constructor(options: AnalyzeOptions = {}) {
@@ -632,7 +633,8 @@ export class ModelAnalyzer {
   }
 
   analyze(src: string, remembered?: (name: string, model: ModelInfo) => InputSpec | undefined): ModelRun[] {
-    const spans = scanChunks(src);
+    const spans = this.previous ? rescanChunks(this.previous.text, this.previous.spans, src) : scanChunks(src);
+    this.previous = { text: src, spans };
     const parsed = new Map<string, ParsedChunk>();
     const chunks: ChunkState[] = spans.map((span) => {
       const text = src.slice(span.start, span.end);
@@ -710,7 +712,9 @@ function relocate(
     moves.push({ from: s.start, to: chunks[k].span.start, len: s.text.length, dl: chunks[k].span.line - s.line });
     k++;
   }
-  if (moves.every((m) => m.from === m.to && m.dl === 0)) return { run: { ...entry.run, model: c.info }, entry };
+  // nothing moved: the very same run (the editor keeps what it derived from it)
+  if (moves.every((m) => m.from === m.to && m.dl === 0)) return { run: entry.run, entry };
+  void c;
   // the comment's `as` expression lives in the model's own chunk: a range anywhere else is left as it was
   const at = (o: number): { d: number; dl: number } => {
     for (const m of moves) if (o >= m.from && o <= m.from + m.len) return { d: m.to - m.from, dl: m.dl };

@@ -49,6 +49,8 @@ export interface ChunkSpan {
   readonly end: number;
   /** 0-based line of `start` */
   readonly line: number;
+  /** 0-based line of `end` (where the next chunk starts) */
+  readonly endLine: number;
 }
 
 const OPS3 = ['**=', '//=', '>>=', '<<=', '...'];
@@ -118,13 +120,16 @@ function startsDefinition(src: string, at: number, indent: number): boolean {
 function scan(
   src: string,
   onToken: ((kind: number, start: number, end: number, line: number) => void) | undefined,
-  onLineEnd: (firstStart: number, indent: number, line: number, endOffset: number, tokens: number) => void,
+  /** returns true to stop scanning; `lineAfter` is the line of `endOffset` */
+  onLineEnd: (firstStart: number, indent: number, line: number, endOffset: number, lineAfter: number) => boolean | void,
   onComment?: (text: string, start: number, line: number) => void,
+  from = 0,
+  fromLine = 0,
 ): void {
   const n = src.length;
-  let i = 0;
-  let line = 0;
-  let lineStart = 0;
+  let i = from;
+  let line = fromLine;
+  let lineStart = from;
   let depth = 0;
   // the logical line being read
   let tokens = 0;
@@ -153,8 +158,8 @@ function scan(
         depth = 0;
       }
       if (depth === 0 && tokens > 0) {
-        onLineEnd(firstStart, indent, firstLine, i, tokens);
         tokens = 0;
+        if (onLineEnd(firstStart, indent, firstLine, i, line) === true) return;
       }
       continue;
     }
@@ -247,7 +252,7 @@ function scan(
     onToken?.(OP, i, i + len, line);
     i += len;
   }
-  if (tokens > 0) onLineEnd(firstStart, indent, firstLine, n, tokens);
+  if (tokens > 0) onLineEnd(firstStart, indent, firstLine, n, line);
 }
 
 /** The tokens and logical lines of `src`. */
@@ -288,6 +293,7 @@ export function tokenize(src: string): Tokens {
     (_firstStart, indent, firstLine) => {
       lines.push({ first: lineFirst, end: count, indent, line: firstLine });
       lineFirst = count;
+      return false;
     },
     (text, s, l) => comments.push({ text, start: s, line: l }),
   );
@@ -300,35 +306,101 @@ const CONTINUES = /^(else|elif|except|finally)\b/;
  * Splits a file into its top-level statements: a chunk starts at a logical line with indent 0 (its
  * decorators, and the `else:`/`except:` of a module-level statement, stay with it) and takes the comments
  * and blank lines above it. No token is kept: this runs on every keystroke.
+ *
+ * `from`/`fromLine` start the scan at a chunk boundary of the text; `stop(offset)` is asked at each chunk
+ * boundary found and ends the scan when it says true (the rest of the text is known to the caller).
  */
-export function scanChunks(src: string): ChunkSpan[] {
+export function scanChunks(src: string, from = 0, fromLine = 0, stop?: (offset: number) => boolean): ChunkSpan[] {
   const chunks: ChunkSpan[] = [];
-  let chunkStart = 0;
-  let chunkLine = 0;
+  let chunkStart = from;
+  let chunkLine = fromLine;
   /** end (just past the newline) of the last logical line of the open chunk; -1 when none is open */
   let openEnd = -1;
   let openEndLine = 0;
   let afterDecorator = false;
-  let physLine = 0;
-  let lastCounted = 0;
-  const lineAt = (offset: number): number => {
-    // newlines between the last counted offset and `offset`
-    for (let k = lastCounted; k < offset; k++) if (src.charCodeAt(k) === 10) physLine++;
-    lastCounted = offset;
-    return physLine;
-  };
-  scan(src, undefined, (firstStart, indent, _line, endOffset) => {
-    const topLevel = indent === 0;
-    const continues = topLevel && (afterDecorator || CONTINUES.test(src.slice(firstStart, firstStart + 8)));
-    if (topLevel && !continues && openEnd >= 0) {
-      chunks.push({ start: chunkStart, end: openEnd, line: chunkLine });
-      chunkStart = openEnd;
-      chunkLine = openEndLine;
-    }
-    if (topLevel) afterDecorator = src.charCodeAt(firstStart) === 64;
-    openEnd = endOffset;
-    openEndLine = lineAt(endOffset);
-  });
-  if (openEnd >= 0) chunks.push({ start: chunkStart, end: openEnd, line: chunkLine });
+  let stopped = false;
+  scan(
+    src,
+    undefined,
+    (firstStart, indent, _line, endOffset, lineAfter) => {
+      const topLevel = indent === 0;
+      const continues = topLevel && (afterDecorator || CONTINUES.test(src.slice(firstStart, firstStart + 8)));
+      if (topLevel && !continues && openEnd >= 0) {
+        chunks.push({ start: chunkStart, end: openEnd, line: chunkLine, endLine: openEndLine });
+        chunkStart = openEnd;
+        chunkLine = openEndLine;
+        if (stop?.(chunkStart)) {
+          stopped = true;
+          return true;
+        }
+      }
+      if (topLevel) afterDecorator = src.charCodeAt(firstStart) === 64;
+      openEnd = endOffset;
+      openEndLine = lineAfter;
+      return false;
+    },
+    undefined,
+    from,
+    fromLine,
+  );
+  if (!stopped && openEnd >= 0) chunks.push({ start: chunkStart, end: openEnd, line: chunkLine, endLine: openEndLine });
   return chunks;
+}
+
+/**
+ * The chunks of `src`, given those of `prev` (the text before an edit): only the region around the change is
+ * scanned again; the chunks after it are the old ones, moved.
+ */
+export function rescanChunks(prev: string, prevChunks: readonly ChunkSpan[], src: string): ChunkSpan[] {
+  const max = Math.min(prev.length, src.length);
+  // the common prefix and suffix, a block at a time (string comparison is native), then character by character
+  const BLOCK = 2048;
+  let p = 0;
+  while (p + BLOCK <= max && prev.substr(p, BLOCK) === src.substr(p, BLOCK)) p += BLOCK;
+  while (p < max && prev.charCodeAt(p) === src.charCodeAt(p)) p++;
+  if (p === prev.length && p === src.length) return [...prevChunks];
+  let q = 0;
+  while (
+    q + BLOCK <= max - p &&
+    prev.substr(prev.length - q - BLOCK, BLOCK) === src.substr(src.length - q - BLOCK, BLOCK)
+  )
+    q += BLOCK;
+  while (q < max - p && prev.charCodeAt(prev.length - 1 - q) === src.charCodeAt(src.length - 1 - q)) q++;
+  const delta = src.length - prev.length;
+  const oldChangeEnd = prev.length - q;
+  // restart one chunk before the one holding the change (an edit at a line start may join the chunk above)
+  if (prevChunks.length === 0) return scanChunks(src);
+  let k = prevChunks.findIndex((c) => c.end > p);
+  if (k < 0) k = prevChunks.length - 1;
+  k = Math.max(0, k - 1);
+  const keep = prevChunks.slice(0, k);
+  const from = prevChunks[k].start;
+  const fromLine = prevChunks[k].line;
+  // old chunk boundaries after the change, by their offset in the new text
+  const after = new Map<number, number>();
+  for (let j = k + 1; j < prevChunks.length; j++)
+    if (prevChunks[j].start >= oldChangeEnd) after.set(prevChunks[j].start + delta, j);
+  let resume = -1;
+  const scanned = scanChunks(src, from, fromLine, (offset) => {
+    const j = after.get(offset);
+    if (j === undefined) return false;
+    resume = j;
+    return true;
+  });
+  if (resume < 0) return [...keep, ...scanned];
+  const lineDelta = scanned.length > 0 ? lineOfEnd(scanned) - prevChunks[resume].line : 0;
+  const moved = prevChunks
+    .slice(resume)
+    .map((c) => ({
+      start: c.start + delta,
+      end: c.end + delta,
+      line: c.line + lineDelta,
+      endLine: c.endLine + lineDelta,
+    }));
+  return [...keep, ...scanned, ...moved];
+}
+
+/** The line where the last of these chunks ends (the next chunk's first line). */
+function lineOfEnd(chunks: readonly ChunkSpan[]): number {
+  return chunks[chunks.length - 1].endLine;
 }

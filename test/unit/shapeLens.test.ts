@@ -7,11 +7,12 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyzeModels, applyEdit, shapeDiagnostics, type ModelShapes } from '../../src/shapeLens/analyze';
 import { ModelAnalyzer, parseInputComment, parseInputSpec } from '../../src/shapeLens/models';
 import { parseChunk } from '../../src/shapeLens/parser';
-import { scanChunks, tokenize } from '../../src/shapeLens/tokenizer';
+import { rescanChunks, scanChunks, tokenize } from '../../src/shapeLens/tokenizer';
 
 const DIR = join(__dirname, '..', 'shapeLens');
 
@@ -605,6 +606,45 @@ describe('the file as the editor sees it', () => {
     const src = 'import x\n\n# c\n@dec\nclass A:\n    pass\nif a:\n    pass\nelse:\n    pass\n';
     const chunks = scanChunks(src).map((c) => src.slice(c.start, c.end));
     expect(chunks).toEqual(['import x\n', '\n# c\n@dec\nclass A:\n    pass\n', 'if a:\n    pass\nelse:\n    pass\n']);
+  });
+
+  it('rescans only around an edit, and finds the same chunks as a scan of the whole text', () => {
+    const sources = ['torchvision_googlenet.py', 'cifar_resnet.py', 'examples_vae.py'].map((f) => read('corpus', f));
+    const pieces = [
+      '\n',
+      '    ',
+      '"""',
+      "'",
+      '(',
+      ')',
+      '[',
+      '#',
+      '\\\n',
+      'class A:\n',
+      '@d\n',
+      'else:\n',
+      'x',
+      ' = 1\n',
+      '',
+    ];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: sources.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.nat({ max: 30 }), fc.constantFrom(...pieces)), { minLength: 1, maxLength: 8 }),
+        (which, edits) => {
+          let text = sources[which];
+          let chunks = scanChunks(text);
+          for (const [at, cut, insert] of edits) {
+            const i = at % (text.length + 1);
+            const next = text.slice(0, i) + insert + text.slice(i + cut);
+            chunks = rescanChunks(text, chunks, next);
+            text = next;
+            expect(chunks).toEqual(scanChunks(text));
+          }
+        },
+      ),
+      { numRuns: 300, seed: 7 },
+    );
   });
 
   it('parses every file of the corpus without a syntax error', () => {
