@@ -253,6 +253,20 @@ def workspace():
                     out["resnet_lens:" + name + label] = {"input_shapes": shapes, **run_model(build(mod, name, expr), shapes)}
             finally:
                 tmp.unlink()
+    notebook = WORKSPACE / "shape_lens_cells.ipynb"
+    if notebook.exists():
+        cells = json.loads(notebook.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        fixed = code.replace("nn.Linear(1000, 10)", "nn.Linear(4096, 10)", 1)
+        for label, t in (("", code), (" after the quick fix", fixed)):
+            tmp = HERE / ".workspace_cells.py"
+            tmp.write_text(t)
+            try:
+                mod = load(tmp)
+                for name, line, shapes, expr in specs_of(t):
+                    out["cells:" + name + label] = {"input_shapes": shapes, **run_model(build(mod, name, expr), shapes)}
+            finally:
+                tmp.unlink()
     return out
 
 
