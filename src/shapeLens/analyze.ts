@@ -198,7 +198,12 @@ const MAX_TIPS = 12;
  */
 export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
   const groups = new Map<string, Placed[]>();
-  for (const p of places(models)) {
+  const all = places(models);
+  const nested = nestedCalls(all);
+  const several = models.filter((m) => m.input).length > 1;
+  for (const p of all) {
+    // self.relu(self.bn1(self.conv1(x))): the norm and the activation inside keep the shape, a hint each is clutter
+    if (p.at === 'call' && nested.has(p) && keepsShape(p)) continue;
     const key = `${p.range.end}`;
     const g = groups.get(key);
     if (g) g.push(p);
@@ -214,7 +219,6 @@ export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
       if (!labels.includes(label)) labels.push(label);
     };
     for (const p of speaking(group)) {
-      const several = models.filter((m) => m.input).length > 1;
       const where = several ? ` in ${p.model.model.name}` : '';
       if (p.at === 'call') {
         for (const c of p.call!) {
@@ -271,6 +275,34 @@ export function shapeHints(models: readonly ModelShapes[]): ShapeHint[] {
     });
   }
   return hints.sort((a, b) => a.offset - b.offset);
+}
+
+/** The calls whose range lies inside another call's (`self.bn1(…)` in `self.relu(self.bn1(…))`). */
+function nestedCalls(all: readonly Placed[]): Set<Placed> {
+  const ranges = new Map<string, SourceRange>();
+  for (const p of all) if (p.at === 'call') ranges.set(`${p.range.start}:${p.range.end}`, p.range);
+  const sorted = [...ranges.values()].sort((a, b) => a.start - b.start || b.end - a.end);
+  const inner = new Set<string>();
+  let maxEnd = -1;
+  for (const r of sorted) {
+    if (maxEnd >= r.end) inner.add(`${r.start}:${r.end}`);
+    maxEnd = Math.max(maxEnd, r.end);
+  }
+  return new Set(all.filter((p) => p.at === 'call' && inner.has(`${p.range.start}:${p.range.end}`)));
+}
+
+/** A call of one layer that gives back its input's shape (a norm, an activation, dropout). */
+function keepsShape(p: Placed): boolean {
+  if (p.records.length !== 1) return false;
+  const l = p.records[0];
+  const [fam] = family(l.op);
+  const preserving =
+    SHAPE_PRESERVING.has(l.op) ||
+    fam === 'BatchNorm' ||
+    fam === 'InstanceNorm' ||
+    l.op === 'GroupNorm' ||
+    l.op === 'LayerNorm';
+  return preserving && !l.refused && !l.unknown && l.output !== null && shapeText(l.output) === shapeText(l.input);
 }
 
 /** A forward call by the module it calls: the path its layers share (`layer1`, `layer1.0.conv1`). */
@@ -530,7 +562,10 @@ export function shapeDiagnostics(models: readonly ModelShapes[]): LensDiagnostic
       if (!related.some((r) => sameRange(r.range, c.site)))
         related.push({
           range: c.site,
-          message: `${c.path !== undefined && c.path !== '' ? `\`${c.path}\`` : 'this call'} runs ${recordName(l)}`,
+          message:
+            c.path === l.path
+              ? `the call of ${recordName(l)}`
+              : `${c.path !== undefined && c.path !== '' ? `\`${c.path}\`` : 'this call'} runs ${recordName(l)}`,
         });
     const action = /: (set [^:]+)$/.exec(d.fix)?.[1];
     out.push({

@@ -46,7 +46,7 @@ async function hintLabels(doc: vscode.TextDocument): Promise<Map<number, string[
 }
 
 async function waitForHints(doc: vscode.TextDocument): Promise<Map<number, string[]>> {
-  return waitFor(
+  const hints = await waitFor(
     async () => {
       const h = await hintLabels(doc);
       return h.size > 0 ? h : undefined;
@@ -54,6 +54,7 @@ async function waitForHints(doc: vscode.TextDocument): Promise<Map<number, strin
     15_000,
     `inlay hints in ${doc.uri.path}`,
   );
+  return hints!;
 }
 
 function lineOf(doc: vscode.TextDocument, text: string): number {
@@ -105,11 +106,11 @@ suite('Shape lens on a PyTorch model file', () => {
     const editor = await openWorkspaceFile('shapes.py');
     const doc = editor.document;
     try {
-      const [d] = await waitFor(
+      const [d] = (await waitFor(
         () => (ours(doc.uri).length > 0 ? ours(doc.uri) : undefined),
         10_000,
         'the shape diagnostic',
-      );
+      ))!;
       assert.equal(ours(doc.uri).length, 1);
       assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
       assert.equal(d.range.start.line, lineOf(doc, 'self.conv2 = '));
@@ -412,11 +413,11 @@ suite('Shape lens on a torchvision-style ResNet', () => {
     const editor = await openWorkspaceFile('resnet_lens.py');
     const doc = editor.document;
     try {
-      const [d] = await waitFor(
+      const [d] = (await waitFor(
         () => (ours(doc.uri).length > 0 ? ours(doc.uri) : undefined),
         15_000,
         'the ResNet diagnostic',
-      );
+      ))!;
       assert.equal(d.range.start.line, lineOf(doc, 'self.fc = nn.Linear(2048'));
       assert.ok(d.message.includes(torch['resnet_lens:ResNet'].error!.message), d.message);
       assert.ok(d.message.includes('fc (Linear)'), d.message);
@@ -466,11 +467,11 @@ suite('Shape lens in a notebook', () => {
       out(run, 0),
       out(run, 1),
     ]);
-    const [d] = await waitFor(
+    const [d] = (await waitFor(
       () => (ours(cell.document.uri).length > 0 ? ours(cell.document.uri) : undefined),
       10_000,
       'the cell diagnostic',
-    );
+    ))!;
     assert.ok(d.message.includes(run.error!.message), d.message);
     assert.equal(d.range.start.line, lineOf(cell.document, 'self.fc = nn.Linear(1000, 10)'));
     // the cell above has no model of its own: no diagnostics there
