@@ -1211,6 +1211,7 @@ export class Runtime {
     else if (n !== undefined && type === 'd') body = String(Math.trunc(n));
     else body = str(v);
     const width = m[5] ? Number(m[5]) : 0;
+    this.tick(width);
     if (m[4] && n !== undefined) return body.padStart(width, '0');
     const align = m[1]?.slice(-1) ?? (n !== undefined ? '>' : '<');
     const fill = m[1] && m[1].length === 2 ? m[1][0] : ' ';
@@ -1801,6 +1802,7 @@ function percentFormat(fmt: string, arg: Value, rt: Runtime): Value {
       else if (type === 'e' || type === 'E') s = n !== undefined ? n.toExponential(prec ? Number(prec) : 6) : str(v);
       else s = str(v);
       const w = width ? Number(width) : 0;
+      rt.tick(w);
       if (flags.includes('-')) return s.padEnd(w);
       return s.padStart(w, flags.includes('0') && n !== undefined ? '0' : ' ');
     },

@@ -56,6 +56,7 @@ const KEYWORDS = new Set([
   'yield',
 ]);
 
+const MAX_NESTING = 100;
 const AUG_OPS = new Set(['+=', '-=', '*=', '/=', '//=', '%=', '**=', '@=', '&=', '|=', '^=', '>>=', '<<=']);
 const COMPARE = new Set(['<', '>', '==', '>=', '<=', '!=']);
 
@@ -85,6 +86,7 @@ class Parser {
   private end = 0;
   /** set while reading a function body: a `yield` makes it a generator */
   private sawYield = false;
+  private nesting = 0;
 
   constructor(private readonly t: Tokens) {}
 
@@ -927,6 +929,16 @@ class Parser {
 
   private atom(): Expr {
     if (this.done()) this.fail('unexpected end of line');
+    // brackets nested this deep are not model code; the limit keeps the parser's recursion (and the interpreter's) bounded
+    if (++this.nesting > MAX_NESTING) this.fail(`brackets nested deeper than ${MAX_NESTING}`);
+    try {
+      return this.atomInner();
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private atomInner(): Expr {
     const from = this.i;
     const kind = this.t.kind[this.i];
     const txt = this.text(this.i);

@@ -900,12 +900,13 @@ export function createPythonLibrary(rt: Runtime, tensorClass: () => PyClass): Py
       case 'isalpha':
         return m(() => /^[A-Za-z]+$/.test(s));
       case 'zfill':
-        return m(([w]) => s.padStart(typeof w === 'number' ? w : 0, '0'));
+        return m(([w]) => (rt.tick(typeof w === 'number' ? w : 0), s.padStart(typeof w === 'number' ? w : 0, '0')));
       case 'center':
       case 'ljust':
       case 'rjust':
         return m(([w, c]) => {
           const width = typeof w === 'number' ? w : 0;
+          rt.tick(width);
           const fill = typeof c === 'string' ? c : ' ';
           if (name === 'ljust') return s.padEnd(width, fill);
           if (name === 'rjust') return s.padStart(width, fill);

@@ -389,14 +389,12 @@ export function rescanChunks(prev: string, prevChunks: readonly ChunkSpan[], src
   });
   if (resume < 0) return [...keep, ...scanned];
   const lineDelta = scanned.length > 0 ? lineOfEnd(scanned) - prevChunks[resume].line : 0;
-  const moved = prevChunks
-    .slice(resume)
-    .map((c) => ({
-      start: c.start + delta,
-      end: c.end + delta,
-      line: c.line + lineDelta,
-      endLine: c.endLine + lineDelta,
-    }));
+  const moved = prevChunks.slice(resume).map((c) => ({
+    start: c.start + delta,
+    end: c.end + delta,
+    line: c.line + lineDelta,
+    endLine: c.endLine + lineDelta,
+  }));
   return [...keep, ...scanned, ...moved];
 }
 

@@ -519,6 +519,21 @@ class Net(nn.Module):
     expect(performance.now() - t).toBeLessThan(5_000);
   });
 
+  it('huge sizes and deep nesting in the file cost a moment, never the editor', () => {
+    const t = performance.now();
+    const big = run(
+      `${HEAD}\nclass Net(nn.Module):\n    def forward(self, x):\n        s = '%1000000000d' % 1 + f'{1:1000000000}' + 'a'.zfill(10**9)\n        return [0] * 10**9\n`,
+      'Net',
+      '1x3',
+    );
+    expect(big.run.unknown).toMatch(/stopped after/);
+    const deep = analyzeModels(
+      `${HEAD}\n# conv-lens: input 1x3x4x4\nm = nn.Sequential(nn.ReLU())\nx = ${'('.repeat(5000)}1${')'.repeat(5000)}\n`,
+    );
+    expect(deep[0].run.outputs).toEqual([[1, 3, 4, 4]]);
+    expect(performance.now() - t).toBeLessThan(5_000);
+  });
+
   it('a syntax error in one method hides only what depends on it', () => {
     const src = `${HEAD}
 # conv-lens: input 1x3x8x8
