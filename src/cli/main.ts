@@ -11,6 +11,7 @@ import { handleRequest, parseShape, type Answer, type RequestLimits } from '../e
 import { answerParse } from './parseRequest';
 import { INSPECT_HELP, fileTensorResolver, inspectCommand } from './inspect';
 import { DEFAULT_MAX_ELEMENTS } from '../engine/tensor';
+import { answerModelShapes, SHAPES_HELP, shapesCommand } from './shapes';
 
 declare const CONV_LENS_VERSION: string;
 const VERSION = typeof CONV_LENS_VERSION === 'string' ? CONV_LENS_VERSION : 'dev';
@@ -40,6 +41,7 @@ Usage:
       Per-dim values: --stride 2,1. Padding may be 'same' or 'valid'.
 
 ${INSPECT_HELP}
+${SHAPES_HELP}
   conv-lens --help | --version
 
 Options:
@@ -80,6 +82,8 @@ export function answerLine(line: string, limits: RequestLimits): string {
   ) {
     return encodeAnswer(answerParse(request as Record<string, unknown>, limits.maxElements));
   }
+  if (typeof request === 'object' && request !== null && (request as { op?: unknown }).op === 'model_shapes')
+    return encodeAnswer(answerModelShapes(request));
   return encodeAnswer(handleRequest(request, limits));
 }
 
@@ -202,6 +206,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'shape') return shapeCommand(rest);
   if (command === 'inspect') return inspectCommand(rest);
+  if (command === 'shapes') return shapesCommand(rest);
   process.stderr.write(`conv-lens: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
   return 2;
 }

@@ -1,38 +1,44 @@
 /**
  * The shape lens in the editor: inlay hints with each layer's output shape, a hover with the formula,
  * a diagnostic at the first layer PyTorch would refuse (with its quick fix), code lenses on each model,
- * and two commands (set a model's input shape; step through one of its layers in the panel).
+ * and two commands (set a model's input; step through one of its layers in the panel).
  *
  * A thin adapter: everything it shows comes from src/shapeLens/analyze.ts, computed once per document
- * version and shared by every provider. Python files only.
+ * version and shared by every provider. Python files, and the Python cells of notebooks, where a cell is
+ * read with the code cells above it (their imports and helpers are the cell's, as when the notebook runs).
  */
 import * as vscode from 'vscode';
 import { toNested, type Tensor } from '../engine/tensor';
 import { parseLiteral } from '../parse';
-import { parseShape } from '../engine/requests';
 import { readSettings } from './settings';
 import type { OperandStore } from './operandStore';
 import {
   describeLayer,
+  formatInputSpec,
+  inputText,
   layerAt,
+  parseInputSpec,
   randomNested,
+  recordName,
   shapeDiagnostics,
   shapeHints,
   shapeText,
   stepPlan,
   ShapeAnalyzer,
   type Fill,
+  type InputSpec,
+  type LayerRecord,
   type LensDiagnostic,
   type ModelShapes,
   type ShapeHint,
+  type SourceRange,
   type StepPlan,
 } from '../shapeLens/analyze';
-import type { SourceRange } from '../shapeLens/parseModel';
 
 export const SHAPE_LENS_SELECTOR: vscode.DocumentSelector = { language: 'python' };
 const DIAGNOSTIC_SOURCE = 'Conv Lens';
 const DIAGNOSTIC_CODE = 'shape-mismatch';
-/** workspaceState key: { "<document uri>#<model name>": number[] } */
+/** workspaceState key: { "<document uri>#<model name>": "1x3x224x224 as ResNet(…)" } */
 const REMEMBERED_KEY = 'convLens.shapeLens.inputShapes';
 /** quiet time after the last keystroke before the diagnostics are recomputed */
 const DIAGNOSTIC_DELAY_MS = 250;
@@ -41,9 +47,9 @@ const DIAGNOSTIC_DELAY_MS = 250;
 export interface ModelArgs {
   readonly uri?: string;
   readonly model?: string;
-  /** setModelInputShape: "1x3x224x224", or "" to forget the remembered shape */
+  /** setModelInputShape: "1x3x224x224", "1x128x32x32, 1x64x64x64", "1x3x224x224 as ResNet(…)", or "" to forget it */
   readonly shape?: string;
-  /** stepThroughLayer: the 0-based index of the layer in the model's chain */
+  /** stepThroughLayer: the 0-based index of the layer call in the model's run */
   readonly layer?: number;
   /**
    * stepThroughLayer: how to fill the input and weights. 'stored' takes the input set with Set Selection as
@@ -55,10 +61,23 @@ export interface ModelArgs {
   readonly literal?: string;
 }
 
+/** The text the lens reads for a document: a notebook cell comes after the code cells above it. */
+interface Source {
+  readonly text: string;
+  /** where the document's own text starts in `text` */
+  readonly offset: number;
+  /** the documents `text` is made of, in order (for positions in the cells above) */
+  readonly parts: readonly { readonly document: vscode.TextDocument; readonly start: number }[];
+}
+
 interface Analysis {
-  readonly version: number;
+  readonly version: string;
   readonly generation: number;
+  readonly source: Source;
+  /** the models of this document (not those of the cells above) */
   readonly models: readonly ModelShapes[];
+  /** every model the text holds, for hovers on helpers defined above */
+  readonly all: readonly ModelShapes[];
   readonly hints: readonly ShapeHint[];
   readonly diagnostics: readonly LensDiagnostic[];
 }
@@ -67,13 +86,13 @@ class UserCancelled extends Error {}
 
 export class ShapeLens implements vscode.Disposable {
   private readonly cache = new Map<string, Analysis>();
-  /** one per open document: it keeps the propagations of models an edit did not touch */
+  /** one per open document: it keeps the runs of models an edit did not touch */
   private readonly analyzers = new Map<string, ShapeAnalyzer>();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('conv-lens-shapes');
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly disposables: vscode.Disposable[] = [];
-  /** bumped when a remembered input shape or a setting changes: every cached analysis is stale */
+  /** bumped when a remembered input or a setting changes: every cached analysis is stale */
   private generation = 0;
 
   constructor(
@@ -99,13 +118,12 @@ export class ShapeLens implements vscode.Disposable {
       vscode.languages.registerCodeActionsProvider(
         SHAPE_LENS_SELECTOR,
         { provideCodeActions: (document, range, ctx) => this.quickFixes(document, range, ctx) },
-        {
-          providedCodeActionKinds: [vscode.CodeActionKind.QuickFix],
-        },
+        { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] },
       ),
       vscode.workspace.onDidOpenTextDocument((d) => this.refreshDiagnostics(d)),
-      vscode.workspace.onDidChangeTextDocument((e) => this.scheduleDiagnostics(e.document)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e.document)),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
+      vscode.workspace.onDidChangeNotebookDocument((e) => this.onNotebookEdit(e.notebook)),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('convLens.shapeLens')) this.invalidate();
       }),
@@ -131,25 +149,72 @@ export class ShapeLens implements vscode.Disposable {
     return document.languageId === 'python' && readSettings().shapeLens.enabled;
   }
 
-  private remembered(): Record<string, number[]> {
-    return this.context.workspaceState.get<Record<string, number[]>>(REMEMBERED_KEY) ?? {};
+  private remembered(): Record<string, string | number[]> {
+    return this.context.workspaceState.get<Record<string, string | number[]>>(REMEMBERED_KEY) ?? {};
+  }
+
+  private rememberedSpec(key: string): InputSpec | undefined {
+    const v = this.remembered()[key];
+    if (v === undefined) return undefined;
+    try {
+      // before 0.2 a shape was remembered as a number array
+      return Array.isArray(v) ? { shapes: [v] } : parseInputSpec(v);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The notebook a cell belongs to, and the code cells above it. */
+  private source(document: vscode.TextDocument): Source {
+    if (document.uri.scheme === 'vscode-notebook-cell') {
+      for (const nb of vscode.workspace.notebookDocuments) {
+        const cells = nb.getCells();
+        const i = cells.findIndex((c) => c.document === document);
+        if (i < 0) continue;
+        const parts: { document: vscode.TextDocument; start: number }[] = [];
+        let text = '';
+        for (const c of cells.slice(0, i)) {
+          if (c.kind !== vscode.NotebookCellKind.Code || c.document.languageId !== 'python') continue;
+          parts.push({ document: c.document, start: text.length });
+          text += `${c.document.getText()}\n`;
+        }
+        parts.push({ document, start: text.length });
+        const offset = text.length;
+        return { text: text + document.getText(), offset, parts };
+      }
+    }
+    return { text: document.getText(), offset: 0, parts: [{ document, start: 0 }] };
+  }
+
+  private versionOf(document: vscode.TextDocument, source: Source): string {
+    return (
+      source.parts.map((p) => `${p.document.uri.toString()}@${p.document.version}`).join('|') ||
+      String(document.version)
+    );
   }
 
   /** The document's models, shapes, hints and diagnostics; computed at most once per version. */
   analysis(document: vscode.TextDocument): Analysis {
     const key = document.uri.toString();
     const cached = this.cache.get(key);
-    if (cached && cached.version === document.version && cached.generation === this.generation) return cached;
-    const remembered = this.remembered();
+    if (cached && cached.generation === this.generation) {
+      // a notebook cell is stale when a cell above it changed
+      if (cached.version === this.versionOf(document, cached.source)) return cached;
+    }
+    const source = this.source(document);
     let analyzer = this.analyzers.get(key);
     if (!analyzer) this.analyzers.set(key, (analyzer = new ShapeAnalyzer()));
-    const models = analyzer.analyze(document.getText(), (name) => remembered[`${key}#${name}`]);
+    const all = analyzer.analyze(source.text, (name) => this.rememberedSpec(`${key}#${name}`));
+    const mine = (r: SourceRange) => r.start >= source.offset;
+    const models = all.filter((m) => mine(m.model.range));
     const analysis: Analysis = {
-      version: document.version,
+      version: this.versionOf(document, source),
       generation: this.generation,
+      source,
       models,
-      hints: shapeHints(models),
-      diagnostics: shapeDiagnostics(models),
+      all,
+      hints: shapeHints(all).filter((h) => h.offset >= source.offset),
+      diagnostics: shapeDiagnostics(all).filter((d) => mine(d.range)),
     };
     this.cache.set(key, analysis);
     return analysis;
@@ -170,8 +235,18 @@ export class ShapeLens implements vscode.Disposable {
     this.diagnostics.delete(uri);
   }
 
-  private scheduleDiagnostics(document: vscode.TextDocument): void {
+  private onEdit(document: vscode.TextDocument): void {
     if (document.languageId !== 'python') return;
+    this.scheduleDiagnostics(document);
+  }
+
+  /** An edit in a notebook: the cells below the edited one read it too. */
+  private onNotebookEdit(notebook: vscode.NotebookDocument): void {
+    for (const c of notebook.getCells()) if (c.document.languageId === 'python') this.scheduleDiagnostics(c.document);
+    this.changed.fire();
+  }
+
+  private scheduleDiagnostics(document: vscode.TextDocument): void {
     const key = document.uri.toString();
     clearTimeout(this.timers.get(key));
     this.timers.set(
@@ -190,26 +265,19 @@ export class ShapeLens implements vscode.Disposable {
       return;
     }
     try {
-      const found = this.analysis(document).diagnostics.map((d) => {
-        const diagnostic = new vscode.Diagnostic(
-          this.range(document, d.range),
-          d.message,
-          vscode.DiagnosticSeverity.Error,
-        );
+      const a = this.analysis(document);
+      const found = a.diagnostics.map((d) => {
+        const diagnostic = new vscode.Diagnostic(this.range(a, d.range), d.message, vscode.DiagnosticSeverity.Error);
         diagnostic.source = DIAGNOSTIC_SOURCE;
         diagnostic.code = DIAGNOSTIC_CODE;
         diagnostic.relatedInformation = d.related.map(
-          (r) =>
-            new vscode.DiagnosticRelatedInformation(
-              new vscode.Location(document.uri, this.range(document, r.range)),
-              r.message,
-            ),
+          (r) => new vscode.DiagnosticRelatedInformation(this.location(a, r.range), r.message),
         );
         return diagnostic;
       });
       this.diagnostics.set(document.uri, found);
     } catch (e) {
-      // the lens must never take the editor down: a parser bug costs the diagnostics of one file
+      // the lens must never take the editor down: a lens bug costs the diagnostics of one file
       this.log.error(
         `shape lens failed on ${document.uri.toString()}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
       );
@@ -217,8 +285,20 @@ export class ShapeLens implements vscode.Disposable {
     }
   }
 
-  private range(document: vscode.TextDocument, r: SourceRange): vscode.Range {
-    return new vscode.Range(document.positionAt(r.start), document.positionAt(r.end));
+  /** A range of the analysed text in the document itself (the cells above map to their own documents). */
+  private range(a: Analysis, r: SourceRange): vscode.Range {
+    return this.location(a, r).range;
+  }
+
+  private location(a: Analysis, r: SourceRange): vscode.Location {
+    const parts = a.source.parts;
+    let part = parts[parts.length - 1];
+    for (const p of parts) if (p.start <= r.start) part = p;
+    const doc = part.document;
+    return new vscode.Location(
+      doc.uri,
+      new vscode.Range(doc.positionAt(r.start - part.start), doc.positionAt(r.end - part.start)),
+    );
   }
 
   private guarded<T>(what: string, document: vscode.TextDocument, fn: () => T): T | undefined {
@@ -239,12 +319,17 @@ export class ShapeLens implements vscode.Disposable {
   private inlayHints(document: vscode.TextDocument, range: vscode.Range): vscode.InlayHint[] | undefined {
     if (!readSettings().shapeLens.inlayHints) return undefined;
     return this.guarded('inlay hints', document, () => {
-      const from = document.offsetAt(range.start);
-      const to = document.offsetAt(range.end);
-      return this.analysis(document)
-        .hints.filter((h) => h.offset >= from && h.offset <= to)
+      const a = this.analysis(document);
+      const from = document.offsetAt(range.start) + a.source.offset;
+      const to = document.offsetAt(range.end) + a.source.offset;
+      return a.hints
+        .filter((h) => h.offset >= from && h.offset <= to)
         .map((h) => {
-          const hint = new vscode.InlayHint(document.positionAt(h.offset), h.label, vscode.InlayHintKind.Type);
+          const hint = new vscode.InlayHint(
+            document.positionAt(h.offset - a.source.offset),
+            h.label,
+            vscode.InlayHintKind.Type,
+          );
           hint.paddingLeft = true;
           hint.tooltip = h.tooltip;
           return hint;
@@ -254,60 +339,65 @@ export class ShapeLens implements vscode.Disposable {
 
   private hover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     return this.guarded('hover', document, () => {
-      const at = layerAt(this.analysis(document).models, document.offsetAt(position));
-      if (!at) return undefined;
+      const a = this.analysis(document);
+      const at = layerAt(a.all, document.offsetAt(position) + a.source.offset);
+      if (!at || at.range.start < a.source.offset) return undefined;
       const md = new vscode.MarkdownString(describeLayer(at), true);
       const steppable = at.layers.filter((l) => !('reason' in stepPlan(l)));
       if (steppable.length > 0) {
         md.isTrusted = { enabledCommands: ['convLens.stepThroughLayer'] };
-        // one layer: straight to it; a block of several (a Sequential called in forward): pick one
-        const block = new Set(steppable.map((l) => l.step.range.start)).size > 1;
+        // one layer call: straight to it; several (a block called in forward, a helper): pick one
         const args: ModelArgs = {
           uri: document.uri.toString(),
           model: at.model.model.name,
-          ...(block ? {} : { layer: steppable[0].index }),
+          ...(steppable.length === 1 ? { layer: steppable[0].index } : {}),
         };
-        const label = block ? 'Step through a layer of this block…' : 'Step through this layer in the panel';
+        const label =
+          steppable.length === 1 ? 'Step through this layer in the panel' : 'Step through one of these layers…';
         md.appendMarkdown(
           `\n\n[$(debug-step-into) ${label}](command:convLens.stepThroughLayer?${encodeURIComponent(JSON.stringify([args]))} "Open the panel on the layer with input of the shape it receives")`,
         );
       }
-      return new vscode.Hover(md, this.range(document, at.range));
+      return new vscode.Hover(md, this.range(a, at.range));
     });
   }
 
   private codeLenses(document: vscode.TextDocument): vscode.CodeLens[] | undefined {
     if (!readSettings().shapeLens.codeLens) return undefined;
     return this.guarded('code lens', document, () => {
+      const a = this.analysis(document);
       const lenses: vscode.CodeLens[] = [];
-      for (const m of this.analysis(document).models) {
+      for (const m of a.models) {
         if (m.nested && m.inputSource === 'none') continue;
-        const line = document.lineAt(document.positionAt(m.model.range.start).line).range;
+        const line = document.lineAt(this.range(a, m.model.range).start.line).range;
         const args: ModelArgs = { uri: document.uri.toString(), model: m.model.name };
-        const p = m.propagation;
+        const run = m.run;
         let title: string;
-        if (!m.input) title = '$(symbol-ruler) Conv Lens: set input shape…';
-        else if (p.diagnostic)
-          title = `$(error) ${shapeText(m.input)} → refused at layer ${p.diagnostic.index + 1} (${p.diagnostic.step.attr ?? p.diagnostic.step.op})`;
-        else title = `$(symbol-ruler) ${shapeText(m.input)} → ${shapeText(p.output)}`;
+        let tooltip: string;
+        if (!m.input) {
+          title = '$(symbol-ruler) Conv Lens: set input shape…';
+          tooltip = `Give ${m.model.name} an input shape (and, if its constructor needs arguments, how to build it) to see every layer's output shape`;
+        } else if (run.diagnostic) {
+          const l = run.layers[run.diagnostic.index];
+          title = `$(error) ${inputText(m.input)} → refused at ${l ? (l.path ?? l.op) : 'a layer'}`;
+          tooltip = `${run.diagnostic.torch}\n${run.diagnostic.fix}`;
+        } else if (!run.outputs) {
+          title = `$(question) ${inputText(m.input)} → unknown`;
+          tooltip = `Output unknown: ${run.unknown ?? 'not followed'}`;
+        } else {
+          title = `$(symbol-ruler) ${inputText(m.input)} → ${run.outputs.map(shapeText).join(', ')}`;
+          tooltip = `Input of ${m.model.name}${m.input.as ? ` built as ${m.input.as}` : ''} (${m.inputSource === 'comment' ? 'from the # conv-lens: input comment' : 'set with this command'}); analysed as in model.eval(). Click to change it.`;
+        }
         lenses.push(
-          new vscode.CodeLens(line, {
-            title,
-            command: 'convLens.setModelInputShape',
-            arguments: [args],
-            tooltip: m.input
-              ? `Input shape of ${m.model.name} (${m.inputSource === 'comment' ? 'from the # conv-lens: input comment' : 'set with this command'}); click to change it`
-              : `Give ${m.model.name} an input shape to see every layer's output shape`,
-          }),
+          new vscode.CodeLens(line, { title, command: 'convLens.setModelInputShape', arguments: [args], tooltip }),
         );
-        if (m.input && p.layers.some((l) => !('reason' in stepPlan(l)))) {
+        if (m.input && run.layers.some((l) => !('reason' in stepPlan(l)))) {
           lenses.push(
             new vscode.CodeLens(line, {
               title: '$(debug-step-into) Step through layer…',
               command: 'convLens.stepThroughLayer',
               arguments: [args],
-              tooltip:
-                'Open the panel on one conv or pooling layer of this model, with random input of the shape it gets',
+              tooltip: 'Open the panel on one conv or pooling layer of this model, with input of the shape it gets',
             }),
           );
         }
@@ -324,15 +414,16 @@ export class ShapeLens implements vscode.Disposable {
     return this.guarded('quick fix', document, () => {
       const ours = ctx.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE && d.code === DIAGNOSTIC_CODE);
       if (ours.length === 0) return [];
+      const a = this.analysis(document);
       const actions: vscode.CodeAction[] = [];
-      for (const d of this.analysis(document).diagnostics) {
-        if (!d.edit || !d.fixTitle) continue;
-        const where = this.range(document, d.range);
+      for (const d of a.diagnostics) {
+        if (!d.edit || !d.fixTitle || d.edit.range.start < a.source.offset) continue;
+        const where = this.range(a, d.range);
         const diagnostic = ours.find((o) => o.range.isEqual(where));
         if (!diagnostic || !where.intersection(range)) continue;
         const action = new vscode.CodeAction(d.fixTitle, vscode.CodeActionKind.QuickFix);
         action.edit = new vscode.WorkspaceEdit();
-        action.edit.replace(document.uri, this.range(document, d.edit.range), d.edit.newText);
+        action.edit.replace(document.uri, this.range(a, d.edit.range), d.edit.newText);
         action.diagnostics = [diagnostic];
         action.isPreferred = true;
         actions.push(action);
@@ -361,8 +452,9 @@ export class ShapeLens implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     const document = args?.uri ? await vscode.workspace.openTextDocument(vscode.Uri.parse(args.uri)) : editor?.document;
     if (!document || document.languageId !== 'python')
-      throw new Error('open a Python file with a PyTorch model (nn.Sequential or an nn.Module with a forward chain)');
-    const models = this.analysis(document).models;
+      throw new Error('open a Python file with a PyTorch model (an nn.Module class or an nn.Sequential)');
+    const a = this.analysis(document);
+    const models = a.models;
     if (args?.model !== undefined) {
       const m = models.find((c) => c.model.name === args.model);
       if (!m)
@@ -373,17 +465,17 @@ export class ShapeLens implements vscode.Disposable {
     }
     if (models.length === 0)
       throw new Error(
-        `no PyTorch model found in ${vscode.workspace.asRelativePath(document.uri)}: the lens reads nn.Sequential(...) chains and nn.Module classes with __init__ and forward`,
+        `no PyTorch model found in ${vscode.workspace.asRelativePath(document.uri)}: the lens reads nn.Module classes and module-level nn.Sequential(...) models`,
       );
     if (editor && editor.document === document) {
-      const offset = document.offsetAt(editor.selection.active);
+      const offset = document.offsetAt(editor.selection.active) + a.source.offset;
       const inside = models.filter((m) => m.model.range.start <= offset && offset <= m.model.range.end);
       // the innermost model under the cursor (a Sequential inside a class beats the class)
       if (inside.length > 0)
         return {
           document,
-          model: inside.reduce((a, b) =>
-            b.model.range.end - b.model.range.start < a.model.range.end - a.model.range.start ? b : a,
+          model: inside.reduce((x, y) =>
+            y.model.range.end - y.model.range.start < x.model.range.end - x.model.range.start ? y : x,
           ),
         };
     }
@@ -391,7 +483,7 @@ export class ShapeLens implements vscode.Disposable {
     const picked = await vscode.window.showQuickPick(
       models.map((m) => ({
         label: m.model.name,
-        description: m.input ? shapeText(m.input) : 'no input shape',
+        description: m.input ? inputText(m.input) : 'no input shape',
         model: m,
       })),
       { title: 'Conv Lens: which model?', ignoreFocusOut: true },
@@ -400,20 +492,22 @@ export class ShapeLens implements vscode.Disposable {
     return { document, model: picked.model };
   }
 
-  private async setModelInputShape(args: ModelArgs | undefined): Promise<readonly number[] | null> {
+  private async setModelInputShape(args: ModelArgs | undefined): Promise<InputSpec | null> {
     const { document, model } = await this.target(args);
     const key = `${document.uri.toString()}#${model.model.name}`;
     let text = args?.shape;
     if (text === undefined) {
+      const fromComment = model.model.inputSpec;
       text = await vscode.window.showInputBox({
-        title: `Conv Lens: input shape of ${model.model.name}`,
-        prompt: `N×C×H×W (or N×C×L, N×C×D×H×W), e.g. 1x3x224x224.${model.model.inputShape ? ` Leave empty to use the comment's ${shapeText(model.model.inputShape)}.` : ' Leave empty to forget it.'}`,
-        value: model.input ? model.input.join('x') : '',
+        title: `Conv Lens: input of ${model.model.name}`,
+        prompt: `One shape per input of forward (N×C×H×W: 1x3x224x224; two inputs: 1x128x32x32, 1x64x64x64), then \`as ${model.model.name}(…)\` if its constructor needs arguments.${fromComment ? ` Leave empty to use the comment's ${formatInputSpec(fromComment)}.` : ' Leave empty to forget it.'}`,
+        placeHolder: `1x3x224x224 as ${model.model.name}(…)`,
+        value: model.input ? formatInputSpec(model.input) : '',
         ignoreFocusOut: true,
         validateInput: (v) => {
           if (v.trim() === '') return null;
           try {
-            parseShape(v, 'the input shape');
+            parseInputSpec(v);
             return null;
           } catch (e) {
             return { message: (e as Error).message, severity: vscode.InputBoxValidationSeverity.Error };
@@ -423,15 +517,15 @@ export class ShapeLens implements vscode.Disposable {
       if (text === undefined) throw new UserCancelled();
     }
     const remembered = { ...this.remembered() };
-    let shape: number[] | null = null;
+    let spec: InputSpec | null = null;
     if (text.trim() === '') delete remembered[key];
     else {
-      shape = parseShape(text, 'the input shape');
-      remembered[key] = shape;
+      spec = parseInputSpec(text);
+      remembered[key] = formatInputSpec(spec);
     }
     await this.context.workspaceState.update(REMEMBERED_KEY, remembered);
     this.invalidate();
-    return shape ?? model.model.inputShape ?? null;
+    return spec ?? model.model.inputSpec ?? null;
   }
 
   private async stepThroughLayer(args: ModelArgs | undefined): Promise<unknown> {
@@ -440,32 +534,34 @@ export class ShapeLens implements vscode.Disposable {
       throw new Error(
         `${model.model.name} has no input shape yet: add a \`# conv-lens: input 1x3x224x224\` comment above it, or run Conv Lens: Set Model Input Shape`,
       );
-    const candidates = model.propagation.layers
+    const layers = model.run.layers;
+    const candidates = layers
       .map((layer) => ({ layer, plan: stepPlan(layer) }))
-      .filter((c): c is { layer: typeof c.layer; plan: StepPlan } => !('reason' in c.plan));
-    let chosen: { layer: (typeof model.propagation.layers)[number]; plan: StepPlan } | undefined;
+      .filter((c): c is { layer: LayerRecord; plan: StepPlan } => !('reason' in c.plan));
+    let chosen: { layer: LayerRecord; plan: StepPlan } | undefined;
     if (args?.layer !== undefined) {
-      const layer = model.propagation.layers[args.layer];
+      const layer = layers[args.layer];
       if (!layer)
         throw new Error(
-          `${model.model.name} has ${model.propagation.layers.length} layers with a known input; layer must be 0…${model.propagation.layers.length - 1}, not ${args.layer}`,
+          `${model.model.name} makes ${layers.length} layer calls; layer must be 0…${layers.length - 1}, not ${args.layer}`,
         );
       const plan = stepPlan(layer);
-      if ('reason' in plan) throw new Error(`cannot step through layer ${args.layer + 1}: ${plan.reason}`);
+      if ('reason' in plan)
+        throw new Error(`cannot step through call ${args.layer + 1} (${recordName(layer)}): ${plan.reason}`);
       chosen = { layer, plan };
     } else {
       if (candidates.length === 0)
         throw new Error(`${model.model.name} has no conv or pooling layer with a known input to step through`);
       const picked = await vscode.window.showQuickPick(
         candidates.map((c) => ({
-          label: `${c.layer.index + 1}. ${c.layer.step.attr ? `self.${c.layer.step.attr}` : c.layer.step.op}`,
+          label: `${c.layer.index + 1}. ${recordName(c.layer)}`,
           description: `${shapeText(c.layer.input)} → ${shapeText(c.layer.output)}`,
-          detail: c.layer.step.text.replace(/\s+/g, ' '),
+          detail: c.plan.params,
           candidate: c,
         })),
         {
           title: `Conv Lens: step through which layer of ${model.model.name}?`,
-          matchOnDetail: true,
+          matchOnDescription: true,
           ignoreFocusOut: true,
         },
       );
@@ -473,15 +569,14 @@ export class ShapeLens implements vscode.Disposable {
       chosen = picked.candidate;
     }
     const { plan } = chosen;
-    const needed = plan.inputShape.reduce((a, b) => a * b, 1);
-    const layerName = `layer ${chosen.layer.index + 1} (${chosen.layer.step.attr ?? chosen.layer.step.op})`;
+    const needed = plan.inputShape.reduce((x, y) => x * y, 1);
+    const layerName = `layer call ${chosen.layer.index + 1} (${recordName(chosen.layer)})`;
     /** a chosen tensor, read in the layer's input shape: only the element count has to match */
     const reshaped = (tensor: Tensor, what: string): unknown[] => {
-      if (tensor.data.length !== needed) {
+      if (tensor.data.length !== needed)
         throw new Error(
           `${what} has ${tensor.data.length} elements (${shapeText(tensor.shape)}), but ${layerName} takes ${shapeText(plan.inputShape)} = ${needed}: give it ${needed} numbers, or pick random input`,
         );
-      }
       return toNested({ shape: plan.inputShape, data: tensor.data }) as unknown[];
     };
     let fill = args?.fill;
@@ -510,11 +605,10 @@ export class ShapeLens implements vscode.Disposable {
       fill = picked.fill;
     }
     const max = readSettings().maxElements;
-    if (needed > max) {
+    if (needed > max)
       throw new Error(
         `${layerName} takes ${shapeText(plan.inputShape)} = ${needed.toLocaleString('en-US')} elements, more than convLens.limits.maxElements (${max.toLocaleString('en-US')}): raise the setting, or give the model a smaller input shape`,
       );
-    }
     const seed = chosen.layer.index + 1;
     const valueFill: Fill = fill === 'normal' ? 'normal' : 'integers';
     let input: unknown[];
@@ -562,6 +656,7 @@ export class ShapeLens implements vscode.Disposable {
       ...(plan.weightShape ? { kernel: randomNested(plan.weightShape, valueFill, seed + 1) } : {}),
       params,
     };
+    // the panel opens through the engine commands (src/commands): convLens.convolve, .transposedConvolution, .maxPool, .avgPool
     return vscode.commands.executeCommand(plan.command, commandArgs);
   }
 }
