@@ -17,7 +17,7 @@ import { trackLiteralAtCursor } from './editor/literalContext';
 import { OperandStore } from './editor/operandStore';
 import { Panel } from './editor/panel';
 import { Results } from './editor/results';
-import { ShapeLens } from './editor/shapeLens';
+import { ShapeLens } from './editor/shapeLensProviders';
 import { registerTensorFileEditor } from './editor/tensorFileEditor';
 
 /** Documents that are not a person's text (output channels, debug consoles) get no hover. */

@@ -10,6 +10,7 @@
  * Pure TypeScript: no `vscode`, no Node APIs.
  */
 import { seededRandom } from '../engine/gradcheck';
+import { toNested, type Tensor } from '../engine/tensor';
 import { formatNumber } from '../format';
 import type { LayerRecord } from './interpreter';
 import { family, SHAPE_PRESERVING, type Literal } from './layerRules';
@@ -679,7 +680,8 @@ export type Fill = 'integers' | 'normal';
  * A seeded random tensor as nested arrays: integers in −2…2 keep every product readable in the panel;
  * `normal` gives N(0, 1) values rounded to 3 decimals, closer to real activations.
  */
-export function randomNested(shape: readonly number[], fill: Fill, seed: number): unknown[] {
+/** Seeded random values of `shape`, row-major: integers −2…2 (every product readable) or N(0, 1) to 3 decimals. */
+export function randomTensor(shape: readonly number[], fill: Fill, seed: number): Tensor {
   const next = seededRandom(seed);
   const value = (): number => {
     if (fill === 'integers') return Math.floor(next() * 5) - 2;
@@ -688,9 +690,15 @@ export function randomNested(shape: readonly number[], fill: Fill, seed: number)
     const v = next();
     return Math.round(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v) * 1000) / 1000;
   };
-  const build = (d: number): unknown[] =>
-    Array.from({ length: shape[d] }, () => (d === shape.length - 1 ? value() : build(d + 1)));
-  return shape.length === 0 ? [] : build(0);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float64Array(n);
+  for (let i = 0; i < n; i++) data[i] = value();
+  return { shape: [...shape], data };
+}
+
+/** randomTensor as nested lists. */
+export function randomNested(shape: readonly number[], fill: Fill, seed: number): unknown[] {
+  return shape.length === 0 ? [] : (toNested(randomTensor(shape, fill, seed)) as unknown[]);
 }
 
 /** Applies one edit to the source text. */

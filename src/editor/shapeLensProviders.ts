@@ -8,7 +8,7 @@
  * read with the code cells above it (their imports and helpers are the cell's, as when the notebook runs).
  */
 import * as vscode from 'vscode';
-import { toNested, type Tensor } from '../engine/tensor';
+import type { Tensor } from '../engine/tensor';
 import { parseLiteral } from '../parse';
 import { readSettings } from './settings';
 import type { OperandStore } from './operandStore';
@@ -18,7 +18,7 @@ import {
   inputText,
   layerAt,
   parseInputSpec,
-  randomNested,
+  randomTensor,
   recordName,
   shapeDiagnostics,
   shapeHints,
@@ -34,6 +34,7 @@ import {
   type SourceRange,
   type StepPlan,
 } from '../shapeLens/analyze';
+import { UserCancelled } from './commands/userErrors';
 
 export const SHAPE_LENS_SELECTOR: vscode.DocumentSelector = { language: 'python' };
 const DIAGNOSTIC_SOURCE = 'Conv Lens';
@@ -81,8 +82,6 @@ interface Analysis {
   readonly hints: readonly ShapeHint[];
   readonly diagnostics: readonly LensDiagnostic[];
 }
-
-class UserCancelled extends Error {}
 
 export class ShapeLens implements vscode.Disposable {
   private readonly cache = new Map<string, Analysis>();
@@ -572,12 +571,12 @@ export class ShapeLens implements vscode.Disposable {
     const needed = plan.inputShape.reduce((x, y) => x * y, 1);
     const layerName = `layer call ${chosen.layer.index + 1} (${recordName(chosen.layer)})`;
     /** a chosen tensor, read in the layer's input shape: only the element count has to match */
-    const reshaped = (tensor: Tensor, what: string): unknown[] => {
+    const reshaped = (tensor: Tensor, what: string): Tensor => {
       if (tensor.data.length !== needed)
         throw new Error(
           `${what} has ${tensor.data.length} elements (${shapeText(tensor.shape)}), but ${layerName} takes ${shapeText(plan.inputShape)} = ${needed}: give it ${needed} numbers, or pick random input`,
         );
-      return toNested({ shape: plan.inputShape, data: tensor.data }) as unknown[];
+      return { shape: plan.inputShape, data: tensor.data };
     };
     let fill = args?.fill;
     if (fill === undefined) {
@@ -611,7 +610,7 @@ export class ShapeLens implements vscode.Disposable {
       );
     const seed = chosen.layer.index + 1;
     const valueFill: Fill = fill === 'normal' ? 'normal' : 'integers';
-    let input: unknown[];
+    let input: Tensor;
     if (fill === 'stored') {
       const stored = this.store.get('input');
       if (!stored)
@@ -642,21 +641,21 @@ export class ShapeLens implements vscode.Disposable {
       const r = parseLiteral(text, { maxElements: max });
       if (!r.ok) throw new Error(`the input is not a valid matrix literal: ${r.error.message}`);
       input = reshaped(r.literal.tensor, 'the typed input');
-    } else input = randomNested(plan.inputShape, valueFill, seed);
+    } else input = randomTensor(plan.inputShape, valueFill, seed);
     let params = plan.params;
     if (plan.command === 'convLens.convolve') {
       // a PyTorch layer cross-correlates, whatever convLens.defaultMode says
       const extra = ['flip=False'];
       if (plan.biasChannels > 0)
-        extra.push(`bias=[${(randomNested([plan.biasChannels], valueFill, seed + 2) as number[]).join(', ')}]`);
+        extra.push(`bias=[${Array.from(randomTensor([plan.biasChannels], valueFill, seed + 2).data).join(', ')}]`);
       params = [params, ...extra].filter((p) => p !== '').join(', ');
     }
     const commandArgs = {
       input,
-      ...(plan.weightShape ? { kernel: randomNested(plan.weightShape, valueFill, seed + 1) } : {}),
+      ...(plan.weightShape ? { kernel: randomTensor(plan.weightShape, valueFill, seed + 1) } : {}),
       params,
     };
-    // the panel opens through the engine commands (src/commands): convLens.convolve, .transposedConvolution, .maxPool, .avgPool
+    // the panel opens through the operation commands (src/editor/commands): .convolve, .transposedConvolution, .maxPool, .avgPool
     return vscode.commands.executeCommand(plan.command, commandArgs);
   }
 }
