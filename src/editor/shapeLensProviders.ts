@@ -387,6 +387,12 @@ export class ShapeLens implements vscode.Disposable {
           title = `$(symbol-ruler) ${inputText(m.input)} → ${run.outputs.map(shapeText).join(', ')}`;
           tooltip = `Input of ${m.model.name}${m.input.as ? ` built as ${m.input.as}` : ''} (${m.inputSource === 'comment' ? 'from the # conv-lens: input comment' : 'set with this command'}); analysed as in model.eval(). Click to change it.`;
         }
+        // the shape set with the command wins over the comment: say so where both are, so nobody wonders
+        const comment = m.model.inputSpec;
+        if (m.input && m.inputSource !== 'comment' && comment) {
+          title += ` · set with Set Model Input Shape (the comment's ${inputText(comment)} is not used)`;
+          tooltip += `\nThe shape set with Set Model Input Shape wins over the # conv-lens comment; run it with an empty box to go back to the comment's ${inputText(comment)}.`;
+        }
         lenses.push(
           new vscode.CodeLens(line, { title, command: 'convLens.setModelInputShape', arguments: [args], tooltip }),
         );
