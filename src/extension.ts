@@ -3,6 +3,7 @@
  */
 import * as vscode from 'vscode';
 import { registerCommands } from './commands/register';
+import { registerDebugCommands } from './debug/commands';
 import { forgetDocument } from './host/documentLiterals';
 import { OperandStore } from './host/operandStore';
 import { LiteralHoverProvider } from './hover/literalHover';
@@ -23,6 +24,8 @@ export function activate(context: vscode.ExtensionContext) {
     onLoadSteps: (viewId, _part, start) => commands?.loadSteps(viewId, start) ?? null,
   });
   commands = registerCommands(context, log, store, panel);
+  // Verify in PyTorch checks the last operation a command ran (to become: the panel's current view)
+  registerDebugCommands(context, log, store, panel, () => commands?.lastOperation());
   const hover = new LiteralHoverProvider();
   const shapeLens = new ShapeLens(context, log, store);
   context.subscriptions.push(

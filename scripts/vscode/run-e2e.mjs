@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
+import { DEBUGPY_ADAPTER_FIXTURE, ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
 import { printSpec, step } from './report.mjs';
 
 const E2E = join(ROOT, 'test', 'e2e');
@@ -63,7 +63,7 @@ let server;
 let browser;
 try {
   say(`starting code-server with ${relative(ROOT, vsix)} installed`);
-  server = await startCodeServer({ workspace: WORKSPACE, vsix });
+  server = await startCodeServer({ workspace: WORKSPACE, vsix, testExtensions: [DEBUGPY_ADAPTER_FIXTURE] });
   say(
     `code-server on ${server.url} (pid ${server.pid}); extensions: ${server.listExtensions().join(', ') || '(none)'}`,
   );

@@ -13,7 +13,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
+import { DEBUGPY_ADAPTER_FIXTURE, ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
 import { mapStack, printSpec, step } from './report.mjs';
 
 const WORKSPACE = join(ROOT, 'test', 'integration', 'workspace');
@@ -49,7 +49,7 @@ let exitCode = 1;
 const browserConsole = [];
 try {
   say('starting code-server');
-  server = await startCodeServer({ workspace: WORKSPACE, env });
+  server = await startCodeServer({ workspace: WORKSPACE, env, testExtensions: [DEBUGPY_ADAPTER_FIXTURE] });
   say(`code-server on ${server.url} (pid ${server.pid})`);
   const url = server.workbenchUrl({
     payload: [

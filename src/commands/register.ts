@@ -104,8 +104,11 @@ export function registerCommands(
 ): {
   insertResult(viewId: string, tensor: string): Promise<void>;
   loadSteps(viewId: string, start: number): unknown | null;
+  lastOperation(): { request: Record<string, unknown>; answer: Answer } | undefined;
 } {
   const insertTargets = new Map<string, InsertTarget>();
+  // the last request a command answered, for Verify in PyTorch (src/debug/verifyCommand.ts)
+  let lastOperation: { request: Record<string, unknown>; answer: Answer } | undefined;
   const pool = new EnginePool(path.join(context.extensionPath, 'dist', 'worker.js'));
   context.subscriptions.push({ dispose: () => pool.dispose() });
 
@@ -389,6 +392,7 @@ export function registerCommands(
         : runOperation(task);
       if (result.output && input.uri) insertTargets.set(result.view.id, { output: result.output, source: input });
       rememberTrace(result.view.id, result.traceRequest);
+      if (result.request) lastOperation = { request: result.request, answer: result.answer };
       panel.show(result.view);
       if (!result.answer.ok) {
         log.info(`${kind}: refused: ${result.answer.error}`);
@@ -483,7 +487,7 @@ export function registerCommands(
         ).answer,
       ),
     );
-    const { view, answer } = checkShape(
+    const { view, answer, request } = checkShape(
       op,
       inputShape,
       needsWeight ? (weightShape as number[]) : null,
@@ -491,6 +495,7 @@ export function registerCommands(
       params.text,
       settings.numberPrecision,
     );
+    lastOperation = { request, answer };
     panel.show(view);
     if (answer.ok) {
       void vscode.window.showInformationMessage(`Conv Lens: output shape ${(answer.shape as number[]).join('×')}`);
@@ -560,6 +565,7 @@ export function registerCommands(
       limits: { maxElements: settings.maxElements },
     });
     const view = gradientCheckView(g, notes, answer);
+    lastOperation = { request, answer };
     panel.show(view);
     if (answer.ok) {
       const users =
@@ -609,6 +615,7 @@ export function registerCommands(
       ? await inWorker<OperationResult>('Conv Lens: computing the backward pass', { kind: 'backward', operation: task })
       : runBackward(task);
     rememberTrace(result.view.id, result.traceRequest);
+    if (result.request) lastOperation = { request: result.request, answer: result.answer };
     panel.show(result.view);
     if (!result.answer.ok)
       void vscode.window.showWarningMessage(
@@ -676,6 +683,7 @@ export function registerCommands(
   });
   return {
     insertResult,
+    lastOperation: () => lastOperation,
     loadSteps: (viewId, start) => {
       const request = traceRequests.get(viewId);
       return request ? traceMore(request, start, { maxElements: readSettings().maxElements }) : null;

@@ -34,6 +34,8 @@ export interface OperationResult {
   readonly output: Tensor | null;
   /** the trace request behind the view, for paging through more steps (see traceMore) */
   readonly traceRequest: Record<string, unknown> | null;
+  /** the request `answer` answers (Verify in PyTorch runs it again) */
+  readonly request?: Record<string, unknown>;
 }
 
 /** The next page of a view's steps: the same trace request from another start. */
@@ -227,7 +229,7 @@ export function runOperation(op: OperationInput): OperationResult {
     precision: op.precision,
     equivariance: showEquivariance ? equivariance(request, answer, limits) : null,
   };
-  return { view, answer, output, traceRequest };
+  return { view, answer, output, traceRequest, request: forwardRequest };
 }
 
 /** The backward pass of a conv of the given operands: dX, dW, db for grad_output (default ones). */
@@ -251,6 +253,7 @@ export function runBackward(op: Omit<OperationInput, 'kind'> & { readonly gradOu
   const y = handleRequest(forward, limits);
   const notes = [...read.notes];
   let answer: Answer = y;
+  let answered: Record<string, unknown> = forward;
   let traceRequest: Record<string, unknown> | null = null;
   let trace: unknown = null;
   const summary: { label: string; value: string }[] = [];
@@ -270,6 +273,7 @@ export function runBackward(op: Omit<OperationInput, 'kind'> & { readonly gradOu
     }
     const backwardRequest = { ...forward, op: `conv${read.rank}d_backward`, grad_output: gradOutput };
     answer = handleRequest(backwardRequest, limits);
+    answered = backwardRequest;
     if (answer.ok) {
       traceRequest = { ...backwardRequest, op: 'trace', of: backwardRequest.op };
       const traced = handleRequest({ ...traceRequest, count: op.traceSteps ?? 256 }, limits);
@@ -302,7 +306,7 @@ export function runBackward(op: Omit<OperationInput, 'kind'> & { readonly gradOu
     precision: op.precision,
     equivariance: null,
   };
-  return { view, answer, output: null, traceRequest };
+  return { view, answer, output: null, traceRequest, request: answered };
 }
 
 function title(kind: OperationKind, op: string): string {
@@ -330,7 +334,7 @@ export function checkShape(
   params: Record<string, KwValue>,
   paramsText: string,
   precision: number,
-): { view: PanelView; answer: Answer } {
+): { view: PanelView; answer: Answer; request: Record<string, unknown> } {
   let rank: number;
   if (op === 'conv' || op === 'conv_transpose')
     rank = weightShape ? Math.max(1, Math.min(3, weightShape.length - 2)) : 2;
@@ -368,7 +372,7 @@ export function checkShape(
     precision,
     equivariance: null,
   };
-  return { view, answer };
+  return { view, answer, request };
 }
 
 export interface GradientCheckInput {

@@ -3,8 +3,15 @@
  * kept for the session (a reload forgets them: they point into documents that may have changed).
  */
 import * as vscode from 'vscode';
+import type { DType } from '../engine/dtype';
 import type { Tensor } from '../engine/tensor';
 import type { LiteralFormat } from '../parse';
+
+/** Where an operand came from: a literal in a document (uri/range say where), typed text, a paused debug session. */
+export type OperandOrigin =
+  | { readonly kind: 'literal' }
+  | { readonly kind: 'typed' }
+  | { readonly kind: 'debug'; readonly name: string; readonly expression: string; readonly sessionName: string };
 
 export interface StoredOperand {
   readonly tensor: Tensor;
@@ -13,6 +20,20 @@ export interface StoredOperand {
   readonly wrapper?: string;
   readonly uri?: vscode.Uri;
   readonly range?: vscode.Range;
+  /** a literal when absent */
+  readonly origin?: OperandOrigin;
+  /** the element type it has where it came from (literals: absent, read as float64) */
+  readonly dtype?: DType;
+}
+
+/** The status bar's words for one operand: `input x: 1×3×32×32 float32 (debug)`, `kernel 3×3 (lecture.py:4)`. */
+export function operandStatusText(role: OperandRole, o: StoredOperand | undefined): string {
+  if (!o) return `${role} —`;
+  const shape = o.tensor.shape.length === 0 ? 'scalar' : o.tensor.shape.join('×');
+  const dtype = o.dtype ? ` ${o.dtype}` : '';
+  if (o.origin?.kind === 'debug') return `${role} ${o.origin.name}: ${shape}${dtype} (debug)`;
+  if (o.uri && o.range) return `${role} ${shape}${dtype} (${o.uri.path.split('/').pop()}:${o.range.start.line + 1})`;
+  return `${role} ${shape}${dtype}`;
 }
 
 export type OperandRole = 'input' | 'kernel';
@@ -53,8 +74,7 @@ export class OperandStore implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const part = (name: string, o: StoredOperand | undefined) => `${name} ${o ? o.tensor.shape.join('×') : '—'}`;
-    this.item.text = `$(symbol-array) ${part('input', input)} · ${part('kernel', kernel)}`;
+    this.item.text = `$(symbol-array) ${operandStatusText('input', input)} · ${operandStatusText('kernel', kernel)}`;
     this.item.tooltip = `Conv Lens: the operands for Convolve and the other commands.\nInput: ${input?.label ?? 'not set'}\nKernel: ${kernel?.label ?? 'not set'}\nClick to convolve.`;
     this.item.show();
   }
