@@ -62,14 +62,15 @@ export function sourceTensor(source: TensorSource): Tensor {
 }
 
 /**
- * One pass over the values. The mean and std use Welford's update, so a million float32 values of any size give
- * the float64 answer to the last digits rather than the cancellation of sum(x²) − n·mean².
+ * Two passes over the values: counts, range and a compensated (Neumaier) sum for the mean, then a compensated sum
+ * of squared deviations from it for the std — so a million float32 values far from zero keep their digits rather
+ * than cancelling in sum(x²) − n·mean².
  */
 export function tensorStats(data: Float64Array, shape: readonly number[]): TensorStats {
   let min = Infinity;
   let max = -Infinity;
-  let mean = 0;
-  let m2 = 0;
+  let sum = 0;
+  let carry = 0;
   let finite = 0;
   let nan = 0;
   let posInf = 0;
@@ -83,14 +84,27 @@ export function tensorStats(data: Float64Array, shape: readonly number[]): Tenso
       finite++;
       if (x < min) min = x;
       if (x > max) max = x;
-      const delta = x - mean;
-      mean += delta / finite;
-      m2 += delta * (x - mean);
+      const t = sum + x;
+      carry += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
+      sum = t;
     } else if (x !== x) {
       if (nan++ === 0) firstNaN = i;
     } else if (x > 0) {
       if (posInf++ === 0) firstPosInf = i;
     } else if (negInf++ === 0) firstNegInf = i;
+  }
+  const mean = finite ? (sum + carry) / finite : 0;
+  let squares = 0;
+  let squaresCarry = 0;
+  if (finite) {
+    for (let i = 0; i < data.length; i++) {
+      const x = data[i];
+      if (x - x !== 0) continue;
+      const d = (x - mean) * (x - mean);
+      const t = squares + d;
+      squaresCarry += squares >= d ? squares - t + d : d - t + squares;
+      squares = t;
+    }
   }
   const at = (flat: number) => (flat < 0 ? null : unravel(flat, shape));
   return {
@@ -99,7 +113,7 @@ export function tensorStats(data: Float64Array, shape: readonly number[]): Tenso
     min: finite ? min : null,
     max: finite ? max : null,
     mean: finite ? mean : null,
-    std: finite ? Math.sqrt(m2 / finite) : null,
+    std: finite ? Math.sqrt((squares + squaresCarry) / finite) : null,
     nanCount: nan,
     posInfCount: posInf,
     negInfCount: negInf,

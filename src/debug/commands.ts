@@ -113,7 +113,7 @@ export function registerDebugCommands(
     for (;;) {
       const what = current === currentName ? currentName : `${currentName} (${current})`;
       const cancel = new AbortController();
-      const { signal, dispose } = sessionSignal(frame.session, what, cancel.signal);
+      const { signal, endedWithin, dispose } = sessionSignal(frame.session, what, cancel.signal);
       let progressReport: ((fraction: number) => void) | undefined;
       let fractionSoFar = 0;
       let finished = false;
@@ -151,6 +151,8 @@ export function registerDebugCommands(
           log.info(`reading ${what}: cancelled`);
           return undefined;
         }
+        if (!signal.aborted) await endedWithin(1000);
+        if (signal.reason instanceof DebugUserError) throw signal.reason;
         throw e;
       } finally {
         finished = true;
@@ -220,7 +222,7 @@ export function registerDebugCommands(
       ].filter(Boolean);
       void vscode.window.showWarningMessage(`Conv Lens: ${read.source.name} holds ${parts.join(', ')}`);
     }
-    return { ...read, view };
+    return { ok: true as const, ...read, view };
   };
 
   const useAs = async (role: OperandRole, frame: PausedFrame, name: string, expression: string) => {
@@ -236,12 +238,13 @@ export function registerDebugCommands(
     };
     store.set(role, operand);
     vscode.window.setStatusBarMessage(`Conv Lens: ${role} set to ${src.name} (${shapeText(src.shape)} ${src.dtype})`, 3000);
-    return { ...read, operand };
+    return { ok: true as const, ...read, operand };
   };
 
+  /** Errors become a message (and, for scripts and tests, `{ ok: false, error }`); undefined means cancelled. */
   const safely =
     <T>(id: string, fn: (args: unknown) => Promise<T>) =>
-    async (args: unknown): Promise<T | undefined> => {
+    async (args: unknown): Promise<T | { ok: false; error: string } | undefined> => {
       try {
         return await fn(args);
       } catch (e) {
@@ -253,7 +256,7 @@ export function registerDebugCommands(
           log.error(`${id} failed: ${e instanceof Error ? (e.stack ?? message) : message}`);
           void vscode.window.showErrorMessage(`Conv Lens: ${message}. The "Conv Lens" output channel has the details.`);
         }
-        return undefined;
+        return { ok: false, error: message };
       }
     };
 

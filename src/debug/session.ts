@@ -112,16 +112,33 @@ export function sessionSignal(
   session: vscode.DebugSession,
   what: string,
   extra?: AbortSignal,
-): { signal: AbortSignal; dispose(): void } {
+): { signal: AbortSignal; endedWithin(ms: number): Promise<boolean>; dispose(): void } {
   const controller = new AbortController();
+  let ended = false;
+  const waiting = new Set<() => void>();
   const sub = vscode.debug.onDidTerminateDebugSession((s) => {
-    if (s.id === session.id)
-      controller.abort(new DebugUserError(`the debug session "${session.name}" ended while reading ${what}: nothing was read`));
+    if (s.id !== session.id) return;
+    ended = true;
+    for (const w of waiting) w();
+    controller.abort(new DebugUserError(`the debug session "${session.name}" ended while reading ${what}: nothing was read`));
   });
   const onExtra = () => controller.abort(extra?.reason);
   extra?.addEventListener('abort', onExtra, { once: true });
   return {
     signal: controller.signal,
+    // the adapter's error for the request can arrive before VS Code says the session ended: wait a moment for that
+    endedWithin: (ms) =>
+      ended
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const done = () => {
+              clearTimeout(timer);
+              waiting.delete(done);
+              resolve(ended);
+            };
+            const timer = setTimeout(done, ms);
+            waiting.add(done);
+          }),
     dispose: () => {
       sub.dispose();
       extra?.removeEventListener('abort', onExtra);
