@@ -20,7 +20,14 @@ import {
   type ReadTimings,
   type TransferChannel,
 } from './readTensor';
-import { DebugUserError, evaluatorFor, pausedFrame, PYTHON_DEBUG_TYPES, sessionSignal, type PausedFrame } from './session';
+import {
+  DebugUserError,
+  evaluatorFor,
+  pausedFrame,
+  PYTHON_DEBUG_TYPES,
+  sessionSignal,
+  type PausedFrame,
+} from './session';
 import { showTensor } from './showTensor';
 import { suggestSlice } from './slice';
 import { markTensorVariables, tensorLikeKind, type ProtocolVariable } from './tensorLike';
@@ -36,7 +43,12 @@ export const DEBUG_COMMANDS = {
 /** What a Variables view menu passes: `{ sessionId, container, variable }` (VS Code's IVariablesContext). */
 interface VariableMenuArgs {
   readonly sessionId?: string;
-  readonly variable?: { readonly name?: string; readonly evaluateName?: string; readonly type?: string; readonly value?: string };
+  readonly variable?: {
+    readonly name?: string;
+    readonly evaluateName?: string;
+    readonly type?: string;
+    readonly value?: string;
+  };
 }
 
 /** What scripts and tests pass instead: an expression, and the name to show it under. */
@@ -105,7 +117,11 @@ export function registerDebugCommands(
    * Reads an expression in the frame: progress with Cancel when slow, a slice prompt when over the cap (repeated
    * until it fits or the person gives up). Undefined when cancelled.
    */
-  const readInteractive = async (frame: PausedFrame, name: string, expression: string): Promise<ReadResult | undefined> => {
+  const readInteractive = async (
+    frame: PausedFrame,
+    name: string,
+    expression: string,
+  ): Promise<ReadResult | undefined> => {
     const settings = debugSettings();
     const evaluate = evaluatorFor(frame);
     let current = expression;
@@ -113,7 +129,8 @@ export function registerDebugCommands(
     for (;;) {
       const what = current === currentName ? currentName : `${currentName} (${current})`;
       const cancel = new AbortController();
-      const { signal, endedWithin, dispose } = sessionSignal(frame.session, what, cancel.signal);
+      const reading = sessionSignal(frame.session, what, cancel.signal);
+      const signal = reading.signal;
       let progressReport: ((fraction: number) => void) | undefined;
       let fractionSoFar = 0;
       let finished = false;
@@ -151,14 +168,14 @@ export function registerDebugCommands(
           log.info(`reading ${what}: cancelled`);
           return undefined;
         }
-        if (!signal.aborted) await endedWithin(1000);
+        if (!signal.aborted) await reading.endedWithin(1000);
         if (signal.reason instanceof DebugUserError) throw signal.reason;
         throw e;
       } finally {
         finished = true;
         clearTimeout(timer);
         resolveDone();
-        dispose();
+        reading.dispose();
       }
       if (outcome.kind === 'refused') throw new DebugUserError(refusalMessage(what, outcome.refusal));
       if (outcome.kind === 'tensor') {
@@ -182,7 +199,9 @@ export function registerDebugCommands(
         value: suggestion,
         ignoreFocusOut: true,
         validateInput: (v) =>
-          v.trim() === '' ? { message: 'a Python expression, e.g. ' + suggestion, severity: vscode.InputBoxValidationSeverity.Error } : null,
+          v.trim() === ''
+            ? { message: 'a Python expression, e.g. ' + suggestion, severity: vscode.InputBoxValidationSeverity.Error }
+            : null,
       });
       if (answer === undefined || answer.trim() === '') return undefined;
       current = answer.trim();
@@ -237,7 +256,10 @@ export function registerDebugCommands(
       dtype: src.dtype,
     };
     store.set(role, operand);
-    vscode.window.setStatusBarMessage(`Conv Lens: ${role} set to ${src.name} (${shapeText(src.shape)} ${src.dtype})`, 3000);
+    vscode.window.setStatusBarMessage(
+      `Conv Lens: ${role} set to ${src.name} (${shapeText(src.shape)} ${src.dtype})`,
+      3000,
+    );
     return { ok: true as const, ...read, operand };
   };
 
@@ -329,14 +351,18 @@ export function registerDebugCommands(
       return act(args.action ?? 'show', frame, args.pick, args.pick);
     }
     const found = await tensorVariables(frame);
-    const readable = found.filter(
-      (f): f is { name: string; description: TensorDescription } => f.description.ok,
-    );
+    const readable = found.filter((f): f is { name: string; description: TensorDescription } => f.description.ok);
     if (args.list) return readable.map((f) => ({ name: f.name, ...f.description }));
 
     type Item = vscode.QuickPickItem & { readonly expression?: string };
-    const inputButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('arrow-right'), tooltip: 'Use as Input' };
-    const kernelButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('symbol-array'), tooltip: 'Use as Kernel' };
+    const inputButton: vscode.QuickInputButton = {
+      iconPath: new vscode.ThemeIcon('arrow-right'),
+      tooltip: 'Use as Input',
+    };
+    const kernelButton: vscode.QuickInputButton = {
+      iconPath: new vscode.ThemeIcon('symbol-array'),
+      tooltip: 'Use as Kernel',
+    };
     const items: Item[] = readable.map((f) => {
       const d = f.description;
       return {
@@ -354,12 +380,17 @@ export function registerDebugCommands(
     });
     const qp = vscode.window.createQuickPick<Item>();
     qp.title = `Conv Lens: tensors in ${frame.label ?? 'the paused frame'}`;
-    qp.placeholder = items.length > 1 ? 'Enter shows the tensor; the buttons use it as the input or the kernel' : 'no tensor-like variable here: type an expression';
+    qp.placeholder =
+      items.length > 1
+        ? 'Enter shows the tensor; the buttons use it as the input or the kernel'
+        : 'no tensor-like variable here: type an expression';
     qp.items = items;
     qp.matchOnDescription = true;
     const choice = await new Promise<{ item: Item; action: 'show' | 'input' | 'kernel' } | undefined>((resolve) => {
       qp.onDidAccept(() => resolve(qp.selectedItems[0] ? { item: qp.selectedItems[0], action: 'show' } : undefined));
-      qp.onDidTriggerItemButton((e) => resolve({ item: e.item, action: e.button === inputButton ? 'input' : 'kernel' }));
+      qp.onDidTriggerItemButton((e) =>
+        resolve({ item: e.item, action: e.button === inputButton ? 'input' : 'kernel' }),
+      );
       qp.onDidHide(() => resolve(undefined));
       qp.show();
     });
@@ -372,7 +403,8 @@ export function registerDebugCommands(
           title: 'Conv Lens: a Python expression in the paused frame',
           prompt: 'Evaluated in the frame like a Watch expression, e.g. model.conv1.weight, x[0, :3], out.grad',
           ignoreFocusOut: true,
-          validateInput: (v) => (v.trim() ? null : { message: 'type an expression', severity: vscode.InputBoxValidationSeverity.Error }),
+          validateInput: (v) =>
+            v.trim() ? null : { message: 'type an expression', severity: vscode.InputBoxValidationSeverity.Error },
         })
       )?.trim();
       if (!expression) return undefined;

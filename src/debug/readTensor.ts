@@ -72,9 +72,9 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
         signal.removeEventListener('abort', onAbort);
         resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

@@ -69,19 +69,20 @@ function refusal(r: Record<string, unknown>): ReaderRefusal {
 function description(r: Record<string, unknown>): Description {
   if (r.ok !== true) return refusal(r);
   const dtype = typeof r.dtype === 'string' ? parseDType(r.dtype) : null;
-  const shape = r.shape;
+  const shape: unknown = r.shape;
   if (!dtype) throw new ReaderProtocolError(`the reader answered an unknown dtype ${JSON.stringify(r.dtype)}`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0))
     throw new ReaderProtocolError(`the reader answered a malformed shape ${JSON.stringify(shape)}`);
-  const numel = shape.reduce((a: number, b: number) => a * b, 1);
+  const dims = shape as number[];
+  const numel = dims.reduce((a, b) => a * b, 1);
   if (r.numel !== numel)
-    throw new ReaderProtocolError(`the reader answered ${String(r.numel)} elements for shape [${shape.join(', ')}]`);
+    throw new ReaderProtocolError(`the reader answered ${String(r.numel)} elements for shape [${dims.join(', ')}]`);
   return {
     ok: true,
     kind: String(r.kind),
     type: String(r.type),
     dtype,
-    shape: shape as number[],
+    shape: dims,
     device: typeof r.device === 'string' ? r.device : 'cpu',
     requiresGrad: r.requires_grad === true,
     contiguous: r.contiguous !== false,

@@ -41,7 +41,11 @@ async function topFrame(session: vscode.DebugSession, threadId: number): Promise
   return frame;
 }
 
-async function frameLabel(session: vscode.DebugSession, threadId: number, frameId: number): Promise<string | undefined> {
+async function frameLabel(
+  session: vscode.DebugSession,
+  threadId: number,
+  frameId: number,
+): Promise<string | undefined> {
   try {
     const r = (await session.customRequest('stackTrace', { threadId, startFrame: 0, levels: 20 })) as {
       stackFrames?: StackFrameInfo[];
@@ -80,9 +84,16 @@ export async function pausedFrame(sessionId?: string): Promise<PausedFrame> {
   }
   if (item instanceof vscode.DebugThread) {
     const frame = await topFrame(session, item.threadId);
-    return { session, frameId: frame.id, threadId: item.threadId, label: await frameLabel(session, item.threadId, frame.id) };
+    return {
+      session,
+      frameId: frame.id,
+      threadId: item.threadId,
+      label: await frameLabel(session, item.threadId, frame.id),
+    };
   }
-  throw new DebugUserError(`the debug session "${session.name}" is running: pause it (a breakpoint) to read its tensors`);
+  throw new DebugUserError(
+    `the debug session "${session.name}" is running: pause it (a breakpoint) to read its tensors`,
+  );
 }
 
 /** Evaluate in the frame, as a raw string; debugpy's errors become messages a person can act on. */
@@ -120,7 +131,9 @@ export function sessionSignal(
     if (s.id !== session.id) return;
     ended = true;
     for (const w of waiting) w();
-    controller.abort(new DebugUserError(`the debug session "${session.name}" ended while reading ${what}: nothing was read`));
+    controller.abort(
+      new DebugUserError(`the debug session "${session.name}" ended while reading ${what}: nothing was read`),
+    );
   });
   const onExtra = () => controller.abort(extra?.reason);
   extra?.addEventListener('abort', onExtra, { once: true });

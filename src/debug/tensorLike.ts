@@ -19,7 +19,8 @@ export const JUPYTER_MENU_CONTEXT = 'viewableInDataViewer';
 const TORCH_TYPES = new Set(['Tensor', 'Parameter', 'UninitializedParameter', 'UninitializedBuffer']);
 const NUMPY_TYPES = new Set(['ndarray', 'memmap', 'matrix', 'MaskedArray']);
 /** NumPy's scalar types as pydevd names them (`type(v).__name__`); Python's own `float`, `int`, `bool` are not. */
-const NUMPY_SCALAR = /^(?:float(?:16|32|64|128)|u?int(?:8|16|32|64)|bool_|half|single|double|longdouble|u?byte|u?short|u?intc|u?longlong)$/;
+const NUMPY_SCALAR =
+  /^(?:float(?:16|32|64|128)|u?int(?:8|16|32|64)|bool_|half|single|double|longdouble|u?byte|u?short|u?intc|u?longlong)$/;
 /** A repr made of numbers, brackets and commas only (pydevd may end a long one with "..."). */
 const NUMERIC_SEQUENCE =
   /^[[(](?:\s|[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|True|False)|[[\](),]|\.\.\.)*$/;

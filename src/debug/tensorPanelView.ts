@@ -55,7 +55,10 @@ export function tensorPanelView(source: TensorSource, precision: number): PanelV
     { label: 'device', value: source.device },
   ];
   if (source.requiresGrad) summary.push({ label: 'requires_grad', value: 'True (read detached)' });
-  summary.push({ label: 'from', value: `debug session ${origin.sessionName}${origin.frame ? `, ${origin.frame}` : ''}` });
+  summary.push({
+    label: 'from',
+    value: `debug session ${origin.sessionName}${origin.frame ? `, ${origin.frame}` : ''}`,
+  });
   summary.push(
     { label: 'min', value: num(s.min) },
     { label: 'max', value: num(s.max) },
@@ -80,7 +83,7 @@ export function tensorPanelView(source: TensorSource, precision: number): PanelV
   const tensor: TensorView = {
     name: source.name,
     shape: preview.shape,
-    values: toNested({ shape: preview.shape, data: preview.data }) as TensorView['values'],
+    values: toNested({ shape: preview.shape, data: preview.data }),
   };
   return {
     id: newViewId('tensor'),

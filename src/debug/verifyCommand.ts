@@ -112,7 +112,8 @@ export function registerVerifyCommand(
         break;
       }
       case 'torch-refused':
-        if (report.convLensError) void vscode.window.showInformationMessage(`Conv Lens: ${op}: ${lines[0]} (Conv Lens refuses it too)`);
+        if (report.convLensError)
+          void vscode.window.showInformationMessage(`Conv Lens: ${op}: ${lines[0]} (Conv Lens refuses it too)`);
         else void vscode.window.showWarningMessage(`Conv Lens: ${op}: ${lines.join('; ')}`);
         break;
       case 'conv-lens-refused':

@@ -13,7 +13,13 @@ export type PythonRun =
   | { readonly kind: 'timeout'; readonly ms: number }
   | { readonly kind: 'cancelled' }
   /** it ran but did not answer JSON (it crashed, or printed something else) */
-  | { readonly kind: 'failed'; readonly exitCode: number | null; readonly signal: string | null; readonly stderr: string; readonly stdout: string };
+  | {
+      readonly kind: 'failed';
+      readonly exitCode: number | null;
+      readonly signal: string | null;
+      readonly stderr: string;
+      readonly stdout: string;
+    };
 
 export interface RunOptions {
   readonly timeoutMs: number;

@@ -68,7 +68,18 @@ export const AGREEMENT_TOLERANCE = 1e-9;
 
 const ENGINE_ONLY_FIELDS = ['algorithm', 'id'];
 const TRACE_ONLY_FIELDS = ['of', 'start', 'count', 'batch'];
-const GRADCHECK_ONLY_FIELDS = ['of', 'wrt', 'fast_mode', 'eps', 'atol', 'rtol', 'seed', 'grad_input', 'grad_weight', 'grad_bias'];
+const GRADCHECK_ONLY_FIELDS = [
+  'of',
+  'wrt',
+  'fast_mode',
+  'eps',
+  'atol',
+  'rtol',
+  'seed',
+  'grad_input',
+  'grad_weight',
+  'grad_bias',
+];
 
 /** The request PyTorch is asked: the operation itself (a trace request becomes the op it traces). */
 export function torchRequest(request: Record<string, unknown>): Record<string, unknown> | string {
@@ -171,22 +182,32 @@ function errorText(a: Answer): string {
   return a.torch_error ?? a.error;
 }
 
+/** A string field of Python's answer, or the fallback. */
+function text(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
 function isAnswer(x: unknown): x is Answer {
   return typeof x === 'object' && x !== null && typeof (x as { ok?: unknown }).ok === 'boolean';
 }
 
 /** What PyTorch answered, compared with the engine's answer. */
-export function compareWithTorch(operation: CurrentOperation, torch: Record<string, unknown>, interpreter: string, ms: number): VerifyReport {
+export function compareWithTorch(
+  operation: CurrentOperation,
+  torch: Record<string, unknown>,
+  interpreter: string,
+  ms: number,
+): VerifyReport {
   const answer: Answer = isAnswer(operation.answer)
     ? operation.answer
     : { ok: false, error: 'Conv Lens has no answer for this operation' };
-  const torchVersion = String(torch.torch ?? '?');
+  const torchVersion = text(torch.torch, '?');
   if (torch.ok !== true) {
     return {
       kind: 'torch-refused',
       interpreter,
       torchVersion,
-      torchError: String(torch.torch_error ?? torch.error ?? 'PyTorch gave no reason'),
+      torchError: text(torch.torch_error, text(torch.error, 'PyTorch gave no reason')),
       convLensError: answer.ok ? null : errorText(answer),
     };
   }
@@ -201,22 +222,33 @@ export function compareWithTorch(operation: CurrentOperation, torch: Record<stri
     shape = { convLens: (answer.shape as number[]) ?? [], torch: (torch.shape as number[]) ?? [] };
   } else if (op === 'gradcheck') {
     gradcheck = { convLens: answer.passed === true, torch: torch.passed === true };
-    const ours = convLensGradients(request) ?? {};
+    const ours: Record<string, unknown> = convLensGradients(request) ?? {};
     for (const name of ['grad_input', 'grad_weight', 'grad_bias'])
-      if (theirs[name] != null && (ours as Record<string, unknown>)[name] != null)
-        comparisons.push(compareTensors(name, (ours as Record<string, unknown>)[name], theirs[name]));
+      if (theirs[name] != null && ours[name] != null) comparisons.push(compareTensors(name, ours[name], theirs[name]));
   } else {
     for (const name of ['output', 'indices', 'grad_input', 'grad_weight', 'grad_bias'])
-      if (theirs[name] != null && answer[name] != null) comparisons.push(compareTensors(name, answer[name], theirs[name]));
+      if (theirs[name] != null && answer[name] != null)
+        comparisons.push(compareTensors(name, answer[name], theirs[name]));
   }
-  const shapesAgree = !shape || (shape.convLens.length === shape.torch.length && shape.convLens.every((d, i) => d === shape?.torch[i]));
+  const shapesAgree =
+    !shape || (shape.convLens.length === shape.torch.length && shape.convLens.every((d, i) => d === shape?.torch[i]));
   const agree =
     shapesAgree &&
     (!gradcheck || gradcheck.convLens === gradcheck.torch) &&
     comparisons.every(
       (c) => c.maxAbsDifference !== null && c.maxAbsDifference <= AGREEMENT_TOLERANCE && c.specialMismatches === 0,
     );
-  return { kind: 'compared', interpreter, torchVersion, comparisons, agree, tolerance: AGREEMENT_TOLERANCE, shape, gradcheck, ms };
+  return {
+    kind: 'compared',
+    interpreter,
+    torchVersion,
+    comparisons,
+    agree,
+    tolerance: AGREEMENT_TOLERANCE,
+    shape,
+    gradcheck,
+    ms,
+  };
 }
 
 export interface VerifyOptions {
@@ -253,8 +285,8 @@ export async function verifyInTorch(operation: CurrentOperation, options: Verify
         return {
           kind: 'no-torch',
           interpreter,
-          pythonVersion: String(value.python_version ?? '?'),
-          error: String(value.error ?? 'torch could not be imported'),
+          pythonVersion: text(value.python_version, '?'),
+          error: text(value.error, 'torch could not be imported'),
         };
       return compareWithTorch(operation, value, interpreter, run.ms);
     }
@@ -280,7 +312,12 @@ export function reportLines(report: VerifyReport): string[] {
       return lines;
     }
     case 'torch-refused':
-      return [`PyTorch refuses it: ${report.torchError}`, report.convLensError ? `Conv Lens refuses it too: ${report.convLensError}` : 'Conv Lens computed an answer: they disagree'];
+      return [
+        `PyTorch refuses it: ${report.torchError}`,
+        report.convLensError
+          ? `Conv Lens refuses it too: ${report.convLensError}`
+          : 'Conv Lens computed an answer: they disagree',
+      ];
     case 'conv-lens-refused':
       return [`Conv Lens refused it (${report.convLensError}), but PyTorch computes it: they disagree`];
     default:

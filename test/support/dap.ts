@@ -10,7 +10,8 @@ export const DEBIAN_PYTHON = '/usr/bin/python3';
 /** Why the debug-session unit tests cannot run here, or null when they can. */
 export function debugpyMissing(python = DEBIAN_PYTHON): string | null {
   const r = spawnSync(python, ['-c', 'import debugpy, torch, numpy'], { encoding: 'utf8', timeout: 60_000 });
-  if (r.error) return `${python} cannot be started (${r.error.message}): apt-get install python3-debugpy python3-torch python3-numpy`;
+  if (r.error)
+    return `${python} cannot be started (${r.error.message}): apt-get install python3-debugpy python3-torch python3-numpy`;
   if (r.status !== 0)
     return `${python} lacks debugpy, torch or numpy (${r.stderr.trim().split('\n').pop()}): apt-get install python3-debugpy python3-torch python3-numpy`;
   return null;
@@ -67,7 +68,7 @@ export class DapClient {
       if (m.success) p.resolve(m);
       else p.reject(new Error(m.message ?? `${m.command} failed`));
     } else if (m.type === 'event') {
-      if (m.event === 'output') this.output.push(String(m.body?.output ?? ''));
+      if (m.event === 'output' && typeof m.body?.output === 'string') this.output.push(m.body.output);
       for (const w of [...this.waiters])
         if (w.event === m.event) {
           this.waiters.splice(this.waiters.indexOf(w), 1);

@@ -59,12 +59,18 @@ describe('tensor-like variables, from the type and value debugpy sends', () => {
       { name: 'df', type: 'DataFrame', value: '   a\n0  1', __vscodeVariableMenuContext: JUPYTER_MENU_CONTEXT },
     ];
     expect(markTensorVariables(variables)).toBe(1);
-    expect(variables.map((v) => v.__vscodeVariableMenuContext)).toEqual([TENSOR_MENU_CONTEXT, undefined, JUPYTER_MENU_CONTEXT]);
+    expect(variables.map((v) => v.__vscodeVariableMenuContext)).toEqual([
+      TENSOR_MENU_CONTEXT,
+      undefined,
+      JUPYTER_MENU_CONTEXT,
+    ]);
   });
 
   it("the Variables view menus show on our context and on vscode-jupyter's", () => {
-    const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8'));
-    const items = pkg.contributes.menus['debug/variables/context'] as { command: string; when: string }[];
+    const pkg = JSON.parse(readFileSync(resolve(__dirname, '../../package.json'), 'utf8')) as {
+      contributes: { menus: Record<string, { command: string; when: string }[]> };
+    };
+    const items = pkg.contributes.menus['debug/variables/context'];
     expect(items.map((i) => i.command)).toEqual([
       'convLens.debug.showTensor',
       'convLens.debug.useAsInput',
@@ -74,7 +80,7 @@ describe('tensor-like variables, from the type and value debugpy sends', () => {
       expect(i.when).toContain(`debugProtocolVariableMenuContext == ${TENSOR_MENU_CONTEXT}`);
       expect(i.when).toContain(`debugProtocolVariableMenuContext == ${JUPYTER_MENU_CONTEXT}`);
     }
-    const palette = pkg.contributes.menus.commandPalette as { command: string; when: string }[];
+    const palette = pkg.contributes.menus.commandPalette;
     for (const c of ['convLens.debug.showTensor', 'convLens.debug.useAsInput', 'convLens.debug.useAsKernel'])
       expect(palette.find((p) => p.command === c)?.when).toBe('false');
   });
@@ -103,7 +109,7 @@ describe('a slice that fits the cap', () => {
 });
 
 describe('tensorStats: what the tensor view shows first', () => {
-  it('mean and std (ddof=0) to the last digits: against Python\'s exactly rounded math.fsum', () => {
+  it("mean and std (ddof=0) to the last digits: against Python's exactly rounded math.fsum", () => {
     const n = 100_003;
     const data = new Float64Array(n);
     let seed = 12345;
@@ -137,7 +143,17 @@ describe('tensorStats: what the tensor view shows first', () => {
     data[5] = Infinity;
     data[7] = -Infinity;
     const s = tensorStats(data, shape);
-    expect(s).toMatchObject({ count: 24, finiteCount: 20, nanCount: 2, posInfCount: 1, negInfCount: 1, min: 1, max: 1, mean: 1, std: 0 });
+    expect(s).toMatchObject({
+      count: 24,
+      finiteCount: 20,
+      nanCount: 2,
+      posInfCount: 1,
+      negInfCount: 1,
+      min: 1,
+      max: 1,
+      mean: 1,
+      std: 0,
+    });
     expect(s.firstNaN).toEqual([1, 0, 1]);
     expect(s.firstPosInf).toEqual([0, 1, 1]);
     expect(s.firstNegInf).toEqual([0, 1, 3]);
@@ -169,7 +185,13 @@ describe('the panel view of a tensor (until the tensor view)', () => {
     const view = tensorPanelView(source([2, 3, 2, 3, 4]), 6);
     expect(isPanelView(view)).toBe(true);
     const summary = Object.fromEntries(view.summary.map((s) => [s.label, s.value]));
-    expect(summary).toMatchObject({ dtype: 'float32', shape: '2×3×2×3×4 (144 elements)', device: 'cpu', min: '0', max: '143' });
+    expect(summary).toMatchObject({
+      dtype: 'float32',
+      shape: '2×3×2×3×4 (144 elements)',
+      device: 'cpu',
+      min: '0',
+      max: '143',
+    });
     expect(summary.from).toBe('debug session Python: train.py, main (train.py:12)');
   });
 
@@ -193,11 +215,21 @@ describe('the panel view of a tensor (until the tensor view)', () => {
 });
 
 describe("the reader's answers are checked before they are trusted", () => {
-  const header = { ok: true, kind: 'torch', type: 'torch.Tensor', dtype: 'float32', shape: [2], numel: 2, device: 'cpu' };
+  const header = {
+    ok: true,
+    kind: 'torch',
+    type: 'torch.Tensor',
+    dtype: 'float32',
+    shape: [2],
+    numel: 2,
+    device: 'cpu',
+  };
 
   it('a header and its base64', () => {
     const bytes = Buffer.from(new Float32Array([1.5, -2]).buffer);
-    const a = parseReadAnswer(`${JSON.stringify({ ...header, nbytes: 8, channel: 'inline', notes: [] })}\n${bytes.toString('base64')}`);
+    const a = parseReadAnswer(
+      `${JSON.stringify({ ...header, nbytes: 8, channel: 'inline', notes: [] })}\n${bytes.toString('base64')}`,
+    );
     expect(a.header.ok).toBe(true);
     if (!a.header.ok || !('base64' in a)) throw new Error('no data');
     expect([...decodeRead(a.header, Buffer.from(a.base64 ?? '', 'base64')).data]).toEqual([1.5, -2]);
@@ -205,7 +237,9 @@ describe("the reader's answers are checked before they are trusted", () => {
 
   it('refuses a size that does not match the dtype and shape, or a shape that does not match numel', () => {
     expect(() => parseReadAnswer(JSON.stringify({ ...header, nbytes: 7 }))).toThrow(ReaderProtocolError);
-    expect(() => parseReadAnswer(JSON.stringify({ ...header, numel: 3, nbytes: 12 }))).toThrow(/3 elements for shape \[2\]/);
+    expect(() => parseReadAnswer(JSON.stringify({ ...header, numel: 3, nbytes: 12 }))).toThrow(
+      /3 elements for shape \[2\]/,
+    );
     expect(() => parseReadAnswer(JSON.stringify({ ...header, dtype: 'complex64' }))).toThrow(/unknown dtype/);
     expect(() => parseReadAnswer('Traceback (most recent call last):')).toThrow(/not the reader's JSON/);
     expect(() => parseDescriptions('[]', 2)).toThrow(/should list 2/);

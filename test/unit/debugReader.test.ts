@@ -18,7 +18,10 @@ const missing = debugpyMissing();
 if (missing) console.warn(`skipping the debug-session unit tests: ${missing}`);
 
 interface Expected {
-  values: Record<string, { type: string; dtype: string; shape: number[]; sha256?: string; values?: (number | string)[] }>;
+  values: Record<
+    string,
+    { type: string; dtype: string; shape: number[]; sha256?: string; values?: (number | string)[] }
+  >;
   before: { locals: string[]; globals: string[]; modules: string[]; tensors: Record<string, unknown> };
 }
 
@@ -54,7 +57,8 @@ function storedBytes(dtype: DType, data: Float64Array): Buffer {
   return b;
 }
 
-const decodeJson = (v: number | string) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+const decodeJson = (v: number | string) =>
+  v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v;
 
 describe.skipIf(missing !== null)('reading tensors from a paused debugpy session', () => {
   let dap: DapClient;
@@ -97,9 +101,18 @@ describe.skipIf(missing !== null)('reading tensors from a paused debugpy session
           const got = [...r.data];
           const want = e.values.map(decodeJson);
           expect(got.length, name).toBe(want.length);
-          got.forEach((x, i) => expect(Object.is(x, want[i]) || (Number.isNaN(x) && Number.isNaN(want[i] as number)), `${name}[${i}]: ${x} vs ${want[i]}`).toBe(true));
+          got.forEach((x, i) =>
+            expect(
+              Object.is(x, want[i]) || (Number.isNaN(x) && Number.isNaN(want[i] as number)),
+              `${name}[${i}]: ${x} vs ${want[i]}`,
+            ).toBe(true),
+          );
         }
-        if (e.sha256 && ['float32', 'float64', 'bfloat16', 'bool', 'uint8'].includes(e.dtype) && !name.includes('endian')) {
+        if (
+          e.sha256 &&
+          ['float32', 'float64', 'bfloat16', 'bool', 'uint8'].includes(e.dtype) &&
+          !name.includes('endian')
+        ) {
           const hash = createHash('sha256').update(storedBytes(r.header.dtype, r.data)).digest('hex');
           expect(hash, `${name}: the bytes Python stores`).toBe(e.sha256);
         }
@@ -134,7 +147,15 @@ describe.skipIf(missing !== null)('reading tensors from a paused debugpy session
   });
 
   it('describes many values in one evaluate, and refuses what it cannot read with the reason', async () => {
-    const d = await describeValues(evaluate, ['big', 'half_np', 'label', 'words', 'nope_not_defined', 'out.grad', 'config']);
+    const d = await describeValues(evaluate, [
+      'big',
+      'half_np',
+      'label',
+      'words',
+      'nope_not_defined',
+      'out.grad',
+      'config',
+    ]);
     expect(d[0]).toMatchObject({ ok: true, dtype: 'float32', shape: [1000, 1000], numel: 1_000_000, device: 'cpu' });
     expect(d[1]).toMatchObject({ ok: true, dtype: 'float16', type: 'numpy.ndarray' });
     expect(d[2]).toMatchObject({ ok: false, error: 'a str, not a tensor' });

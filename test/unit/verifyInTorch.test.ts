@@ -14,7 +14,9 @@ import { compareTensors, reportLines, verifyInTorch, type CurrentOperation } fro
 
 const TORCH_PYTHON = '/usr/bin/python3';
 const hasTorch = (python: string) => spawnSync(python, ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
-const torchMissing = hasTorch(TORCH_PYTHON) ? null : `${TORCH_PYTHON} cannot import torch: apt-get install python3-torch`;
+const torchMissing = hasTorch(TORCH_PYTHON)
+  ? null
+  : `${TORCH_PYTHON} cannot import torch: apt-get install python3-torch`;
 if (torchMissing) console.warn(`skipping the Verify in PyTorch tests that need torch: ${torchMissing}`);
 
 const lecture = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/lecture-examples.json'), 'utf8')) as {
@@ -22,7 +24,8 @@ const lecture = JSON.parse(readFileSync(resolve(__dirname, '../fixtures/lecture-
 };
 
 const operation = (request: Record<string, unknown>): CurrentOperation => ({ request, answer: handleRequest(request) });
-const verify = (op: CurrentOperation, interpreter = TORCH_PYTHON) => verifyInTorch(op, { interpreter, timeoutMs: 120_000 });
+const verify = (op: CurrentOperation, interpreter = TORCH_PYTHON) =>
+  verifyInTorch(op, { interpreter, timeoutMs: 120_000 });
 
 describe.skipIf(torchMissing !== null)('Verify in PyTorch with torch', () => {
   for (const c of lecture.cases) {
@@ -37,30 +40,153 @@ describe.skipIf(torchMissing !== null)('Verify in PyTorch with torch', () => {
   }
 
   it('every option of conv, transposed conv, pooling, unfold and fold agrees', async () => {
-    const x = [[[1, -2, 3, 0.5, 2], [0, 1, -1, 2, 3], [2, 2, -3, 1, 0], [1, 0, 0, 2, -1], [3, 1, 2, -2, 1]]];
+    const x = [
+      [
+        [1, -2, 3, 0.5, 2],
+        [0, 1, -1, 2, 3],
+        [2, 2, -3, 1, 0],
+        [1, 0, 0, 2, -1],
+        [3, 1, 2, -2, 1],
+      ],
+    ];
     const requests: Record<string, unknown>[] = [
-      { op: 'conv2d', input: [x], weight: [[[[1, 0], [-1, 2]]]], bias: [0.5], padding: 2, padding_mode: 'reflect', flip: true },
-      { op: 'conv2d', input: [x], weight: [[[[1, 2, 0], [0, 1, 0], [1, 0, -1]]]], padding: 'same', padding_mode: 'circular', dilation: 2 },
-      { op: 'conv_transpose2d', input: [x], weight: [[[[1, 2], [3, 4]]]], stride: 2, padding: 1, output_padding: 1 },
+      {
+        op: 'conv2d',
+        input: [x],
+        weight: [
+          [
+            [
+              [1, 0],
+              [-1, 2],
+            ],
+          ],
+        ],
+        bias: [0.5],
+        padding: 2,
+        padding_mode: 'reflect',
+        flip: true,
+      },
+      {
+        op: 'conv2d',
+        input: [x],
+        weight: [
+          [
+            [
+              [1, 2, 0],
+              [0, 1, 0],
+              [1, 0, -1],
+            ],
+          ],
+        ],
+        padding: 'same',
+        padding_mode: 'circular',
+        dilation: 2,
+      },
+      {
+        op: 'conv_transpose2d',
+        input: [x],
+        weight: [
+          [
+            [
+              [1, 2],
+              [3, 4],
+            ],
+          ],
+        ],
+        stride: 2,
+        padding: 1,
+        output_padding: 1,
+      },
       { op: 'max_pool2d', input: [x], kernel_size: 2, stride: 2, ceil_mode: true, return_indices: true },
       { op: 'avg_pool2d', input: [x], kernel_size: 3, stride: 2, padding: 1, count_include_pad: false },
       { op: 'avg_pool2d', input: [x], kernel_size: 2, divisor_override: 3 },
       { op: 'unfold', input: [x], kernel_size: 2, padding: 1, stride: 2 },
       { op: 'conv1d', input: [[1, 2, 3, 4, 5, 6]], weight: [[[1, 0, -1]]], stride: 2, padding: 1 },
-      { op: 'conv2d_backward', input: [x], weight: [[[[1, 0], [-1, 2]]]], bias: [1], grad_output: [[[[1, 2, 3, 4], [1, 1, 1, 1], [0, 0, 2, 0], [1, -1, 1, -1]]]] },
-      { op: 'max_pool2d_backward', input: [x], kernel_size: 2, grad_output: [[[[1, 2], [3, 4]]]] },
-      { op: 'trace', of: 'conv2d', input: [x], weight: [[[[1, 0], [-1, 2]]]], start: 0, count: 4 },
+      {
+        op: 'conv2d_backward',
+        input: [x],
+        weight: [
+          [
+            [
+              [1, 0],
+              [-1, 2],
+            ],
+          ],
+        ],
+        bias: [1],
+        grad_output: [
+          [
+            [
+              [1, 2, 3, 4],
+              [1, 1, 1, 1],
+              [0, 0, 2, 0],
+              [1, -1, 1, -1],
+            ],
+          ],
+        ],
+      },
+      {
+        op: 'max_pool2d_backward',
+        input: [x],
+        kernel_size: 2,
+        grad_output: [
+          [
+            [
+              [1, 2],
+              [3, 4],
+            ],
+          ],
+        ],
+      },
+      {
+        op: 'trace',
+        of: 'conv2d',
+        input: [x],
+        weight: [
+          [
+            [
+              [1, 0],
+              [-1, 2],
+            ],
+          ],
+        ],
+        start: 0,
+        count: 4,
+      },
     ];
     for (const request of requests) {
       const report = await verify(operation(request));
       expect(report.kind, `${String(request.op)}: ${JSON.stringify(report)}`).toBe('compared');
-      if (report.kind === 'compared') expect(report.agree, `${String(request.op)}: ${reportLines(report).join('; ')}`).toBe(true);
+      if (report.kind === 'compared')
+        expect(report.agree, `${String(request.op)}: ${reportLines(report).join('; ')}`).toBe(true);
     }
   });
 
   it('gradient checks: both verdicts and every gradient', async () => {
-    const x = [[[1, 3, 2], [3, 1, 2], [3, 3, 3]]];
-    const report = await verify(operation({ op: 'gradcheck', of: 'conv2d', input: [x], weight: [[[[1, 2], [0, 1]]]], bias: [0.5], padding: 1 }));
+    const x = [
+      [
+        [1, 3, 2],
+        [3, 1, 2],
+        [3, 3, 3],
+      ],
+    ];
+    const report = await verify(
+      operation({
+        op: 'gradcheck',
+        of: 'conv2d',
+        input: [x],
+        weight: [
+          [
+            [
+              [1, 2],
+              [0, 1],
+            ],
+          ],
+        ],
+        bias: [0.5],
+        padding: 1,
+      }),
+    );
     expect(report.kind).toBe('compared');
     if (report.kind !== 'compared') return;
     expect(report.gradcheck).toEqual({ convLens: true, torch: true });
@@ -69,9 +195,34 @@ describe.skipIf(torchMissing !== null)('Verify in PyTorch with torch', () => {
   });
 
   it('a shape check, and PyTorch’s own error when it refuses', async () => {
-    const ok = await verify(operation({ op: 'shape', of: 'conv2d', input_shape: [1, 3, 224, 224], weight_shape: [64, 3, 7, 7], stride: 2, padding: 3 }));
-    expect(ok).toMatchObject({ kind: 'compared', agree: true, shape: { convLens: [1, 64, 112, 112], torch: [1, 64, 112, 112] } });
-    const refused = await verify(operation({ op: 'conv2d', input: [[[1, 2], [3, 4]]], weight: [[[[1]]]], stride: 0 }));
+    const ok = await verify(
+      operation({
+        op: 'shape',
+        of: 'conv2d',
+        input_shape: [1, 3, 224, 224],
+        weight_shape: [64, 3, 7, 7],
+        stride: 2,
+        padding: 3,
+      }),
+    );
+    expect(ok).toMatchObject({
+      kind: 'compared',
+      agree: true,
+      shape: { convLens: [1, 64, 112, 112], torch: [1, 64, 112, 112] },
+    });
+    const refused = await verify(
+      operation({
+        op: 'conv2d',
+        input: [
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
+        weight: [[[[1]]]],
+        stride: 0,
+      }),
+    );
     expect(refused.kind).toBe('torch-refused');
     if (refused.kind === 'torch-refused') {
       expect(refused.torchError).toMatch(/^RuntimeError: non-positive stride is not supported/);
@@ -80,7 +231,24 @@ describe.skipIf(torchMissing !== null)('Verify in PyTorch with torch', () => {
   });
 
   it('NaN where PyTorch has NaN is agreement; a wrong number is found with its index', async () => {
-    const request = { op: 'conv2d', input: [[[1, 'NaN', 3], [4, 5, 6], [7, 8, 9]]], weight: [[[[1, 1], [1, 1]]]] };
+    const request = {
+      op: 'conv2d',
+      input: [
+        [
+          [1, 'NaN', 3],
+          [4, 5, 6],
+          [7, 8, 9],
+        ],
+      ],
+      weight: [
+        [
+          [
+            [1, 1],
+            [1, 1],
+          ],
+        ],
+      ],
+    };
     const agree = await verify(operation(request));
     expect(agree).toMatchObject({ kind: 'compared', agree: true });
     const answer = handleRequest(request) as { ok: true; output: number[][][] };
@@ -115,7 +283,7 @@ describe('Verify in PyTorch without torch, without Python, too slow, cancelled',
   });
 
   it.skipIf(!withoutTorch)('an interpreter without torch: which one, and what is missing', async () => {
-    const report = await verify(operation(lecture.cases[0].request), withoutTorch as string);
+    const report = await verify(operation(lecture.cases[0].request), withoutTorch);
     expect(report).toMatchObject({ kind: 'no-torch', interpreter: withoutTorch });
     if (report.kind === 'no-torch') expect(report.error).toMatch(/No module named 'torch'/);
   });
@@ -134,7 +302,12 @@ describe('Verify in PyTorch without torch, without Python, too slow, cancelled',
     expect(performance.now() - started).toBeLessThan(5_000);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const cancelled = await runPythonScript(python, 'import time; time.sleep(30)', {}, { timeoutMs: 60_000, signal: controller.signal });
+    const cancelled = await runPythonScript(
+      python,
+      'import time; time.sleep(30)',
+      {},
+      { timeoutMs: 60_000, signal: controller.signal },
+    );
     expect(cancelled.kind).toBe('cancelled');
   });
 
@@ -144,7 +317,14 @@ describe('Verify in PyTorch without torch, without Python, too slow, cancelled',
   });
 
   it('compareTensors: shapes that differ are not compared element by element', () => {
-    expect(compareTensors('output', [[1, 2]], [[1], [2]])).toMatchObject({ maxAbsDifference: null, shape: [1, 2], torchShape: [2, 1] });
-    expect(compareTensors('output', [1, 'Infinity', 'NaN'], [1, 'Infinity', 2])).toMatchObject({ maxAbsDifference: 0, specialMismatches: 1 });
+    expect(compareTensors('output', [[1, 2]], [[1], [2]])).toMatchObject({
+      maxAbsDifference: null,
+      shape: [1, 2],
+      torchShape: [2, 1],
+    });
+    expect(compareTensors('output', [1, 'Infinity', 'NaN'], [1, 'Infinity', 2])).toMatchObject({
+      maxAbsDifference: 0,
+      specialMismatches: 1,
+    });
   });
 });

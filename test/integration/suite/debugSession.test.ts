@@ -43,18 +43,36 @@ interface Source {
 }
 
 type ReadResult =
-  | { ok: true; source: Source; timings: { channel: string; totalMs: number; evaluateMs: number; bytes: number }; view?: { title: string; summary: { label: string; value: string }[] } }
+  | {
+      ok: true;
+      source: Source;
+      timings: { channel: string; totalMs: number; evaluateMs: number; bytes: number };
+      view?: { title: string; summary: { label: string; value: string }[] };
+    }
   | { ok: false; error: string };
 
 interface Api {
   panel: {
-    view?: { title: string; kind: string; summary: { label: string; value: string }[]; tensors: { name: string; values: unknown }[] };
+    view?: {
+      title: string;
+      kind: string;
+      summary: { label: string; value: string }[];
+      tensors: { name: string; values: unknown }[];
+    };
   };
-  store: { get(role: string): { tensor: { shape: number[]; data: Float64Array }; origin?: { kind: string; name: string }; dtype?: string } | undefined; clear(): void };
+  store: {
+    get(
+      role: string,
+    ):
+      | { tensor: { shape: number[]; data: Float64Array }; origin?: { kind: string; name: string }; dtype?: string }
+      | undefined;
+    clear(): void;
+  };
 }
 
 const ROOT_FIXTURES = (extensionPath: string) => join(extensionPath, 'test', 'fixtures');
-const decode = (v: number | string) => (v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
+const decode = (v: number | string) =>
+  v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v;
 const same = (a: number, b: number) => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
 
 let api: Api;
@@ -93,7 +111,9 @@ async function startPaused(): Promise<Paused> {
   assert.ok(started, 'vscode.debug.startDebugging refused the debugpy launch configuration');
   const frame = await Promise.race([
     stopped,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the debuggee did not pause within 120 s')), 120_000)),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the debuggee did not pause within 120 s')), 120_000),
+    ),
   ]);
   const expected = JSON.parse(readFileSync(expectedFile, 'utf8')) as Expected;
   return { session: frame.session, frame, expected, expectedFile };
@@ -112,7 +132,11 @@ async function frameVariables(p: Paused): Promise<ProtocolVariable[]> {
 
 /** What the Variables view passes a `debug/variables/context` menu command. */
 function menuArgs(p: Paused, v: ProtocolVariable) {
-  return { sessionId: p.session.id, container: { name: 'Locals', variablesReference: 1, expensive: false }, variable: v };
+  return {
+    sessionId: p.session.id,
+    container: { name: 'Locals', variablesReference: 1, expensive: false },
+    variable: v,
+  };
 }
 
 async function run(command: string, args?: unknown): Promise<ReadResult> {
@@ -137,7 +161,11 @@ function checkValues(name: string, source: Source, e: Expected['values'][string]
     const want = e.values.map(decode) as number[];
     assert.equal(source.data.length, want.length, `${name}: element count`);
     const wrong = [...source.data.keys()].filter((i) => !same(source.data[i], want[i]));
-    assert.deepEqual(wrong.slice(0, 5), [], `${name}: values differ from what Python printed at ${wrong.slice(0, 5).join(', ')}`);
+    assert.deepEqual(
+      wrong.slice(0, 5),
+      [],
+      `${name}: values differ from what Python printed at ${wrong.slice(0, 5).join(', ')}`,
+    );
   }
 }
 
@@ -170,7 +198,20 @@ suite('Runtime tensors from a paused debugpy session', function () {
   test('the tracker marks tensor-like variables (the menus show on them), and only them', async () => {
     const variables = await frameVariables(paused);
     const context = Object.fromEntries(variables.map((v) => [v.name, v.__vscodeVariableMenuContext ?? null]));
-    for (const name of ['weights_t', 'half_np', 'five_d', 'lecture_input', 'lecture_kernel', 'with_nan', 'big', 'bf16', 'np_scalar', 'zero_d', 'nested', 'out'])
+    for (const name of [
+      'weights_t',
+      'half_np',
+      'five_d',
+      'lecture_input',
+      'lecture_kernel',
+      'with_nan',
+      'big',
+      'bf16',
+      'np_scalar',
+      'zero_d',
+      'nested',
+      'out',
+    ])
       assert.equal(context[name], 'convLens.tensor', `${name} should be marked: ${JSON.stringify(context)}`);
     for (const name of ['label', 'count', 'config', 'words', 'model'])
       assert.equal(context[name], null, `${name} is not a tensor but is marked`);
@@ -193,13 +234,9 @@ suite('Runtime tensors from a paused debugpy session', function () {
   });
 
   test('Inspect Tensor Variable… lists the frame’s tensors with type, shape, dtype and device', async () => {
-    const items = (await vscode.commands.executeCommand('convLens.debug.inspectVariable', { list: true })) as {
-      name: string;
-      type: string;
-      dtype: string;
-      shape: number[];
-      device: string;
-    }[];
+    const items = await vscode.commands.executeCommand<
+      { name: string; type: string; dtype: string; shape: number[]; device: string }[]
+    >('convLens.debug.inspectVariable', { list: true });
     const byName = Object.fromEntries(items.map((i) => [i.name, i]));
     for (const [name, e] of Object.entries(paused.expected.values)) {
       assert.ok(byName[name], `${name} missing from the quick pick: ${items.map((i) => i.name).join(', ')}`);
@@ -231,7 +268,9 @@ suite('Runtime tensors from a paused debugpy session', function () {
 
   test('over the cap and Escape: nothing is read, nothing hangs', async () => {
     const started = Date.now();
-    const result = vscode.commands.executeCommand<ReadResult | undefined>('convLens.debug.showTensor', { expression: 'activations' });
+    const result = vscode.commands.executeCommand<ReadResult | undefined>('convLens.debug.showTensor', {
+      expression: 'activations',
+    });
     await new Promise((r) => setTimeout(r, 1500));
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
     assert.equal(await result, undefined);
@@ -263,20 +302,20 @@ suite('Runtime tensors from a paused debugpy session', function () {
     assert.deepEqual(api.store.get('kernel')?.tensor.shape, [3, 3]);
     // no editor selection: the operands come from the store, as for literals set as input/kernel
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    const conv = (await vscode.commands.executeCommand('convLens.convolve', { params: 'padding=1' })) as {
-      answer: { ok: boolean; output: number[][] };
-    };
+    const conv = await vscode.commands.executeCommand<{
+      answer: { ok: boolean; output: number[][][] };
+    }>('convLens.convolve', { params: 'padding=1' });
     assert.ok(conv?.answer.ok, JSON.stringify(conv?.answer));
     assert.deepEqual(conv.answer.output, lecture.cases[0].expect.output);
     const shown = api.panel.view?.tensors.find((t) => t.name === 'output');
     assert.deepEqual(shown?.values, lecture.cases[0].expect.output[0], 'the panel shows the lecture’s 5×5 output');
 
     await setting('convLens.python', 'path', '/usr/bin/python3');
-    const report = (await vscode.commands.executeCommand('convLens.verifyInPyTorch')) as {
+    const report = await vscode.commands.executeCommand<{
       kind: string;
       agree: boolean;
       comparisons: { name: string; maxAbsDifference: number }[];
-    };
+    }>('convLens.verifyInPyTorch');
     assert.equal(report.kind, 'compared', JSON.stringify(report));
     assert.equal(report.agree, true);
     assert.deepEqual(
@@ -295,11 +334,11 @@ suite('Runtime tensors from a paused debugpy session', function () {
       this.skip();
     }
     await setting('convLens.python', 'path', withoutTorch);
-    const report = (await vscode.commands.executeCommand('convLens.verifyInPyTorch')) as {
+    const report = await vscode.commands.executeCommand<{
       kind: string;
       interpreter: string;
       error: string;
-    };
+    }>('convLens.verifyInPyTorch');
     assert.equal(report.kind, 'no-torch', JSON.stringify(report));
     assert.equal(report.interpreter, withoutTorch);
     assert.match(report.error, /No module named 'torch'/);
@@ -309,7 +348,10 @@ suite('Runtime tensors from a paused debugpy session', function () {
   test('bad input gets a clear message and the session stays usable', async () => {
     const raised = await run('convLens.debug.showTensor', { expression: 'undefined_name + 1' });
     assert.equal(raised.ok, false);
-    assert.match((raised as { error: string }).error, /^evaluating undefined_name \+ 1 raised NameError: name 'undefined_name' is not defined/);
+    assert.match(
+      (raised as { error: string }).error,
+      /^evaluating undefined_name \+ 1 raised NameError: name 'undefined_name' is not defined/,
+    );
     const notTensor = await run('convLens.debug.showTensor', { expression: 'label', name: 'label' });
     assert.deepEqual(notTensor, { ok: false, error: 'label is a str, not a tensor' });
     const none = await run('convLens.debug.showTensor', { expression: 'out.grad' });
@@ -334,7 +376,10 @@ suite('Runtime tensors from a paused debugpy session', function () {
     const state = JSON.parse(result) as Expected['before'];
     assert.deepEqual(state.locals, paused.expected.before.locals);
     // `out.grad` (the person's own expression, above) made torch warn: Python notes that in __warningregistry__
-    assert.deepEqual(state.globals.filter((g) => g !== '__warningregistry__'), paused.expected.before.globals);
+    assert.deepEqual(
+      state.globals.filter((g) => g !== '__warningregistry__'),
+      paused.expected.before.globals,
+    );
     assert.deepEqual(state.tensors, paused.expected.before.tensors);
   });
 
@@ -372,7 +417,10 @@ suite('Runtime tensors from a paused debugpy session', function () {
     process.kill(Number(pid), 'SIGKILL');
     const r = await reading;
     assert.equal(r.ok, false, 'the read should have failed');
-    assert.match((r as { error: string }).error, /debug session "Conv Lens: debug_tensors\.py" ended while reading big/);
+    assert.match(
+      (r as { error: string }).error,
+      /debug session "Conv Lens: debug_tensors\.py" ended while reading big/,
+    );
     await setting('convLens.debug', 'transfer', undefined);
     await waitFor(() => vscode.debug.activeDebugSession === undefined, 30_000, 'the session to end');
     rmSync(paused.expectedFile, { force: true });
