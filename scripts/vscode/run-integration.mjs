@@ -41,7 +41,8 @@ const resultDir = mkdtempSync(join(tmpdir(), 'conv-lens-integration-'));
 const resultFile = join(resultDir, 'result.json');
 process.on('exit', () => rmSync(resultDir, { recursive: true, force: true }));
 const env = { CONV_LENS_TEST_RESULT: resultFile };
-for (const k of ['CONV_LENS_TEST_GREP', 'CONV_LENS_TEST_TIMEOUT_MS']) if (process.env[k]) env[k] = process.env[k];
+for (const k of ['CONV_LENS_TEST_GREP', 'CONV_LENS_TEST_TIMEOUT_MS', 'CONV_LENS_MEASURE_ROUNDS'])
+  if (process.env[k]) env[k] = process.env[k];
 
 let server;
 let browser;
