@@ -350,7 +350,10 @@ export function registerDebugCommands(
     if (args.pick) {
       return act(args.action ?? 'show', frame, args.pick, args.pick);
     }
-    const found = await tensorVariables(frame);
+    const found = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Conv Lens: listing the paused frame’s tensors' },
+      () => tensorVariables(frame),
+    );
     const readable = found.filter((f): f is { name: string; description: TensorDescription } => f.description.ok);
     if (args.list) return readable.map((f) => ({ name: f.name, ...f.description }));
 

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { DType } from '../engine/dtype';
 import type { Tensor } from '../engine/tensor';
 import type { LiteralFormat } from '../parse';
+import { operandStatusText } from './operandText';
 
 /** Where an operand came from: a literal in a document (uri/range say where), typed text, a paused debug session. */
 export type OperandOrigin =
@@ -24,16 +25,6 @@ export interface StoredOperand {
   readonly origin?: OperandOrigin;
   /** the element type it has where it came from (literals: absent, read as float64) */
   readonly dtype?: DType;
-}
-
-/** The status bar's words for one operand: `input x: 1×3×32×32 float32 (debug)`, `kernel 3×3 (lecture.py:4)`. */
-export function operandStatusText(role: OperandRole, o: StoredOperand | undefined): string {
-  if (!o) return `${role} —`;
-  const shape = o.tensor.shape.length === 0 ? 'scalar' : o.tensor.shape.join('×');
-  const dtype = o.dtype ? ` ${o.dtype}` : '';
-  if (o.origin?.kind === 'debug') return `${role} ${o.origin.name}: ${shape}${dtype} (debug)`;
-  if (o.uri && o.range) return `${role} ${shape}${dtype} (${o.uri.path.split('/').pop()}:${o.range.start.line + 1})`;
-  return `${role} ${shape}${dtype}`;
 }
 
 export type OperandRole = 'input' | 'kernel';

@@ -21,6 +21,7 @@ import {
 import { previewOf, tensorPanelView, PREVIEW_MAX_ELEMENTS } from '../../src/debug/tensorPanelView';
 import { tensorStats, type TensorSource } from '../../src/tensorSource';
 import { isPanelView } from '../../src/protocol';
+import { operandStatusText } from '../../src/host/operandText';
 
 describe('tensor-like variables, from the type and value debugpy sends', () => {
   // type/value pairs as debugpy 1.6 sends them for the debuggee test/integration/workspace/debug_tensors.py
@@ -288,5 +289,23 @@ describe('the loopback channel', () => {
     await expect(
       new Promise((res, rej) => connect(b.channel.port, '127.0.0.1').on('connect', res).on('error', rej)),
     ).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe('the status bar says where each operand came from', () => {
+  it('debug, literal, typed, unset', () => {
+    const t = (shape: number[]) => ({ shape });
+    expect(
+      operandStatusText('input', {
+        tensor: t([1, 3, 32, 32]),
+        dtype: 'float32',
+        origin: { kind: 'debug', name: 'x' },
+      }),
+    ).toBe('input x: 1×3×32×32 float32 (debug)');
+    expect(
+      operandStatusText('kernel', { tensor: t([3, 3]), uri: { path: '/w/lecture.py' }, range: { start: { line: 3 } } }),
+    ).toBe('kernel 3×3 (lecture.py:4)');
+    expect(operandStatusText('input', { tensor: t([2, 2]) })).toBe('input 2×2');
+    expect(operandStatusText('kernel', undefined)).toBe('kernel —');
   });
 });
