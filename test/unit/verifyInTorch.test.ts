@@ -101,6 +101,19 @@ describe.skipIf(torchMissing !== null)('Verify in PyTorch with torch', () => {
       { op: 'avg_pool2d', input: [x], kernel_size: 3, stride: 2, padding: 1, count_include_pad: false },
       { op: 'avg_pool2d', input: [x], kernel_size: 2, divisor_override: 3 },
       { op: 'unfold', input: [x], kernel_size: 2, padding: 1, stride: 2 },
+      {
+        op: 'fold',
+        input: [
+          [
+            [1, 2, 3, 4],
+            [5, 6, 7, 8],
+            [9, 10, 11, 12],
+            [13, 14, 15, 16],
+          ],
+        ],
+        output_size: [3, 3],
+        kernel_size: 2,
+      },
       { op: 'conv1d', input: [[1, 2, 3, 4, 5, 6]], weight: [[[1, 0, -1]]], stride: 2, padding: 1 },
       {
         op: 'conv2d_backward',
