@@ -5,7 +5,19 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', 'bench/.out/', 'bench-results/', 'wasm/', '**/*.generated.ts', 'test/**/workspace/', '**/*.mjs'],
+    ignores: [
+      'dist/',
+      'out/',
+      'node_modules/',
+      '.vscode-test/',
+      'bench/.out/',
+      'bench-results/',
+      'wasm/',
+      '**/*.generated.ts',
+      'test/**/workspace/',
+      '**/*.mjs',
+      'test/fixtures/debugpy-adapter/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -19,6 +19,7 @@ import { Panel } from './editor/panel';
 import { Results } from './editor/results';
 import { ShapeLens } from './editor/shapeLensProviders';
 import { registerTensorFileEditor } from './editor/tensorFileEditor';
+import { registerDebugCommands } from './debug/commands';
 
 /** Documents that are not a person's text (output channels, debug consoles) get no hover. */
 const SKIPPED_SCHEMES = new Set(['output', 'debug', 'vscode-scm']);
@@ -43,6 +44,11 @@ export function activate(context: vscode.ExtensionContext) {
     gradientMarks,
   };
   registerCommands(commands);
+  // Verify in PyTorch checks the view on the panel: its operation as a request, and the engine's answer to it
+  registerDebugCommands(context, log, store, panel, results, async () => {
+    const id = panel.view?.id;
+    return id ? results.operationOf(id) : undefined;
+  });
   const hover = new LiteralHoverProvider();
   const shapeLens = new ShapeLens(context, log, store);
   const tensorFiles = registerTensorFileEditor(log);

@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { openResult, type ResultSession } from './app/results';
 import { buffersOf, type WorkerReply, type WorkerRequest } from './app/workerMessages';
+import { handleRequest } from './engine/requests';
 
 const port = parentPort;
 const sessions = new Map<string, ResultSession>();
@@ -67,6 +68,9 @@ port?.on('message', (m: WorkerRequest) => {
         const t = s.tensor(m.tensor);
         return { type: 'tensor', id: m.id, tensor: t ? { shape: t.shape, data: t.data.slice() } : null };
       });
+      return;
+    case 'request':
+      reply({ type: 'answer', id: m.id, answer: handleRequest(m.request) });
       return;
     case 'close':
       sessions.delete(m.viewId);

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
+import { DEBUGPY_ADAPTER_FIXTURE, ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
 import { printSpec, step } from './report.mjs';
 
 const E2E = join(ROOT, 'test', 'e2e');
@@ -69,6 +69,7 @@ try {
   server = await startCodeServer({
     workspace: WORKSPACE,
     vsix,
+    testExtensions: [DEBUGPY_ADAPTER_FIXTURE],
     env: { CONV_LENS_EVENT_LOOP_LOG: process.env.CONV_LENS_EVENT_LOOP_LOG },
   });
   say(

@@ -13,7 +13,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
+import { DEBUGPY_ADAPTER_FIXTURE, ROOT, launchBrowser, runSetup, startCodeServer } from './server.mjs';
 import { mapStack, printSpec, step } from './report.mjs';
 
 const WORKSPACE = join(ROOT, 'test', 'integration', 'workspace');
@@ -41,7 +41,8 @@ const resultDir = mkdtempSync(join(tmpdir(), 'conv-lens-integration-'));
 const resultFile = join(resultDir, 'result.json');
 process.on('exit', () => rmSync(resultDir, { recursive: true, force: true }));
 const env = { CONV_LENS_TEST_RESULT: resultFile };
-for (const k of ['CONV_LENS_TEST_GREP', 'CONV_LENS_TEST_TIMEOUT_MS']) if (process.env[k]) env[k] = process.env[k];
+for (const k of ['CONV_LENS_TEST_GREP', 'CONV_LENS_TEST_TIMEOUT_MS', 'CONV_LENS_MEASURE_ROUNDS'])
+  if (process.env[k]) env[k] = process.env[k];
 
 let server;
 let browser;
@@ -49,7 +50,7 @@ let exitCode = 1;
 const browserConsole = [];
 try {
   say('starting code-server');
-  server = await startCodeServer({ workspace: WORKSPACE, env });
+  server = await startCodeServer({ workspace: WORKSPACE, env, testExtensions: [DEBUGPY_ADAPTER_FIXTURE] });
   say(`code-server on ${server.url} (pid ${server.pid})`);
   const url = server.workbenchUrl({
     payload: [

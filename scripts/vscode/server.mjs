@@ -57,6 +57,27 @@ const USER_SETTINGS = {
   'window.commandCenter': false,
 };
 
+/** The test-only extension that contributes the `debugpy` debugger type (Debian's python3-debugpy adapter). */
+export const DEBUGPY_ADAPTER_FIXTURE = join(ROOT, 'test', 'fixtures', 'debugpy-adapter');
+
+/**
+ * Packages a test-only extension folder as a VSIX in `outDir` (code-server keeps only one extension development
+ * path, so test extensions are installed beside the one under test). Returns the VSIX's path.
+ */
+export function packageTestExtension(folder, outDir) {
+  const out = join(outDir, `${basename(folder)}.vsix`);
+  const vsce = join(ROOT, 'node_modules', '.bin', 'vsce');
+  const r = spawnSync(vsce, ['package', '--allow-missing-repository', '--skip-license', '--out', out], {
+    cwd: folder,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0 || !existsSync(out)) {
+    throw new Error(`vsce package in ${folder} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
+  }
+  return out;
+}
+
 /** Throws a helpful error when code-server is not installed yet. */
 export function assertInstalled() {
   if (!existsSync(CODE_SERVER)) {
@@ -174,6 +195,7 @@ async function waitForHttp(url, { timeoutMs, child, logText }) {
  * @param {string} opts.workspace   folder to open by default (absolute or relative to the repo root);
  *                                  served from a fresh copy in the temp dir unless copyWorkspace is false
  * @param {string} [opts.vsix]      a VSIX to install into the fresh extensions dir first
+ * @param {string[]} [opts.testExtensions]  test-only extension folders, packaged and installed beside it
  * @param {Record<string,string>} [opts.env]  extra environment for the server (and so the extension host)
  * @param {object} [opts.settings]  extra user settings
  * @param {number} [opts.timeoutMs] how long to wait for HTTP (default 60 s)
@@ -182,6 +204,7 @@ async function waitForHttp(url, { timeoutMs, child, logText }) {
 export async function startCodeServer({
   workspace,
   vsix,
+  testExtensions = [],
   env = {},
   settings = {},
   timeoutMs = 60_000,
@@ -210,6 +233,8 @@ export async function startCodeServer({
 
   let installOutput;
   if (vsix) installOutput = installExtension(vsix, { userDataDir, extensionsDir });
+  for (const folder of testExtensions)
+    installExtension(packageTestExtension(folder, tmp), { userDataDir, extensionsDir });
 
   let lastError;
   for (let attempt = 1; attempt <= 3; attempt++) {

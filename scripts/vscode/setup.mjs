@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Installs what the real-VS-Code tests need, idempotently, offline (npm registry + Debian only):
 //   1. Debian packages: chromium (the browser Playwright drives), ripgrep (VS Code's search binary),
-//      libkrb5-dev (headers for the `kerberos` native module) and the node-gyp toolchain.
+//      libkrb5-dev (headers for the `kerberos` native module), the node-gyp toolchain, and for the
+//      debug-session tests python3-debugpy, python3-torch and python3-numpy.
 //   2. code-server 4.100.3 (= VS Code 1.100.3) from npm into .vscode-test/code-server, with its
 //      postinstall steps done by hand because the real ones download from GitHub.
 // See docs/real-vscode.md. Usage: node scripts/vscode/setup.mjs [--force]
@@ -40,6 +41,9 @@ const DEBIAN_PACKAGES = {
   make: 'node-gyp',
   'g++': 'node-gyp',
   'ca-certificates': 'npm over TLS',
+  'python3-debugpy': 'the Python debug adapter the debug-session tests run (python3 -m debugpy.adapter)',
+  'python3-torch': 'PyTorch for the debuggee and Verify in PyTorch (/usr/bin/python3)',
+  'python3-numpy': 'NumPy arrays in the debuggee',
 };
 
 const started = Date.now();

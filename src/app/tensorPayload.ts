@@ -4,49 +4,28 @@
  * of its own: VS Code sends a typed array's whole underlying buffer, and the engine's small tensors are
  * views into a shared slab.
  */
-import { unravel, type Tensor } from '../engine/tensor';
+import type { Tensor } from '../engine/tensor';
+import { tensorStats as measure } from '../tensorSource';
 import type { TensorPayload, TensorStats } from '../protocol';
 
 /** tensors of up to this many elements travel whole (512 KiB of float64): a 64×64×3×3 kernel does */
 export const WHOLE_TENSOR_ELEMENTS = 65_536;
 
+/** The statistics a view carries: src/tensorSource.ts measures them (compensated sums), in the protocol's words. */
 export function tensorStats(t: Tensor): TensorStats {
-  let min = Infinity;
-  let max = -Infinity;
-  let sum = 0;
-  let finite = 0;
-  let nan = 0;
-  let posInf = 0;
-  let negInf = 0;
-  let firstNaN = -1;
-  const d = t.data;
-  for (let i = 0; i < d.length; i++) {
-    const v = d[i];
-    if (Number.isFinite(v)) {
-      finite++;
-      sum += v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    } else if (Number.isNaN(v)) {
-      if (firstNaN < 0) firstNaN = i;
-      nan++;
-    } else if (v > 0) posInf++;
-    else negInf++;
-  }
-  const mean = finite ? sum / finite : null;
-  let squares = 0;
-  if (mean !== null) for (let i = 0; i < d.length; i++) if (Number.isFinite(d[i])) squares += (d[i] - mean) ** 2;
+  const s = measure(t.data, t.shape);
   return {
-    count: d.length,
-    min: finite ? min : null,
-    max: finite ? max : null,
-    mean,
-    // the population standard deviation, as numpy's std (torch.std is the sample one: it says so in its name)
-    std: finite ? Math.sqrt(squares / finite) : null,
-    nan,
-    posInf,
-    negInf,
-    firstNaN: firstNaN < 0 ? null : unravel(firstNaN, t.shape),
+    count: s.count,
+    min: s.min,
+    max: s.max,
+    mean: s.mean,
+    std: s.std,
+    nan: s.nanCount,
+    posInf: s.posInfCount,
+    negInf: s.negInfCount,
+    firstNaN: s.firstNaN,
+    firstPosInf: s.firstPosInf,
+    firstNegInf: s.firstNegInf,
   };
 }
 

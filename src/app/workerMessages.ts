@@ -3,6 +3,7 @@
  * sessions and answers later questions about them (pages, planes, whole tensors) from what it computed;
  * every question carries an id that its reply repeats. Typed arrays are transferred, not copied.
  */
+import type { Answer } from '../engine/requests';
 import type { Tensor } from '../engine/tensor';
 import type { PanelView, StepPage, TracePart } from '../protocol';
 import type { OperationSpec } from './operation';
@@ -42,7 +43,9 @@ export type WorkerRequest =
       readonly channel: number;
     }
   | { readonly type: 'tensor'; readonly id: number; readonly viewId: string; readonly tensor: string }
-  | { readonly type: 'close'; readonly viewId: string };
+  | { readonly type: 'close'; readonly viewId: string }
+  /** a JSON request, answered as the CLI answers it (Verify in PyTorch compares against that answer) */
+  | { readonly type: 'request'; readonly id: number; readonly request: Record<string, unknown> };
 
 export interface OpenedReply {
   readonly view: PanelView;
@@ -57,6 +60,7 @@ export type WorkerReply =
   | { readonly type: 'page'; readonly id: number; readonly page: StepPage }
   | { readonly type: 'plane'; readonly id: number; readonly data: Float64Array }
   | { readonly type: 'tensor'; readonly id: number; readonly tensor: Tensor | null }
+  | { readonly type: 'answer'; readonly id: number; readonly answer: Answer }
   | { readonly type: 'failed'; readonly id: number; readonly error: string };
 
 /** Every ArrayBuffer reachable from `value` (each once), for postMessage's transfer list. */

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import type { ResultSession } from '../app/results';
 import type { OperationSpec } from '../app/operation';
 import type { OpenedReply, WorkerReply, WorkerRequest } from '../app/workerMessages';
+import type { Answer } from '../engine/requests';
 import type { Tensor } from '../engine/tensor';
 import type { PanelView, StepPage, TracePart } from '../protocol';
 
@@ -168,6 +169,18 @@ export class EngineWorkers {
         thread.stop();
       },
     };
+  }
+
+  /** Answers a JSON request in a worker of its own (as the CLI answers it). */
+  async answer(request: Record<string, unknown>): Promise<Answer> {
+    const thread = new EngineThread(this.workerPath);
+    try {
+      const reply = await thread.ask({ type: 'request', request });
+      if (reply.type !== 'answer') throw new Error(`unexpected reply ${reply.type} from the engine worker`);
+      return reply.answer;
+    } finally {
+      thread.stop();
+    }
   }
 
   /** Starts the spare worker ahead of the next command (its start-up is then off the command's path). */

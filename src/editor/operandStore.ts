@@ -3,8 +3,16 @@
  * kept for the session (a reload forgets them: they point into documents that may have changed).
  */
 import * as vscode from 'vscode';
+import type { DType } from '../engine/dtype';
 import type { Tensor } from '../engine/tensor';
 import type { LiteralFormat } from '../parse';
+import { operandStatusText } from './operandText';
+
+/** Where an operand came from: a literal in a document (uri/range say where), typed text, a paused debug session. */
+export type OperandOrigin =
+  | { readonly kind: 'literal' }
+  | { readonly kind: 'typed' }
+  | { readonly kind: 'debug'; readonly name: string; readonly expression: string; readonly sessionName: string };
 
 export interface StoredOperand {
   readonly tensor: Tensor;
@@ -13,6 +21,10 @@ export interface StoredOperand {
   readonly wrapper?: string;
   readonly uri?: vscode.Uri;
   readonly range?: vscode.Range;
+  /** a literal when absent */
+  readonly origin?: OperandOrigin;
+  /** the element type it has where it came from (literals: absent, read as float64) */
+  readonly dtype?: DType;
 }
 
 export type OperandRole = 'input' | 'kernel';
@@ -53,8 +65,7 @@ export class OperandStore implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    const part = (name: string, o: StoredOperand | undefined) => `${name} ${o ? o.tensor.shape.join('×') : '—'}`;
-    this.item.text = `$(symbol-array) ${part('input', input)} · ${part('kernel', kernel)}`;
+    this.item.text = `$(symbol-array) ${operandStatusText('input', input)} · ${operandStatusText('kernel', kernel)}`;
     this.item.tooltip = `Conv Lens: the operands for Convolve and the other commands.\nInput: ${input?.label ?? 'not set'}\nKernel: ${kernel?.label ?? 'not set'}\nClick to convolve.`;
     this.item.show();
   }

@@ -5,6 +5,8 @@
  */
 import * as vscode from 'vscode';
 import type { OperationSpec } from '../app/operation';
+import { operationRequest } from '../app/operationRequest';
+import type { Answer } from '../engine/requests';
 import { openResult, runsInline } from '../app/results';
 import { UserCancelled } from './commands/userErrors';
 import { Cancelled, EngineWorkers, inlineHandle, type SessionHandle } from './engineWorkers';
@@ -31,6 +33,17 @@ export class Results implements vscode.Disposable {
 
   specOf(viewId: string): OperationSpec | undefined {
     return this.specs.get(viewId);
+  }
+
+  /**
+   * The view's operation as a JSON request, with the engine's JSON answer to it (computed in a worker: the
+   * answer of a big conv is big). For Verify in PyTorch, which sends the same request to PyTorch.
+   */
+  async operationOf(viewId: string): Promise<{ request: Record<string, unknown>; answer: Answer } | undefined> {
+    const spec = this.specs.get(viewId);
+    if (!spec) return undefined;
+    const request = operationRequest(spec);
+    return { request, answer: await this.workers.answer(request) };
   }
 
   /** Keeps a result opened elsewhere (a shape check) so that the panel can ask about it. */

@@ -80,7 +80,9 @@ export function tensorProblem(x: unknown): Reason {
   }
   const finiteOrNull = (v: unknown) => v === null || (typeof v === 'number' && Number.isFinite(v));
   if (![s.min, s.max, s.mean, s.std].every(finiteOrNull)) return `tensor ${x.id}: bad stats`;
-  if (s.firstNaN !== null && !isDims(s.firstNaN)) return `tensor ${x.id}: bad firstNaN`;
+  for (const k of ['firstNaN', 'firstPosInf', 'firstNegInf']) {
+    if (s[k] !== null && !isDims(s[k])) return `tensor ${x.id}: bad ${k}`;
+  }
   return null;
 }
 
@@ -325,7 +327,6 @@ function traceProblem(t: unknown, tensorIds: ReadonlySet<string>): Reason {
       );
     case 'tensor': {
       const h = t.histogram;
-      const index = (v: unknown) => v === null || isDims(v);
       return all(
         ref(t.tensor, 'tensor'),
         check(isText(t.origin, 2000), 'trace: bad origin'),
@@ -340,7 +341,6 @@ function traceProblem(t: unknown, tensorIds: ReadonlySet<string>): Reason {
               (h.counts as Int32Array).length <= 1024),
           'trace: bad histogram',
         ),
-        check(index(t.firstNaN) && index(t.firstPosInf) && index(t.firstNegInf), 'trace: bad locations'),
         t.filters === null
           ? null
           : isRecord(t.filters) && (t.filters.note === null || isText(t.filters.note, 1000))

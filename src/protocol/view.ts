@@ -17,8 +17,10 @@ export interface TensorStats {
   readonly nan: number;
   readonly posInf: number;
   readonly negInf: number;
-  /** the multi-index of the first NaN (row-major), or null */
+  /** the multi-indices of the first NaN, +∞ and −∞ (row-major), or null */
   readonly firstNaN: readonly number[] | null;
+  readonly firstPosInf: readonly number[] | null;
+  readonly firstNegInf: readonly number[] | null;
 }
 
 /**
@@ -213,10 +215,6 @@ export interface TensorTrace {
   readonly origin: string;
   /** counts of the finite values in `bins` equal bins over [lo, hi]; null when there are none */
   readonly histogram: { readonly lo: number; readonly hi: number; readonly counts: Int32Array } | null;
-  /** the first NaN, +∞ and −∞ as multi-indices (null when there is none), for "jump to it" */
-  readonly firstNaN: readonly number[] | null;
-  readonly firstPosInf: readonly number[] | null;
-  readonly firstNegInf: readonly number[] | null;
   /**
    * a conv weight [out, in, kH, kW]: its first filters (at most 64, and their first 16 input channels), whole,
    * to draw as a grid of images (RGB when in = 3); null for other tensors

@@ -157,7 +157,10 @@ for (const colour of ['dark', 'light']) {
     assert.equal(await panelText(page, 'h2 + code'), 'padding=0');
   });
 
-  test(`3 (${colour}): the transposed-conv scatter and the backward grids build up step by step`, async ({ page, server }) => {
+  test(`3 (${colour}): the transposed-conv scatter and the backward grids build up step by step`, async ({
+    page,
+    server,
+  }) => {
     await start(page, server, themeName);
     await selectRange(page, '[[5, 6], [7, 8]]');
     await addSelection(page, '[[1, 2], [3, 4]]', '[[1, 2], [3, 4]]');
@@ -167,7 +170,10 @@ for (const colour of ['dark', 'light']) {
     const result = () => frame.locator('.scatter table.grid').nth(1).locator('td .v').allInnerTexts();
     await key(page, '.scatter', 'Home');
     await frame.waitForFunction(() => document.querySelectorAll('.scatter table.grid')[1]?.textContent?.includes('20'));
-    assert.deepEqual((await result()).filter((v) => v !== '·'), ['5', '10', '15', '20']);
+    assert.deepEqual(
+      (await result()).filter((v) => v !== '·'),
+      ['5', '10', '15', '20'],
+    );
     await screenshot(page, `persons-path-3-scatter-${colour}-step-1`);
     await key(page, '.scatter', 'End');
     await frame.waitForFunction(() => !document.querySelectorAll('.scatter table.grid')[1]?.textContent?.includes('·'));
@@ -204,7 +210,10 @@ for (const colour of ['dark', 'light']) {
     assert.ok(verdict, JSON.stringify(notes));
     assert.equal(verdict.severity, 'error');
     assert.match(verdict.message, /your grad_input has 1 wrong element of 25/);
-    assert.match(await panelText(page, '.gradcheck section.check.failed h3'), /your grad_input: 1 of 25 elements wrong/);
+    assert.match(
+      await panelText(page, '.gradcheck section.check.failed h3'),
+      /your grad_input: 1 of 25 elements wrong/,
+    );
     assert.ok((await page.locator('.monaco-editor .squiggly-error').count()) >= 1, 'the wrong element is underlined');
     const hover = await hoverText(page, '81.');
     assert.match(hover, /grad_input\[2, 2\] is 81 but should be 18/);
@@ -226,7 +235,10 @@ test('5: exports from every tab, with a confirmation; the frame of the Equivaria
   assert.match(await frame.locator('.actions .done').innerText(), /✓ copied as Markdown/);
   await frame.locator('vscode-tab-header', { hasText: 'Equivariance' }).click();
   assert.match(await frame.locator('.equivariance p').first().innerText(), /kernel_size=2, stride=2, ceil_mode=True/);
-  assert.notEqual(await frame.locator('vscode-button', { hasText: 'Copy step as Markdown' }).getAttribute('disabled'), null);
+  assert.notEqual(
+    await frame.locator('vscode-button', { hasText: 'Copy step as Markdown' }).getAttribute('disabled'),
+    null,
+  );
   await frame.locator('vscode-button', { hasText: 'Save frame as SVG' }).click();
   // code-server's save dialog: the path, proposed in the workspace; Enter accepts it
   const input = page.locator('.quick-input-widget input');

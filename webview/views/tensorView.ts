@@ -113,7 +113,19 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
   const rows = () => (rank >= 2 ? t.shape[rowDim] : 1);
   const cols = () => (rank >= 1 ? t.shape[colDim] : 1);
   const cell = el('p', { class: 'meta', 'aria-live': 'polite' });
+  const root = el('section', { class: 'view tensor-view', 'aria-label': `Tensor ${t.name}` });
 
+  // how many cells of the last drawing had no value yet: the view says when everything on screen is drawn
+  let missing = 0;
+  const counted = (r: number, c: number): number | null => {
+    const v = value(r, c);
+    if (v === null) missing++;
+    return v;
+  };
+  const drawn = () => {
+    root.dataset.drawn = String(missing === 0);
+    missing = 0;
+  };
   /** the value at (r, c) of the slice on screen, or null while it loads */
   const value = (r: number, c: number): number | null => {
     if (rank < 2) return t.flat(c);
@@ -130,6 +142,7 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
         (data) => {
           slices.set(k, data);
           grid.refresh();
+          drawn();
         },
         (e: unknown) => {
           slices.set(k, e instanceof Error ? e.message : String(e));
@@ -148,7 +161,7 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
       rows: rows(),
       cols: cols(),
       precision: ctx.precision,
-      value,
+      value: counted,
       onCellClick: (r, c) => {
         const full = [...index];
         if (rank >= 2) full[rowDim] = r;
@@ -161,6 +174,7 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
       colLabel: cols() <= 64 ? (c) => String(c) : undefined,
     });
     stage.replaceChildren(el('figure', {}, el('figcaption', {}, caption()), grid.element));
+    drawn();
   };
   const caption = () =>
     rank < 2
@@ -227,9 +241,9 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
     { class: 'actions' },
     ...(
       [
-        [trace.firstNaN, 'first NaN'],
-        [trace.firstPosInf, 'first +∞'],
-        [trace.firstNegInf, 'first −∞'],
+        [t.stats.firstNaN, 'first NaN'],
+        [t.stats.firstPosInf, 'first +∞'],
+        [t.stats.firstNegInf, 'first −∞'],
       ] as const
     )
       .filter(([at]) => at !== null)
@@ -246,7 +260,12 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
 
   drawSliders();
   rebuild();
-  ctx.onDispose(ctx.tensors.onLoad(() => grid.refresh()));
+  ctx.onDispose(
+    ctx.tensors.onLoad(() => {
+      grid.refresh();
+      drawn();
+    }),
+  );
   const parts: (HTMLElement | null)[] = [
     el('p', { class: 'meta' }, trace.origin),
     pickers,
@@ -256,7 +275,7 @@ export function tensorView(trace: TensorTrace, ctx: ViewContext): HTMLElement {
     cell,
     trace.histogram ? histogramFigure(trace.histogram, ctx.precision) : null,
   ];
-  const root = el('section', { class: 'view tensor-view', 'aria-label': `Tensor ${t.name}` }, ...parts);
-  if (trace.firstNaN) jump(trace.firstNaN, 'the first NaN');
+  root.append(...parts.filter((x): x is HTMLElement => x !== null));
+  if (t.stats.firstNaN) jump(t.stats.firstNaN, 'the first NaN');
   return root;
 }

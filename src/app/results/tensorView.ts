@@ -3,7 +3,7 @@
  * operand): its statistics, where its NaN and infinities are, a histogram of its finite values, and for a
  * conv weight the grid of its first filters. Planes and slices of it are cut on request.
  */
-import { unravel, type Tensor } from '../../engine/tensor';
+import type { Tensor } from '../../engine/tensor';
 import type { TensorTrace } from '../../protocol';
 import { panelView, shapeText, TensorTable, viewOnlySession, type ResultSession } from './session';
 
@@ -22,11 +22,6 @@ export interface TensorViewSpec {
 export const HISTOGRAM_BINS = 64;
 const MAX_FILTERS = 64;
 const MAX_FILTER_CHANNELS = 16;
-
-function firstIndex(t: Tensor, test: (v: number) => boolean): number[] | null {
-  for (let i = 0; i < t.data.length; i++) if (test(t.data[i])) return unravel(i, t.shape);
-  return null;
-}
 
 function histogram(t: Tensor, lo: number | null, hi: number | null): TensorTrace['histogram'] {
   if (lo === null || hi === null) return null;
@@ -74,9 +69,6 @@ export function openTensorView(spec: TensorViewSpec): ResultSession {
     tensor: 'tensor',
     origin: spec.origin,
     histogram: histogram(t, s.min, s.max),
-    firstNaN: s.firstNaN,
-    firstPosInf: s.posInf ? firstIndex(t, (v) => v === Infinity) : null,
-    firstNegInf: s.negInf ? firstIndex(t, (v) => v === -Infinity) : null,
     filters: block ? { tensor: 'filters', note: block.note } : null,
   };
   const fmt = (v: number | null) => (v === null ? '—' : String(Number(v.toPrecision(spec.precision))));

@@ -1,0 +1,20 @@
+/** The status bar's words for an operand and where it came from. Pure: no vscode at run time. */
+import type { DType } from '../engine/dtype';
+
+export interface DescribedOperand {
+  readonly tensor: { readonly shape: readonly number[] };
+  readonly dtype?: DType;
+  readonly origin?: { readonly kind: string; readonly name?: string };
+  readonly uri?: { readonly path: string };
+  readonly range?: { readonly start: { readonly line: number } };
+}
+
+/** `input x: 1×3×32×32 float32 (debug)`, `kernel 3×3 (lecture.py:4)`, `input —` when not set. */
+export function operandStatusText(role: string, o: DescribedOperand | undefined): string {
+  if (!o) return `${role} —`;
+  const shape = o.tensor.shape.length === 0 ? 'scalar' : o.tensor.shape.join('×');
+  const dtype = o.dtype ? ` ${o.dtype}` : '';
+  if (o.origin?.kind === 'debug') return `${role} ${o.origin.name ?? '?'}: ${shape}${dtype} (debug)`;
+  if (o.uri && o.range) return `${role} ${shape}${dtype} (${o.uri.path.split('/').pop()}:${o.range.start.line + 1})`;
+  return `${role} ${shape}${dtype}`;
+}
