@@ -47,6 +47,16 @@ async function panel(page, selector) {
   return (await findInWebviews(page, selector, { timeoutMs: 20_000 })).locator;
 }
 
+/** Waits until the panel shows a view whose title matches `title` (the command's result, not the one before). */
+async function waitForView(page, title) {
+  for (let i = 0; i < 120; i++) {
+    const { locator } = await findInWebviews(page, 'h2', { timeoutMs: 20_000 });
+    if (title.test(await locator.innerText())) return;
+    await sleep(250);
+  }
+  throw new Error(`the panel never showed a view titled ${title}`);
+}
+
 async function panelText(page, selector) {
   return (await panel(page, selector)).innerText();
 }
@@ -106,9 +116,10 @@ for (const colour of ['dark', 'light']) {
     // the kernel is still selected: it must stay the kernel, not become the input too
     await runCommand(page, 'Conv Lens: Convolve…');
     await typeParams(page, 'stride=2, padding=1');
+    await waitForView(page, /^Convolution/);
     assert.equal(await panelText(page, 'h2 + code'), 'stride=2, padding=1');
     const s = await summary(page);
-    assert.match(s.input, /^5×5 · 5×5 int at lecture\.py:5$/);
+    assert.match(s.input, /^5×5 · 5×5 python at lecture\.py:5$/);
     assert.match(s.kernel, /^3×3 · 3×3 np\.array at lecture\.py:6$/);
     assert.equal(s.output, '3×3');
     assert.match(await page.locator('.statusbar').innerText(), /input 5×5 · kernel 3×3/);
@@ -121,7 +132,7 @@ for (const colour of ['dark', 'light']) {
     assert.match(hover, /Step through a convolution/);
     await page.locator('.monaco-hover:not(.hidden) a', { hasText: 'Step through a convolution' }).first().click();
     await typeParams(page, 'padding=1');
-    await sleep(500);
+    for (let i = 0; i < 80 && (await panelText(page, 'h2 + code')) !== 'padding=1'; i++) await sleep(250);
     const after = await summary(page);
     assert.match(after.input, /^5×5 · /);
     assert.match(after.kernel, /^3×3 · /);
@@ -137,6 +148,7 @@ for (const colour of ['dark', 'light']) {
     await selectRange(page, IMAGE[0], IMAGE[1]);
     await runCommand(page, 'Conv Lens: Max Pool…');
     await typeParams(page, 'kernel_size=2, stride=2, padding=1');
+    await waitForView(page, /^Max pooling/);
     assert.equal(await panelText(page, 'h2 + code'), 'kernel_size=2, stride=2, padding=1');
     assert.equal((await summary(page)).output, '3×3');
     // padding drawn on every side: the 5×5 input in a 7×7 ring
@@ -146,6 +158,7 @@ for (const colour of ['dark', 'light']) {
     await selectRange(page, IMAGE[0], IMAGE[1]);
     await runCommand(page, 'Conv Lens: Show im2col…');
     await typeParams(page, 'kernel_size=3, stride=2');
+    await waitForView(page, /^im2col/);
     assert.equal(await panelText(page, 'h2 + code'), 'kernel_size=3, stride=2');
     assert.equal((await summary(page)).output, '9×4');
     await firstAndLast(page, '.im2col', `persons-path-2-im2col-${colour}`);
@@ -153,6 +166,7 @@ for (const colour of ['dark', 'light']) {
     await addSelection(page, KERNEL[0], KERNEL[1]);
     await runCommand(page, 'Conv Lens: Check Gradient…');
     await typeParams(page, 'padding=0');
+    await waitForView(page, /^Gradient check/);
     await (await panel(page, '.gradcheck')).waitFor();
     assert.equal(await panelText(page, 'h2 + code'), 'padding=0');
   });
@@ -166,6 +180,7 @@ for (const colour of ['dark', 'light']) {
     await addSelection(page, '[[1, 2], [3, 4]]', '[[1, 2], [3, 4]]');
     await runCommand(page, 'Conv Lens: Transposed Convolution…');
     await typeParams(page, 'stride=1');
+    await waitForView(page, /^Transposed convolution/);
     const { frame } = await findInWebviews(page, '.scatter table.grid');
     const result = () => frame.locator('.scatter table.grid').nth(1).locator('td .v').allInnerTexts();
     await key(page, '.scatter', 'Home');
@@ -184,6 +199,7 @@ for (const colour of ['dark', 'light']) {
     await addSelection(page, KERNEL[0], KERNEL[1]);
     await runCommand(page, 'Conv Lens: Show Backward Pass…');
     await typeParams(page, 'padding=1');
+    await waitForView(page, /^Backward pass/);
     assert.match(
       await panelText(page, '.backward figure:nth-of-type(2) figcaption'),
       /^dX over the padded input 7×7 \(coordinates before the crop; grey: cropped, leaving the dX 5×5\)$/,
