@@ -9,6 +9,7 @@ export default defineConfig({
       'test/webview/**/*.test.ts',
       'test/bench/**/*.test.ts',
       'test/tensorFiles/**/*.test.ts',
+      'test/limits/**/*.test.ts',
     ],
     testTimeout: 60_000,
   },

@@ -123,11 +123,6 @@ export function tensorStats(data: Float64Array, shape: readonly number[]): Tenso
   };
 }
 
-/** "1×3×32×32" ("scalar" for a 0-d tensor). */
-export function shapeText(shape: readonly number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join('×');
-}
-
 /** "[0, 12, 3, 7]": an index as Python writes it. */
 export function indexText(index: readonly number[]): string {
   return `[${index.join(', ')}]`;

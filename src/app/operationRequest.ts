@@ -88,18 +88,9 @@ export function operationRequest(spec: OperationSpec): Record<string, unknown> {
     }
     case 'im2col': {
       const values: Record<string, KwValue> = without(p, 'flip', 'groups', 'padding_mode', 'bias');
-      let input = spec.input;
-      let rank = 2;
-      if (spec.kernel) {
-        const read = readConvOperands(spec.input, spec.kernel);
-        input = read.input;
-        rank = read.rank;
-        if (values.kernel_size === undefined) values.kernel_size = read.weight.shape.slice(2);
-      } else {
-        const read = readPoolOperands(spec.input, p.kernel_size);
-        input = read.input;
-        rank = read.rank;
-      }
+      const conv = spec.kernel ? readConvOperands(spec.input, spec.kernel) : null;
+      const { input, rank } = conv ?? readPoolOperands(spec.input, p.kernel_size);
+      if (conv && values.kernel_size === undefined) values.kernel_size = conv.weight.shape.slice(2);
       return { op: rank === 2 ? 'unfold' : `unfold${rank}d`, input: nested(input), ...values };
     }
   }

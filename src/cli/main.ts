@@ -5,22 +5,29 @@
  *   conv-lens shape …          a shape check from typed shapes, for people
  *   conv-lens inspect FILE     the tensors of a .npy/.npz/.safetensors/PyTorch checkpoint (inspect.ts)
  */
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { handleRequest, parseShape, type Answer, type RequestLimits } from '../engine/requests';
-import { answerParse } from './parseRequest';
-import { INSPECT_HELP, fileTensorResolver, inspectCommand } from './inspect';
-import { DEFAULT_MAX_ELEMENTS } from '../engine/tensor';
-import { answerModelShapes, SHAPES_HELP, shapesCommand } from './shapes';
+import { DEFAULT_LIMITS, formatBytes } from '../engine/budget';
+import { handleRequest, parseShape } from '../engine/requests';
+import { encodeToString } from './encode';
+import { INSPECT_HELP, inspectCommand } from './inspect';
+import { runLines, runOne, type RunOptions } from './run';
+import { SHAPES_HELP, shapesCommand } from './shapes';
 
 declare const CONV_LENS_VERSION: string;
 const VERSION = typeof CONV_LENS_VERSION === 'string' ? CONV_LENS_VERSION : 'dev';
 
+/** The limits of `run` and `eval` (README "Limits"). */
+export const CLI_DEFAULTS = {
+  timeoutSeconds: 30,
+  maxLineBytes: 256 * 2 ** 20,
+  maxAnswerBytes: 512 * 2 ** 20,
+} as const;
+
 export const HELP = `conv-lens ${VERSION} — PyTorch-exact convolution, pooling and gradient checks
 
 Usage:
-  conv-lens run [--max-elements N]
-      Reads JSON requests from stdin, one per line, and writes one JSON answer per line.
+  conv-lens run [limits]
+      Reads JSON requests from stdin, one per line, and writes one JSON answer per line, in order.
       Requests mirror torch.nn.functional, e.g.
         {"op": "conv2d", "input": [[[1,2],[3,4]]], "weight": [[[[1]]]], "stride": 1, "padding": 0}
       Ops: conv1d/2d/3d, conv_transpose1d/2d/3d, max_pool1d/2d/3d, avg_pool1d/2d/3d, unfold, fold,
@@ -28,9 +35,10 @@ Usage:
            ({"op": "parse", "text": "...", "offset": N}: the matrix literal in a text).
       Answers: {"ok": true, "output": [...], "shape": [...]} or {"ok": false, "error": "...",
       "param": "...", "rule": "..."}. NaN and infinities travel as "NaN", "Infinity", "-Infinity".
-      An "id" field in a request is copied into its answer. Exits 0 once every line is answered.
+      An "id" field in a request is copied into its answer; "timeout_ms" sets that request's time
+      limit. Every line gets an answer (a refusal names the field and the rule); exits 0.
 
-  conv-lens eval '<request JSON>'
+  conv-lens eval [limits] '<request JSON>'
       Answers one request and prints the answer indented. Exits 1 if the request was refused.
 
   conv-lens shape --input 1x3x224x224 --weight 64x3x7x7 [--op conv2d] [--stride 2] [--padding 3]
@@ -44,57 +52,68 @@ ${INSPECT_HELP}
 ${SHAPES_HELP}
   conv-lens --help | --version
 
-Options:
-  --max-elements N   largest tensor accepted or produced (default ${DEFAULT_MAX_ELEMENTS})
+Limits (run and eval; a request over one is refused at once, naming the estimate and the limit):
+  --timeout S            seconds a request may run before it is stopped (default ${CLI_DEFAULTS.timeoutSeconds}; 0: none)
+  --max-work N           multiply-adds one request may cost (default ${DEFAULT_LIMITS.maxWork.toExponential(0)})
+  --max-bytes N          memory one request may hold at once, in bytes (default ${DEFAULT_LIMITS.maxBytes}, ${formatBytes(DEFAULT_LIMITS.maxBytes)})
+  --max-elements N       largest tensor accepted or produced (default ${DEFAULT_LIMITS.maxElements})
+  --max-trace-terms N    most terms one trace lists (default ${DEFAULT_LIMITS.maxTraceTerms})
+  --max-line-bytes N     longest request line (default ${CLI_DEFAULTS.maxLineBytes}, ${formatBytes(CLI_DEFAULTS.maxLineBytes)})
+  --max-answer-bytes N   longest answer line (default ${CLI_DEFAULTS.maxAnswerBytes}, ${formatBytes(CLI_DEFAULTS.maxAnswerBytes)})
 `;
 
-/** JSON with the numbers JSON cannot spell written as strings. */
-export function encodeAnswer(answer: Answer, indent?: number): string {
-  return JSON.stringify(
-    answer,
-    (_key, value) => {
-      if (typeof value === 'number' && !Number.isFinite(value))
-        return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-      return value;
+const LIMIT_OPTIONS = {
+  timeout: { type: 'string' },
+  'max-work': { type: 'string' },
+  'max-bytes': { type: 'string' },
+  'max-elements': { type: 'string' },
+  'max-trace-terms': { type: 'string' },
+  'max-line-bytes': { type: 'string' },
+  'max-answer-bytes': { type: 'string' },
+} as const;
+
+/** The run/eval options from the command line, or an error message naming the flag. */
+function runOptions(values: Partial<Record<keyof typeof LIMIT_OPTIONS, string>>): RunOptions | string {
+  const positive = (flag: keyof typeof LIMIT_OPTIONS, integer: boolean): number | undefined | string => {
+    const text = values[flag];
+    if (text === undefined) return undefined;
+    const v = Number(text);
+    if (!(Number.isFinite(v) && v > 0) || (integer && !Number.isInteger(v)))
+      return `--${flag} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text.slice(0, 40))}`;
+    return v;
+  };
+  const fields = {
+    maxWork: positive('max-work', false),
+    maxBytes: positive('max-bytes', true),
+    maxElements: positive('max-elements', true),
+    maxTraceTerms: positive('max-trace-terms', true),
+    maxLineBytes: positive('max-line-bytes', true),
+    maxAnswerBytes: positive('max-answer-bytes', true),
+  };
+  for (const v of Object.values(fields)) if (typeof v === 'string') return v;
+  let timeoutSeconds: number = CLI_DEFAULTS.timeoutSeconds;
+  if (values.timeout !== undefined) {
+    const t = Number(values.timeout);
+    if (!(Number.isFinite(t) && t >= 0 && t * 1000 <= 2 ** 31 - 1))
+      return `--timeout must be a number of seconds (0 for none), got ${JSON.stringify(values.timeout.slice(0, 40))}`;
+    timeoutSeconds = t;
+  }
+  const n = fields as Record<keyof typeof fields, number | undefined>;
+  return {
+    limits: {
+      maxWork: n.maxWork,
+      maxBytes: n.maxBytes,
+      maxElements: n.maxElements,
+      maxTraceTerms: n.maxTraceTerms,
     },
-    indent,
-  );
-}
-
-export function answerLine(line: string, limits: RequestLimits): string {
-  let request: unknown;
-  try {
-    request = JSON.parse(line);
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    return encodeAnswer({
-      ok: false,
-      error: `the line is not valid JSON (${reason}): send one JSON object per line`,
-      param: 'request',
-      rule: 'json',
-    });
-  }
-  if (
-    request !== null &&
-    typeof request === 'object' &&
-    !Array.isArray(request) &&
-    (request as { op?: unknown }).op === 'parse'
-  ) {
-    return encodeAnswer(answerParse(request as Record<string, unknown>, limits.maxElements));
-  }
-  if (typeof request === 'object' && request !== null && (request as { op?: unknown }).op === 'model_shapes')
-    return encodeAnswer(answerModelShapes(request));
-  return encodeAnswer(handleRequest(request, limits));
-}
-
-async function run(limits: RequestLimits): Promise<number> {
-  const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const line of rl) {
-    if (line.trim() === '') continue;
-    const answer = answerLine(line, limits);
-    if (!process.stdout.write(answer + '\n')) await new Promise((resolve) => process.stdout.once('drain', resolve));
-  }
-  return 0;
+    maxLineBytes: n.maxLineBytes ?? CLI_DEFAULTS.maxLineBytes,
+    maxAnswerBytes: n.maxAnswerBytes ?? CLI_DEFAULTS.maxAnswerBytes,
+    timeoutMs: Math.round(timeoutSeconds * 1000),
+    // the bundle itself: bin.ts starts the engine thread when it runs as a worker
+    threadScript: __filename,
+    // tensors from files ({"file": "weights.pt", "name": "conv1.weight"}) wherever a request takes one
+    files: true,
+  };
 }
 
 function perDim(value: string | undefined): unknown {
@@ -157,7 +176,7 @@ function shapeCommand(args: string[]): number {
   if (values['ceil-mode']) request.ceil_mode = true;
   const answer = handleRequest(request);
   if (values.json) {
-    process.stdout.write(encodeAnswer(answer, 2) + '\n');
+    process.stdout.write(encodeToString(answer, { indent: 2 }) + '\n');
     return answer.ok ? 0 : 1;
   }
   if (!answer.ok) {
@@ -185,24 +204,34 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'run') {
-    const { values } = parseArgs({ args: rest, options: { 'max-elements': { type: 'string' } }, strict: true });
-    const max = values['max-elements'] === undefined ? undefined : Number(values['max-elements']);
-    if (max !== undefined && !(Number.isInteger(max) && max > 0)) {
-      process.stderr.write('conv-lens run: --max-elements must be a positive integer\n');
+    const { values } = parseArgs({ args: rest, options: LIMIT_OPTIONS, strict: true });
+    const options = runOptions(values);
+    if (typeof options === 'string') {
+      process.stderr.write(`conv-lens run: ${options}\n`);
       return 2;
     }
-    return run({ maxElements: max, resolveTensor: fileTensorResolver() });
+    return runLines(process.stdin, process.stdout, options);
   }
   if (command === 'eval') {
-    if (rest.length !== 1) {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: LIMIT_OPTIONS,
+      strict: true,
+      allowPositionals: true,
+    });
+    const options = runOptions(values);
+    if (typeof options === 'string' || positionals.length !== 1) {
       process.stderr.write(
-        'conv-lens eval: give one request as a JSON argument, e.g. conv-lens eval \'{"op": "shape", ...}\'\n',
+        typeof options === 'string'
+          ? `conv-lens eval: ${options}\n`
+          : 'conv-lens eval: give one request as a JSON argument, e.g. conv-lens eval \'{"op": "shape", ...}\'\n',
       );
       return 2;
     }
-    const line = answerLine(rest[0], { resolveTensor: fileTensorResolver() });
-    process.stdout.write(JSON.stringify(JSON.parse(line), null, 2) + '\n');
-    return JSON.parse(line).ok ? 0 : 1;
+    // the answer is this CLI's own JSON (its nesting is bounded), read back to indent it
+    const answer = JSON.parse(await runOne(positionals[0], options)) as { ok?: unknown };
+    process.stdout.write(encodeToString(answer, { indent: 2 }) + '\n');
+    return answer.ok === true ? 0 : 1;
   }
   if (command === 'shape') return shapeCommand(rest);
   if (command === 'inspect') return inspectCommand(rest);

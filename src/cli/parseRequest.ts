@@ -54,7 +54,9 @@ export function answerParse(req: Record<string, unknown>, maxElements?: number):
       ok: false,
       error: e.message,
       param: 'text',
-      rule: 'syntax',
+      // a literal past a limit is no mistake in it: size_limit, with which limit it was
+      rule: e.limit ? 'size_limit' : 'syntax',
+      ...(e.limit ? { limit: e.limit } : {}),
       line: e.line,
       column: e.column,
       offset: e.offset,

@@ -10,7 +10,8 @@ import { readSettings } from '../editor/settings';
 import type { Panel } from '../editor/panel';
 import type { Results } from '../editor/results';
 import type { CurrentOperation } from '../python/verify';
-import { shapeText, sourceTensor, type TensorSource } from '../tensorSource';
+import { shapeText } from '../engine/tensor';
+import { sourceTensor, type TensorSource } from '../tensorSource';
 import type { Description, ReaderRefusal, TensorDescription } from './readerResult';
 import {
   describeTensor,

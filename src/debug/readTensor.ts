@@ -5,6 +5,7 @@
  * program) or the person chose so — and build the TensorSource the panel shows. Cancellable; no vscode.
  */
 import { DTYPES } from '../engine/dtype';
+import { shapeText } from '../engine/tensor';
 import { tensorStats, type TensorOrigin, type TensorSource } from '../tensorSource';
 import { readerExpression } from './readerSource';
 import {
@@ -193,6 +194,6 @@ export function describeTensor(d: TensorDescription): string {
       : bytes >= 1 << 10
         ? `${(bytes / (1 << 10)).toFixed(1)} KiB`
         : `${bytes} B`;
-  const shape = d.shape.length === 0 ? 'scalar' : d.shape.join('×');
+  const shape = shapeText(d.shape);
   return `${shape} ${d.dtype}${d.device === 'cpu' ? '' : ` on ${d.device}`}, ${size}`;
 }

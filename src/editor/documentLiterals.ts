@@ -1,12 +1,14 @@
 /**
  * Matrix literals in editor documents: under the cursor, or in a selection. The parser sees only a window of
  * text around the cursor (never the whole file), and the literals found are cached per document version, so
- * moving the mouse within one literal parses it once.
+ * moving the mouse within one literal parses it once. When the literal goes on past the window, the window
+ * grows (four times, each time) up to what a literal of maxElements numbers can span: a literal is found
+ * whole or refused, saying so, never cut.
  */
 import * as vscode from 'vscode';
-import { findLiteralAt, parseLiteral, type ParsedLiteral, type ParseError } from '../parse';
+import { findLiteralInSource, parseLiteral, type ParsedLiteral, type ParseError } from '../parse';
 
-/** characters read on each side of the cursor */
+/** characters read on each side of the cursor at first */
 const WINDOW = 200_000;
 
 export interface DocumentLiteral {
@@ -83,9 +85,15 @@ export function literalAt(
   }
   const hit = entry.found.find((f) => f.start <= offset && offset <= f.end);
   if (hit) return hit.lookup;
-  const start = Math.max(0, offset - WINDOW);
-  const text = document.getText(new vscode.Range(document.positionAt(start), document.positionAt(offset + WINDOW)));
-  const result = findLiteralAt(text, offset - start, { maxElements });
+  const last = document.lineAt(document.lineCount - 1).range.end;
+  const { result, base: start } = findLiteralInSource(
+    {
+      length: document.offsetAt(last),
+      read: (a, b) => document.getText(new vscode.Range(document.positionAt(a), document.positionAt(b))),
+    },
+    offset,
+    { maxElements, window: WINDOW },
+  );
   if (!result) return null;
   const lookup = lookupFrom(document, start, result);
   if (lookup.ok) {

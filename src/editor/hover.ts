@@ -97,8 +97,16 @@ export class LiteralHoverProvider implements vscode.HoverProvider {
     const found = literalAt(document, position, settings.hoverMaxElements);
     if (!found) return undefined;
     if (!found.ok) {
-      // a broken literal under the cursor: say where and what was expected
       const md = new vscode.MarkdownString();
+      if (found.error.limit) {
+        // the hover's own limit: a literal bigger than it reads is said to be so, never shown in part
+        md.appendMarkdown('**Conv Lens** · too large for the hover\n\n');
+        md.appendText(
+          `${found.error.message}\n\nThe hover reads up to ${settings.hoverMaxElements} elements (convLens.limits.hoverMaxElements); select the literal and run a command, which reads up to ${settings.maxElements}.`,
+        );
+        return new vscode.Hover(md, found.range);
+      }
+      // a broken literal under the cursor: say where and what was expected
       md.appendMarkdown('**Conv Lens** · not a matrix literal yet\n\n');
       md.appendText(`${found.error.message}`);
       return new vscode.Hover(md, found.range);

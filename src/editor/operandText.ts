@@ -1,5 +1,6 @@
 /** The status bar's words for an operand and where it came from. Pure: no vscode at run time. */
 import type { DType } from '../engine/dtype';
+import { shapeText } from '../engine/tensor';
 
 export interface DescribedOperand {
   readonly tensor: { readonly shape: readonly number[] };
@@ -12,7 +13,7 @@ export interface DescribedOperand {
 /** `input x: 1×3×32×32 float32 (debug)`, `kernel 3×3 (lecture.py:4)`, `input —` when not set. */
 export function operandStatusText(role: string, o: DescribedOperand | undefined): string {
   if (!o) return `${role} —`;
-  const shape = o.tensor.shape.length === 0 ? 'scalar' : o.tensor.shape.join('×');
+  const shape = shapeText(o.tensor.shape);
   const dtype = o.dtype ? ` ${o.dtype}` : '';
   if (o.origin?.kind === 'debug') return `${role} ${o.origin.name ?? '?'}: ${shape}${dtype} (debug)`;
   if (o.uri && o.range) return `${role} ${shape}${dtype} (${o.uri.path.split('/').pop()}:${o.range.start.line + 1})`;

@@ -3,6 +3,19 @@
  * `flip` turns PyTorch's cross-correlation into true convolution (the lecture's "flip the filter and slide"):
  * the kernel is reversed in every spatial dim before the window runs, and its gradient is reversed back.
  */
+import {
+  checkBudget,
+  describeWork,
+  estimateConv,
+  estimateConvBackward,
+  estimateConvTranspose,
+  estimateConvTransposeBackward,
+  limitsFrom,
+  chooseAlgorithm,
+  overBudget,
+  skipsTinyChecks,
+  type EngineLimits,
+} from './budget';
 import { fail } from './errors';
 import type { ConvGeometry, ConvTransposeGeometry, WindowGeometry } from './geometry';
 import { padInput, padInputBackward } from './padding';
@@ -24,6 +37,34 @@ export interface ConvOptions {
   readonly only?: 'input' | 'weight';
   /** backward only: grad_output is mostly zeros (a gradient check's unit vectors): run the direct loops and skip them */
   readonly sparseGradOutput?: boolean;
+  /** the budget the call is checked against before it starts (default DEFAULT_LIMITS) */
+  readonly limits?: Partial<EngineLimits>;
+}
+
+/**
+ * Below this many multiply-adds and elements a call needs no estimate: it is far inside every limit (the
+ * lecture's 5×5 convolution is 81 multiply-adds, about a microsecond, and the check must not show in it).
+ */
+const NO_CHECK_BELOW = 1 << 16;
+
+function windowMacs(w: WindowGeometry): number {
+  return (
+    w.batch *
+    w.smallChannels *
+    w.small[0] *
+    w.small[1] *
+    w.small[2] *
+    (w.bigChannels / w.groups) *
+    w.kernel[0] *
+    w.kernel[1] *
+    w.kernel[2]
+  );
+}
+
+function smallEnough(w: WindowGeometry, limits: Partial<EngineLimits> | undefined, ...elements: number[]): boolean {
+  if (!skipsTinyChecks(limits) || windowMacs(w) >= NO_CHECK_BELOW) return false;
+  for (const e of elements) if (e >= NO_CHECK_BELOW) return false;
+  return true;
 }
 
 export interface ConvGradients {
@@ -55,21 +96,7 @@ function checkOperand(t: Tensor, expected: readonly number[], name: string): voi
   }
 }
 
-/**
- * The algorithm 'auto' picks, by shape (measured with `npm run bench`): direct loops when the whole problem
- * is a few thousand multiply-adds (no packing to amortise) or depthwise (one input channel per filter, where
- * a GEMM degenerates to a dot product); Winograd F(2×2, 3×3) for 3×3 stride-1 layers with enough channels
- * to fill its 16 GEMMs; otherwise im2col + the blocked GEMM.
- */
-export function chooseAlgorithm(w: WindowGeometry): Exclude<ConvAlgorithm, 'auto' | 'wasm_f32'> {
-  const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
-  const positions = w.small[0] * w.small[1] * w.small[2];
-  const perGroup = w.bigChannels / w.groups;
-  const work = w.batch * w.smallChannels * positions * perGroup * taps;
-  if (work < 20_000 || perGroup === 1) return 'direct';
-  if (winogradApplies(w) && perGroup >= 8 && positions >= 64) return 'winograd';
-  return 'im2col';
-}
+export { chooseAlgorithm };
 
 export function runWindowConv(
   w: WindowGeometry,
@@ -114,7 +141,11 @@ export function runWindowConv(
   }
 }
 
-/** conv1d/2d/3d forward. */
+/**
+ * conv1d/2d/3d forward. The budget is checked first: 'auto' runs the algorithm the estimate picked (direct
+ * loops when a column matrix or Winograd's transforms would not fit in maxBytes); an explicit algorithm that
+ * does not fit is refused, naming what 'auto' would cost.
+ */
 export function conv(
   g: ConvGeometry,
   input: Tensor,
@@ -124,10 +155,84 @@ export function conv(
 ): Tensor {
   checkOperand(input, g.inputShape, 'input');
   checkOperand(weight, g.weightShape, 'weight');
+  const requested = options.algorithm ?? 'auto';
+  let algorithm: ConvAlgorithm;
+  if (smallEnough(g.window, options.limits, input.data.length, weight.data.length) && requested !== 'fft') {
+    algorithm = requested === 'auto' ? chooseAlgorithm(g.window) : requested;
+  } else {
+    const limits = limitsFrom(options.limits);
+    const estimate = estimateConv(g, { algorithm: requested, flip: options.flip }, limits);
+    let advice: string | undefined;
+    if (requested !== 'auto' && overBudget(estimate, limits) !== null) {
+      const auto = estimateConv(g, { flip: options.flip }, limits);
+      if (overBudget(auto, limits) === null)
+        advice = `use algorithm 'auto' (it would run ${auto.algorithm === 'direct' ? 'direct loops' : auto.algorithm}: ${describeWork(auto)})`;
+    }
+    checkBudget(estimate, limits, advice);
+    algorithm = estimate.algorithm ?? requested;
+  }
   const w = options.flip ? flipKernel(weight) : weight;
   const big = g.paddingMode === 'zeros' ? input.data : padInput(g, input.data);
-  const out = runWindowConv(g.window, big, w.data, bias ? bias.data : null, options.algorithm ?? 'auto');
+  const out = runWindowConv(g.window, big, w.data, bias ? bias.data : null, algorithm);
+  if (bias && hasNegativeZero(bias.data)) signedZeros(g.window, big, w.data, bias.data, out);
   return { shape: g.outputShape, data: out };
+}
+
+function hasNegativeZero(v: Float64Array): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i] === 0 && 1 / v[i] < 0) return true;
+  return false;
+}
+
+/**
+ * PyTorch adds the products to the bias (and its column matrix has a 0 for every padding tap), so an output
+ * is −0.0 exactly when its bias is −0.0 and every product, the padding taps' 0·w included, is −0.0. The
+ * kernels here add the bias last, which gives +0.0; this pass gives zero outputs of −0.0-bias channels
+ * PyTorch's sign. It only runs when a bias holds −0.0.
+ */
+function signedZeros(
+  w: WindowGeometry,
+  big: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array,
+  out: Float64Array,
+): void {
+  const [BD, BH, BW] = w.big;
+  const [OD, OH, OW] = w.small;
+  const [KD, KH, KW] = w.kernel;
+  const bigPerGroup = w.bigChannels / w.groups;
+  const smallPerGroup = w.smallChannels / w.groups;
+  const taps = KD * KH * KW;
+  const negZero = (x: number) => x === 0 && 1 / x < 0;
+  for (let n = 0; n < w.batch; n++) {
+    for (let c = 0; c < w.smallChannels; c++) {
+      if (!negZero(bias[c])) continue;
+      const g = Math.floor(c / smallPerGroup);
+      for (let od = 0, k = (n * w.smallChannels + c) * OD * OH * OW; od < OD; od++) {
+        for (let oh = 0; oh < OH; oh++) {
+          for (let ow = 0; ow < OW; ow++, k++) {
+            if (out[k] !== 0) continue;
+            let all = true;
+            for (let ci = 0; ci < bigPerGroup && all; ci++) {
+              const inBase = (n * w.bigChannels + g * bigPerGroup + ci) * BD * BH * BW;
+              const wBase = (c * bigPerGroup + ci) * taps;
+              for (let t = 0; t < taps && all; t++) {
+                const kd = Math.floor(t / (KH * KW));
+                const kh = Math.floor(t / KW) % KH;
+                const kw = t % KW;
+                const id = od * w.stride[0] - w.padBefore[0] + kd * w.dilation[0];
+                const ih = oh * w.stride[1] - w.padBefore[1] + kh * w.dilation[1];
+                const iw = ow * w.stride[2] - w.padBefore[2] + kw * w.dilation[2];
+                const inside = id >= 0 && id < BD && ih >= 0 && ih < BH && iw >= 0 && iw < BW;
+                const x = inside ? big[inBase + (id * BH + ih) * BW + iw] : 0;
+                all = negZero(x * weight[wBase + t]);
+              }
+            }
+            out[k] = all ? -0 : 0;
+          }
+        }
+      }
+    }
+  }
 }
 
 /** Gradients of sum(conv(x, w, b) · gradOutput) with respect to x, w and b. */
@@ -141,17 +246,21 @@ export function convBackward(
   checkOperand(input, g.inputShape, 'input');
   checkOperand(weight, g.weightShape, 'weight');
   checkOperand(gradOutput, g.outputShape, 'grad_output');
+  const sparse = options.sparseGradOutput === true;
+  if (!smallEnough(g.window, options.limits, input.data.length, weight.data.length)) {
+    const estimate = estimateConvBackward(g, { flip: options.flip, only: options.only, sparse });
+    checkBudget(estimate, limitsFrom(options.limits));
+  }
   const w = options.flip ? flipKernel(weight) : weight;
   const explicit = g.paddingMode !== 'zeros';
   const big = explicit ? padInput(g, input.data) : input.data;
   // ∂/∂x is the transposed conv of dY with W; for a padding mode it flows back through the padding copy.
-  // ∂/∂W is the correlation of X with dY. Big problems take both from one column matrix and two GEMMs.
+  // ∂/∂W is the correlation of X with dY. Big problems take both from column-matrix blocks and two GEMMs.
   let gradBig: Float64Array;
   let gradW: Float64Array;
-  if (options.sparseGradOutput || chooseAlgorithm(g.window) === 'direct') {
-    const skip = options.sparseGradOutput === true;
-    gradBig = scatter(g.window, gradOutput.data, w.data, skip);
-    gradW = weightGrad(g.window, big, gradOutput.data, skip);
+  if (sparse || chooseAlgorithm(g.window) === 'direct') {
+    gradBig = scatter(g.window, gradOutput.data, w.data, sparse);
+    gradW = weightGrad(g.window, big, gradOutput.data, sparse);
   } else {
     ({ gradBig, gradWeight: gradW } = im2colBackward(g.window, big, w.data, gradOutput.data, options.only));
   }
@@ -163,9 +272,17 @@ export function convBackward(
 }
 
 /** conv_transpose1d/2d/3d forward: every input cell times the kernel, scattered and summed into the output. */
-export function convTranspose(g: ConvTransposeGeometry, input: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+export function convTranspose(
+  g: ConvTransposeGeometry,
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  limits?: Partial<EngineLimits>,
+): Tensor {
   checkOperand(input, g.inputShape, 'input');
   checkOperand(weight, g.weightShape, 'weight');
+  if (!smallEnough(g.window, limits, sizeOf(g.outputShape), weight.data.length))
+    checkBudget(estimateConvTranspose(g), limitsFrom(limits));
   const out = scatter(g.window, input.data, weight.data);
   if (bias) addChannelBias(out, bias.data, g.window.batch, g.outChannels);
   return { shape: g.outputShape, data: out };
@@ -177,10 +294,13 @@ export function convTransposeBackward(
   input: Tensor,
   weight: Tensor,
   gradOutput: Tensor,
+  limits?: Partial<EngineLimits>,
 ): ConvGradients {
   checkOperand(input, g.inputShape, 'input');
   checkOperand(weight, g.weightShape, 'weight');
   checkOperand(gradOutput, g.outputShape, 'grad_output');
+  if (!smallEnough(g.window, limits, gradOutput.data.length, weight.data.length))
+    checkBudget(estimateConvTransposeBackward(g), limitsFrom(limits));
   const w = g.window;
   const gradInput = gather(w, gradOutput.data, weight.data, null);
   const gradWeight = weightGrad(w, gradOutput.data, input.data);

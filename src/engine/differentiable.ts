@@ -2,6 +2,7 @@
  * The engine's ops as Differentiable functions of their tensor operands, for gradcheck. Each wraps one
  * geometry, computed once, and the op's forward and backward kernels.
  */
+import { convPassCost, convTransposePassCost, limitsFrom, poolPassCost, type EngineLimits } from './budget';
 import { conv, convBackward, convTranspose, convTransposeBackward, type ConvOptions } from './conv';
 import type { ConvGeometry, ConvTransposeGeometry, PoolGeometry } from './geometry';
 import type { Differentiable } from './gradcheck';
@@ -19,6 +20,8 @@ export function convFunction(
 ): Differentiable {
   const inputs = bias ? [input, weight, bias] : [input, weight];
   return {
+    op: `conv${g.rank}d`,
+    cost: convPassCost(g, options.flip === true, limitsFrom(options.limits)),
     inputNames: bias ? ['input', 'weight', 'bias'] : ['input', 'weight'],
     inputs,
     outputShape: g.outputShape,
@@ -43,21 +46,30 @@ export function convTransposeFunction(
   input: Tensor,
   weight: Tensor,
   bias: Tensor | null,
+  limits?: Partial<EngineLimits>,
 ): Differentiable {
   const inputs = bias ? [input, weight, bias] : [input, weight];
   return {
+    op: `conv_transpose${g.rank}d`,
+    cost: convTransposePassCost(g),
     inputNames: bias ? ['input', 'weight', 'bias'] : ['input', 'weight'],
     inputs,
     outputShape: g.outputShape,
     forward: ([x, w, b]) =>
-      convTranspose(g, asTensor(g.inputShape, x), asTensor(g.weightShape, w), b ? asTensor([g.outChannels], b) : null)
-        .data,
+      convTranspose(
+        g,
+        asTensor(g.inputShape, x),
+        asTensor(g.weightShape, w),
+        b ? asTensor([g.outChannels], b) : null,
+        limits,
+      ).data,
     backward: ([x, w], gy) => {
       const r = convTransposeBackward(
         g,
         asTensor(g.inputShape, x),
         asTensor(g.weightShape, w),
         asTensor(g.outputShape, gy),
+        limits,
       );
       return r.gradBias
         ? [r.gradInput.data, r.gradWeight.data, r.gradBias.data]
@@ -66,23 +78,32 @@ export function convTransposeFunction(
   };
 }
 
-export function maxPoolFunction(g: PoolGeometry, input: Tensor): Differentiable {
+export function maxPoolFunction(g: PoolGeometry, input: Tensor, limits?: Partial<EngineLimits>): Differentiable {
   return {
+    op: `max_pool${g.rank}d`,
+    cost: poolPassCost(g),
     inputNames: ['input'],
     inputs: [input],
     outputShape: g.outputShape,
-    forward: ([x]) => maxPool(g, asTensor(g.inputShape, x)).output.data,
-    backward: ([x], gy) => [maxPoolBackward(g, asTensor(g.inputShape, x), asTensor(g.outputShape, gy)).data],
+    forward: ([x]) => maxPool(g, asTensor(g.inputShape, x), limits).output.data,
+    backward: ([x], gy) => [maxPoolBackward(g, asTensor(g.inputShape, x), asTensor(g.outputShape, gy), limits).data],
   };
 }
 
-export function avgPoolFunction(g: PoolGeometry, input: Tensor, options: AvgPoolOptions): Differentiable {
+export function avgPoolFunction(
+  g: PoolGeometry,
+  input: Tensor,
+  options: AvgPoolOptions,
+  limits?: Partial<EngineLimits>,
+): Differentiable {
   return {
+    op: `avg_pool${g.rank}d`,
+    cost: poolPassCost(g),
     inputNames: ['input'],
     inputs: [input],
     outputShape: g.outputShape,
-    forward: ([x]) => avgPool(g, asTensor(g.inputShape, x), options).data,
-    backward: (_values, gy) => [avgPoolBackward(g, asTensor(g.outputShape, gy), options).data],
+    forward: ([x]) => avgPool(g, asTensor(g.inputShape, x), options, limits).data,
+    backward: (_values, gy) => [avgPoolBackward(g, asTensor(g.outputShape, gy), options, limits).data],
   };
 }
 

@@ -30,7 +30,13 @@ export type RuleId =
   | 'unknown_field'
   | 'json'
   // a tensor read from a file ({"file": …, "name": …}) that could not be read
-  | 'file';
+  | 'file'
+  // PyTorch's integer range: beyond int64 ("Overflow when unpacking long"), or past what its kernels take
+  | 'int_range'
+  // the budget and the guards of the CLI's edge
+  | 'budget'
+  | 'nesting'
+  | 'encoding';
 
 export interface Explanation {
   /** PyTorch's error text for the same request (PyTorch 2.x wording). */

@@ -7,7 +7,7 @@
  * of size 1 (kernel 1, stride 1, dilation 1, padding 0), so one loop nest serves conv1d, conv2d and conv3d.
  */
 import { EngineError, fail, refuse } from './errors';
-import { formatShape, sizeOf } from './tensor';
+import { formatShape, show, sizeOf } from './tensor';
 
 export type SpatialRank = 1 | 2 | 3;
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -151,15 +151,79 @@ function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
 
-/** An int for every spatial dim, or a list with one int (broadcast) or one per dim, as torch's `_ntuple`. */
-export function tupleParam(value: unknown, rank: SpatialRank, name: string, min: number): number[] {
-  let out: number[];
-  if (isInt(value)) out = new Array(rank).fill(value);
-  else if (Array.isArray(value) && value.every(isInt) && (value.length === rank || value.length === 1)) {
-    out = value.length === rank ? [...value] : new Array(rank).fill(value[0]);
-  } else {
-    return fail(name, 'type', `${name} must be an integer or a list of ${rank} integers, got ${JSON.stringify(value)}`);
+function isIntList(list: readonly unknown[]): list is readonly number[] {
+  return list.every(isInt);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Integer range. PyTorch reads every size and parameter as an int64 ("Overflow when unpacking long" past it);
+// its pooling kernels take theirs as int32 ("integer out of range"), its transposed-conv kernels too (they
+// truncate silently, so a stride of 2^40 becomes 0). Conv Lens computes sizes in float64, exact up to
+// 2^53 − 1: a value or a size past that is refused rather than rounded.
+
+export const MAX_EXACT_INT = Number.MAX_SAFE_INTEGER;
+const INT64_LIMIT = 2 ** 63;
+const INT32_MAX = 2 ** 31 - 1;
+/** numel · sizeof(float64) must fit in int64, or PyTorch refuses the tensor ("Storage size calculation overflowed"). */
+const MAX_STORAGE_ELEMENTS = 2 ** 60;
+
+/** `int32For`: the op whose PyTorch kernel reads this parameter as a 32-bit int. */
+export function checkIntRange(v: number, name: string, int32For?: string): void {
+  const a = Math.abs(v);
+  if (a <= (int32For ? INT32_MAX : MAX_EXACT_INT)) return;
+  if (a >= INT64_LIMIT) {
+    refuse(name, 'int_range', {
+      torch: 'Overflow when unpacking long',
+      why: `${name}=${show(v)} is beyond int64, the integers PyTorch takes (|value| < 2^63 = 9223372036854775808)`,
+      fix: `use a ${name} of at most ${int32For ? INT32_MAX : MAX_EXACT_INT}`,
+    });
   }
+  if (int32For) {
+    refuse(name, 'int_range', {
+      torch: 'integer out of range',
+      why: `PyTorch's ${int32For} kernel reads ${name} as a 32-bit integer (at most ${INT32_MAX}), but ${name}=${show(v)}`,
+      fix: `use ${name} ≤ ${INT32_MAX}`,
+    });
+  }
+  fail(
+    name,
+    'int_range',
+    `${name}=${show(v)} is beyond 2^53 − 1 = ${MAX_EXACT_INT}: a JSON number past it is rounded, so Conv Lens cannot compute with it exactly; use ${name} ≤ ${MAX_EXACT_INT}`,
+  );
+}
+
+/** A size computed from the parameters (a padded input, a dilated kernel, an output) must stay exact. */
+function checkSize(size: number, param: string, what: string): void {
+  if (size <= MAX_EXACT_INT) return;
+  fail(
+    param,
+    'int_range',
+    `${what} would be ${size.toExponential(3)} long, beyond 2^53 − 1 = ${MAX_EXACT_INT} (past int64 PyTorch's own size arithmetic overflows): use a smaller ${param}`,
+  );
+}
+
+/** PyTorch refuses a tensor whose storage (numel · 8 bytes of float64) overflows int64. */
+function checkStorage(shape: readonly number[], param: string): void {
+  const n = sizeOf(shape);
+  if (n < MAX_STORAGE_ELEMENTS) return;
+  refuse(param, 'int_range', {
+    torch: `Storage size calculation overflowed with sizes=${formatShape(shape)}`,
+    why: `${param} would have ${n.toExponential(3)} elements, and its float64 storage of ${(n * 8).toExponential(3)} bytes is beyond int64`,
+    fix: 'use smaller sizes',
+  });
+}
+
+/** An int for every spatial dim, or a list with one int (broadcast) or one per dim, as torch's `_ntuple`. */
+export function tupleParam(value: unknown, rank: SpatialRank, name: string, min: number, int32For?: string): number[] {
+  let out: number[];
+  const list: readonly unknown[] | null = Array.isArray(value) ? value : null;
+  if (isInt(value)) out = new Array<number>(rank).fill(value);
+  else if (list !== null && isIntList(list) && (list.length === rank || list.length === 1)) {
+    out = list.length === rank ? [...list] : new Array<number>(rank).fill(list[0]);
+  } else {
+    return fail(name, 'type', `${name} must be an integer or a list of ${rank} integers, got ${show(value)}`);
+  }
+  for (const v of out) checkIntRange(v, name, int32For);
   for (const v of out) {
     if (v < min) {
       const torch =
@@ -176,7 +240,7 @@ export function tupleParam(value: unknown, rank: SpatialRank, name: string, min:
                   : `${name} must be at least ${min}`;
       refuse(name, 'nonpositive', {
         torch,
-        why: `${name}=${JSON.stringify(value)} has a value below ${min}`,
+        why: `${name}=${show(value)} has a value below ${min}`,
         fix: `use ${name} ≥ ${min}${name === 'padding' ? ' (0 means no padding)' : ''}`,
       });
     }
@@ -185,7 +249,8 @@ export function tupleParam(value: unknown, rank: SpatialRank, name: string, min:
 }
 
 function intParam(value: unknown, name: string, min: number): number {
-  if (!isInt(value)) return fail(name, 'type', `${name} must be an integer, got ${JSON.stringify(value)}`);
+  if (!isInt(value)) return fail(name, 'type', `${name} must be an integer, got ${show(value)}`);
+  checkIntRange(value, name);
   if (value < min) {
     refuse(name, 'nonpositive', {
       torch: name === 'groups' ? 'non-positive groups is not supported' : `${name} must be at least ${min}`,
@@ -254,14 +319,17 @@ function spatialLetters(rank: SpatialRank): string {
 }
 
 function checkShapeArray(value: unknown, name: string): number[] {
-  if (!Array.isArray(value) || !value.every((v) => isInt(v) && v >= 0)) {
+  const list: readonly unknown[] | null = Array.isArray(value) ? value : null;
+  if (list === null || !isIntList(list) || list.some((v) => v < 0)) {
     return fail(
       name,
       'type',
-      `${name} must be a list of non-negative integers such as [1, 3, 224, 224], got ${JSON.stringify(value)}`,
+      `${name} must be a list of non-negative integers such as [1, 3, 224, 224], got ${show(value)}`,
     );
   }
-  return [...value];
+  for (const d of list) checkIntRange(d, name);
+  checkStorage(list, name);
+  return [...list];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -289,7 +357,7 @@ function readPaddingMode(value: unknown): PaddingMode {
   return fail(
     'padding_mode',
     'type',
-    `padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', got ${JSON.stringify(value)}`,
+    `padding_mode must be one of 'zeros', 'reflect', 'replicate' or 'circular', got ${show(value)}`,
   );
 }
 
@@ -352,14 +420,15 @@ export function convGeometry(p: ConvParams): ConvGeometry {
   const paddingMode = readPaddingMode(p.paddingMode);
   const kernelSize = weightShape.slice(2);
   const effective = kernelSize.map((k, i) => dilation[i] * (k - 1) + 1);
+  effective.forEach((e, i) => checkSize(e, 'dilation', `the dilated kernel along ${dimName(rank, i)}`));
 
   let padBefore: number[];
   let padAfter: number[];
   const padding = p.padding ?? 0;
   if (typeof padding === 'string') {
     if (padding === 'valid') {
-      padBefore = new Array(rank).fill(0);
-      padAfter = new Array(rank).fill(0);
+      padBefore = new Array<number>(rank).fill(0);
+      padAfter = new Array<number>(rank).fill(0);
     } else if (padding === 'same') {
       if (stride.some((s) => s !== 1)) {
         refuse('padding', 'same_strided', {
@@ -431,6 +500,7 @@ export function convGeometry(p: ConvParams): ConvGeometry {
   }
 
   const padded = spatial.map((s, i) => s + padBefore[i] + padAfter[i]);
+  padded.forEach((pd, i) => checkSize(pd, 'padding', `the padded input along ${dimName(rank, i)}`));
   if (effective.some((e, i) => e > padded[i])) {
     refuse('weight', 'kernel_too_large', {
       torch: `Calculated padded input size per channel: (${padded.join(' x ')}). Kernel size: (${effective.join(' x ')}). Kernel size can't be greater than actual input size`,
@@ -444,6 +514,7 @@ export function convGeometry(p: ConvParams): ConvGeometry {
     dimFormula(i, spatial[i], padBefore[i], padAfter[i], kernelSize[i], dilation[i], stride[i], o, 'conv'),
   );
   const outputShape = batched ? [batch, outChannels, ...outputSize] : [outChannels, ...outputSize];
+  checkStorage(outputShape, 'output');
   const explicit = paddingMode !== 'zeros';
   const window: WindowGeometry = {
     batch,
@@ -580,10 +651,10 @@ export function convTransposeGeometry(p: ConvTransposeParams): ConvTransposeGeom
       fix: 'give padding as a number or a list of numbers',
     });
   }
-  const stride = tupleParam(p.stride ?? 1, rank, 'stride', 1);
-  const padding = tupleParam(p.padding ?? 0, rank, 'padding', 0);
-  const outputPadding = tupleParam(p.outputPadding ?? 0, rank, 'output_padding', 0);
-  const dilation = tupleParam(p.dilation ?? 1, rank, 'dilation', 1);
+  const stride = tupleParam(p.stride ?? 1, rank, 'stride', 1, opName);
+  const padding = tupleParam(p.padding ?? 0, rank, 'padding', 0, opName);
+  const outputPadding = tupleParam(p.outputPadding ?? 0, rank, 'output_padding', 0, opName);
+  const dilation = tupleParam(p.dilation ?? 1, rank, 'dilation', 1, opName);
   const groups = intParam(p.groups ?? 1, 'groups', 1);
   const kernelSize = weightShape.slice(2);
   for (let i = 0; i < weightShape.length; i++) {
@@ -624,6 +695,13 @@ export function convTransposeGeometry(p: ConvTransposeParams): ConvTransposeGeom
   const outputSize = spatial.map(
     (s, i) => (s - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernelSize[i] - 1) + outputPadding[i] + 1,
   );
+  spatial.forEach((s, i) =>
+    checkSize(
+      (s - 1) * stride[i] + dilation[i] * (kernelSize[i] - 1) + outputPadding[i] + 1,
+      'stride',
+      `the output along ${dimName(rank, i)} before the padding crop`,
+    ),
+  );
   if (outputSize.some((o) => o < 1)) {
     refuse('padding', 'output_too_small', {
       torch: `Given input size per channel: (${spatial.join(' x ')}). Calculated output size per channel: (${outputSize.join(' x ')}). Output size is too small`,
@@ -646,6 +724,7 @@ export function convTransposeGeometry(p: ConvTransposeParams): ConvTransposeGeom
     ),
   );
   const outputShape = batched ? [batch, outChannels, ...outputSize] : [outChannels, ...outputSize];
+  checkStorage(outputShape, 'output');
   const window: WindowGeometry = {
     batch,
     groups,
@@ -712,15 +791,18 @@ export function poolGeometry(p: PoolParams): PoolGeometry {
   const { batched, batch, channels, spatial } = splitInput(inputShape, rank, opName);
   if (p.kernelSize === undefined || p.kernelSize === null)
     fail('kernel_size', 'missing_field', `${opName} needs kernel_size`);
-  const kernelSize = tupleParam(p.kernelSize, rank, 'kernel_size', 1);
+  // PyTorch's pooling kernels read their parameters as int32, except max_pool1d's, which reads int64
+  const int32 = p.kind === 'max' && rank === 1 ? undefined : opName;
+  const kernelSize = tupleParam(p.kernelSize, rank, 'kernel_size', 1, int32);
   const stride =
     p.stride === undefined || p.stride === null || (Array.isArray(p.stride) && p.stride.length === 0)
       ? [...kernelSize]
-      : tupleParam(p.stride, rank, 'stride', 1);
-  const padding = tupleParam(p.padding ?? 0, rank, 'padding', 0);
-  const dilation = p.kind === 'max' ? tupleParam(p.dilation ?? 1, rank, 'dilation', 1) : new Array(rank).fill(1);
+      : tupleParam(p.stride, rank, 'stride', 1, int32);
+  const padding = tupleParam(p.padding ?? 0, rank, 'padding', 0, int32);
+  const dilation =
+    p.kind === 'max' ? tupleParam(p.dilation ?? 1, rank, 'dilation', 1, int32) : new Array<number>(rank).fill(1);
   if (p.ceilMode !== undefined && p.ceilMode !== null && typeof p.ceilMode !== 'boolean') {
-    fail('ceil_mode', 'type', `ceil_mode must be true or false, got ${JSON.stringify(p.ceilMode)}`);
+    fail('ceil_mode', 'type', `ceil_mode must be true or false, got ${show(p.ceilMode)}`);
   }
   const ceilMode = p.ceilMode === true;
   for (let i = 0; i < rank; i++) {
@@ -829,6 +911,10 @@ function blocksGeometry(
   const stride = tupleParam(p.stride ?? 1, rank, 'stride', 1);
   const padding = tupleParam(p.padding ?? 0, rank, 'padding', 0);
   const dilation = tupleParam(p.dilation ?? 1, rank, 'dilation', 1);
+  spatial.forEach((s, i) => {
+    checkSize(s + 2 * padding[i], 'padding', `the padded input along ${dimName(rank, i)}`);
+    checkSize(dilation[i] * (kernelSize[i] - 1) + 1, 'dilation', `the dilated kernel along ${dimName(rank, i)}`);
+  });
   const blocks = spatial.map(
     (s, i) => Math.floor((s + 2 * padding[i] - dilation[i] * (kernelSize[i] - 1) - 1) / stride[i]) + 1,
   );
@@ -842,6 +928,7 @@ function blocksGeometry(
   const taps = sizeOf(kernelSize);
   const columns = sizeOf(blocks);
   const rows = channels * taps;
+  checkStorage([batch, rows, columns], 'output');
   const formula = blocks.map((o, i) =>
     dimFormula(i, spatial[i], padding[i], padding[i], kernelSize[i], dilation[i], stride[i], o, 'conv'),
   );

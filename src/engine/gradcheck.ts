@@ -8,6 +8,7 @@
  * Fast mode compares `vᵀ J u` for random non-negative unit vectors u, v (torch's `_fast_gradcheck`), with
  * atol scaled by `Σu · Σv` as torch's `_adjusted_atol` does.
  */
+import { checkBudget, estimateGradcheck, limitsFrom, type EngineLimits, type PassCost } from './budget';
 import { fail } from './errors';
 import { formatShape, sizeOf, unravel, type Tensor } from './tensor';
 
@@ -15,6 +16,10 @@ export { unravel };
 
 /** A function of several tensors with one tensor output, and its vector-Jacobian product. */
 export interface Differentiable {
+  /** the op's name for messages, e.g. "conv2d" */
+  readonly op?: string;
+  /** what one forward and one backward pass cost: gradcheck multiplies them by its passes to check its budget */
+  readonly cost?: PassCost;
   readonly inputNames: readonly string[];
   readonly inputs: readonly Tensor[];
   readonly outputShape: readonly number[];
@@ -35,6 +40,8 @@ export interface GradcheckOptions {
   readonly maxJacobianEntries?: number;
   /** called with the fraction done; return false to cancel */
   readonly onProgress?: (fraction: number) => boolean | void;
+  /** the budget the whole check (every pass) must fit in (default DEFAULT_LIMITS) */
+  readonly limits?: Partial<EngineLimits>;
 }
 
 export interface ElementMismatch {
@@ -140,8 +147,34 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
   if (!(atol >= 0)) fail('atol', 'nonpositive', `atol must be ≥ 0, got ${atol}`);
   if (!(rtol >= 0)) fail('rtol', 'nonpositive', `rtol must be ≥ 0, got ${rtol}`);
   const wrt = options.wrt ?? f.inputs.map((_, i) => i);
-  const values = f.inputs.map((t) => new Float64Array(t.data));
   const outSize = sizeOf(f.outputShape);
+  if (!options.fastMode) {
+    const limit = options.maxJacobianEntries ?? 5e7;
+    for (const i of wrt) {
+      const n = f.inputs[i].data.length;
+      if (n * outSize > limit) {
+        fail(
+          'fast_mode',
+          'size_limit',
+          `the Jacobian of the output (${outSize} elements) with respect to ${f.inputNames[i]} (${n} elements) has ${n * outSize} entries, over the limit of ${limit}: use fast_mode=true or smaller tensors`,
+        );
+      }
+    }
+  }
+  if (f.cost) {
+    const estimate = estimateGradcheck(
+      {
+        op: f.op ?? 'the function',
+        inputSizes: f.inputs.map((t) => t.data.length),
+        outputSize: outSize,
+        wrt,
+        fastMode: options.fastMode === true,
+      },
+      f.cost,
+    );
+    checkBudget(estimate, limitsFrom(options.limits), options.fastMode ? undefined : 'use fast_mode=true');
+  }
+  const values = f.inputs.map((t) => new Float64Array(t.data));
   const checks: InputCheck[] = [];
   const total = wrt.reduce((s, i) => s + (options.fastMode ? 1 : values[i].length + outSize), 0) || 1;
   let done = 0;
@@ -192,16 +225,6 @@ export function gradcheck(f: Differentiable, options: GradcheckOptions = {}): Gr
       progress(1);
     }
   } else {
-    const limit = options.maxJacobianEntries ?? 5e7;
-    for (const i of wrt) {
-      if (values[i].length * outSize > limit) {
-        fail(
-          'fast_mode',
-          'size_limit',
-          `the Jacobian of the output (${outSize} elements) with respect to ${f.inputNames[i]} (${values[i].length} elements) has ${values[i].length * outSize} entries, over the limit of ${limit}: use fast_mode=true or smaller tensors`,
-        );
-      }
-    }
     for (const i of wrt) {
       const x = values[i];
       const n = x.length;

@@ -6,8 +6,16 @@
  * - avg: the window is clipped to the padded input for the divisor (count_include_pad) or to the input
  *   (not count_include_pad); divisor_override replaces both.
  */
+import {
+  checkBudget,
+  estimatePool,
+  estimatePoolBackward,
+  limitsFrom,
+  skipsTinyChecks,
+  type EngineLimits,
+} from './budget';
 import { fail } from './errors';
-import type { PoolGeometry } from './geometry';
+import { checkIntRange, type PoolGeometry } from './geometry';
 import { describe, formatShape, type Tensor } from './tensor';
 import { tapRanges } from './window';
 
@@ -27,10 +35,16 @@ export function readAvgPoolOptions(countIncludePad: unknown, divisorOverride: un
   if (countIncludePad !== undefined && countIncludePad !== null && typeof countIncludePad !== 'boolean') {
     fail('count_include_pad', 'type', `count_include_pad must be true or false, got ${describe(countIncludePad)}`);
   }
+  let divisor: number | null = null;
   if (divisorOverride !== undefined && divisorOverride !== null) {
-    if (!Number.isInteger(divisorOverride)) {
-      fail('divisor_override', 'type', `divisor_override must be an integer or null, got ${describe(divisorOverride)}`);
+    if (typeof divisorOverride !== 'number' || !Number.isInteger(divisorOverride)) {
+      return fail(
+        'divisor_override',
+        'type',
+        `divisor_override must be an integer or null, got ${describe(divisorOverride)}`,
+      );
     }
+    checkIntRange(divisorOverride, 'divisor_override');
     if (divisorOverride === 0) {
       fail(
         'divisor_override',
@@ -38,11 +52,9 @@ export function readAvgPoolOptions(countIncludePad: unknown, divisorOverride: un
         'divisor must be not zero — divisor_override=0 would divide by zero: use a non-zero integer or null',
       );
     }
+    divisor = divisorOverride;
   }
-  return {
-    countIncludePad: (countIncludePad as boolean | null | undefined) ?? true,
-    divisorOverride: (divisorOverride as number | null | undefined) ?? null,
-  };
+  return { countIncludePad: typeof countIncludePad === 'boolean' ? countIncludePad : true, divisorOverride: divisor };
 }
 
 function checkInput(g: PoolGeometry, t: Tensor, name: string, shape: readonly number[]): void {
@@ -55,8 +67,17 @@ function checkInput(g: PoolGeometry, t: Tensor, name: string, shape: readonly nu
   }
 }
 
-export function maxPool(g: PoolGeometry, input: Tensor): MaxPoolResult {
+/** Far inside every limit: no estimate needed (the check must not show in a lecture-sized pool). */
+function small(g: PoolGeometry, limits?: Partial<EngineLimits>): boolean {
+  if (!skipsTinyChecks(limits)) return false;
+  const w = g.window;
+  const windows = w.batch * w.smallChannels * w.small[0] * w.small[1] * w.small[2];
+  return windows * w.kernel[0] * w.kernel[1] * w.kernel[2] < 1 << 16 && windows < 1 << 16;
+}
+
+export function maxPool(g: PoolGeometry, input: Tensor, limits?: Partial<EngineLimits>): MaxPoolResult {
   checkInput(g, input, 'input', g.inputShape);
+  if (!small(g, limits)) checkBudget(estimatePool(g), limitsFrom(limits));
   const w = g.window;
   const [, BH, BW] = w.big;
   const [OD, OH, OW] = w.small;
@@ -105,9 +126,15 @@ export function maxPool(g: PoolGeometry, input: Tensor): MaxPoolResult {
 }
 
 /** Routes each output gradient to the input cell its window's max came from. */
-export function maxPoolBackward(g: PoolGeometry, input: Tensor, gradOutput: Tensor): Tensor {
+export function maxPoolBackward(
+  g: PoolGeometry,
+  input: Tensor,
+  gradOutput: Tensor,
+  limits?: Partial<EngineLimits>,
+): Tensor {
   checkInput(g, gradOutput, 'grad_output', g.outputShape);
-  const { indices } = maxPool(g, input);
+  if (!small(g, limits)) checkBudget(estimatePoolBackward(g), limitsFrom(limits));
+  const { indices } = maxPool(g, input, limits);
   const w = g.window;
   const bigPlane = w.big[0] * w.big[1] * w.big[2];
   const smallPlane = w.small[0] * w.small[1] * w.small[2];
@@ -151,8 +178,14 @@ export function avgPoolDivisors(g: PoolGeometry, options: AvgPoolOptions = {}): 
   return div;
 }
 
-export function avgPool(g: PoolGeometry, input: Tensor, options: AvgPoolOptions = {}): Tensor {
+export function avgPool(
+  g: PoolGeometry,
+  input: Tensor,
+  options: AvgPoolOptions = {},
+  limits?: Partial<EngineLimits>,
+): Tensor {
   checkInput(g, input, 'input', g.inputShape);
+  if (!small(g, limits)) checkBudget(estimatePool(g), limitsFrom(limits));
   const w = g.window;
   const [, BH, BW] = w.big;
   const [OD, OH, OW] = w.small;
@@ -192,8 +225,14 @@ export function avgPool(g: PoolGeometry, input: Tensor, options: AvgPoolOptions 
 }
 
 /** Spreads each output gradient, divided by its window's divisor, over the window's in-bounds cells. */
-export function avgPoolBackward(g: PoolGeometry, gradOutput: Tensor, options: AvgPoolOptions = {}): Tensor {
+export function avgPoolBackward(
+  g: PoolGeometry,
+  gradOutput: Tensor,
+  options: AvgPoolOptions = {},
+  limits?: Partial<EngineLimits>,
+): Tensor {
   checkInput(g, gradOutput, 'grad_output', g.outputShape);
+  if (!small(g, limits)) checkBudget(estimatePoolBackward(g), limitsFrom(limits));
   const w = g.window;
   const [, BH, BW] = w.big;
   const [OD, OH, OW] = w.small;

@@ -3,6 +3,38 @@
  * object out. The CLI speaks it line by line; the extension host and its tests call it directly.
  * Nothing here throws: a malformed or refused request becomes `{ ok: false, error, param, rule }`.
  */
+import {
+  ANSWER_BYTES_PER_NUMBER,
+  DEFAULT_LIMITS,
+  checkBudget,
+  describeWork,
+  overBudget,
+  convPassCost,
+  convTransposePassCost,
+  estimateConv,
+  estimateConvBackward,
+  estimateConvTranspose,
+  estimateFold,
+  estimateGradcheck,
+  estimatePool,
+  estimatePoolBackward,
+  estimateTraceConv,
+  estimateTraceConvBackward,
+  estimateTraceConvTranspose,
+  estimateTraceIm2col,
+  estimateTracePool,
+  estimateUnfold,
+  limitsFrom,
+  poolPassCost,
+  convBackwardTraceTerms,
+  convTraceTerms,
+  convTransposeTraceTerms,
+  poolTraceTerms,
+  type EngineLimits,
+  type Estimate,
+  type PassCost,
+  type TraceTerms,
+} from './budget';
 import { CONV_ALGORITHMS, conv, convBackward, convTranspose, type ConvAlgorithm } from './conv';
 import { convFunction, convTransposeFunction, avgPoolFunction, maxPoolFunction } from './differentiable';
 import { EngineError, fail } from './errors';
@@ -26,15 +58,20 @@ import {
 import { avgPool, avgPoolBackward, maxPool, maxPoolBackward, readAvgPoolOptions, type AvgPoolOptions } from './pool';
 import {
   DEFAULT_MAX_ELEMENTS,
+  MAX_RANK,
+  checkElementCount,
   describe,
   formatShape,
   fromNested,
+  quote,
+  show,
   sizeOf,
   toNested,
   type Nested,
   type Tensor,
 } from './tensor';
 import {
+  DEFAULT_TRACE_STEPS,
   backwardTraceAnswer,
   convTraceAnswer,
   im2colTraceAnswer,
@@ -43,11 +80,8 @@ import {
 } from './traceAnswers';
 import { fold, unfold } from './unfold';
 
-export interface RequestLimits {
-  /** largest tensor (in elements) accepted or produced */
-  readonly maxElements?: number;
-  /** largest amount of multiply-adds one request may cost */
-  readonly maxWork?: number;
+/** The budget (see budget.ts; any limit left out takes its default) and a progress callback. */
+export interface RequestLimits extends Partial<EngineLimits> {
   /** gradcheck progress; return false to cancel */
   readonly onProgress?: (fraction: number) => boolean | void;
   /**
@@ -57,7 +91,7 @@ export interface RequestLimits {
   readonly resolveTensor?: (value: unknown, key: string, maxElements: number) => Tensor | null;
 }
 
-export const DEFAULT_MAX_WORK = 2e10;
+export const DEFAULT_MAX_WORK = DEFAULT_LIMITS.maxWork;
 
 export type Answer = { readonly ok: true; readonly [key: string]: unknown } | ErrorAnswer;
 
@@ -160,11 +194,7 @@ function family(op: string, field = 'op'): OpFamily {
   m = /^unfold([13])d$/.exec(op);
   if (m) return { kind: 'unfold', rank: Number(m[1]) as SpatialRank };
   if (op === 'fold') return { kind: 'fold' };
-  return fail(
-    field,
-    'unknown_op',
-    `unknown ${field} ${JSON.stringify(op)}${suggest(op, OPS)}; the ops are ${OPS.join(', ')}`,
-  );
+  return fail(field, 'unknown_op', `unknown ${field} ${quote(op)}${suggest(op, OPS)}; the ops are ${OPS.join(', ')}`);
 }
 
 function fieldsOf(f: OpFamily): string[] {
@@ -183,6 +213,8 @@ function fieldsOf(f: OpFamily): string[] {
 }
 
 function suggest(word: string, options: readonly string[]): string {
+  // the edit distance costs |word| × |option|: a word far longer than every option is no typo of one
+  if (word.length > 2 * Math.max(...options.map((o) => o.length)) + 2) return '';
   let best = '';
   let bestDistance = Infinity;
   for (const o of options) {
@@ -216,7 +248,7 @@ function checkFields(req: Fields, allowed: readonly string[], op: string): void 
       fail(
         key,
         'unknown_field',
-        `${op} has no field ${JSON.stringify(key)}${suggest(key, allowed)}; its fields are ${allowed.join(', ')}`,
+        `${op} has no field ${quote(key)}${suggest(key, allowed)}; its fields are ${allowed.join(', ')}`,
       );
     }
   }
@@ -276,30 +308,9 @@ export function parseShape(text: string, key = 'shape'): number[] {
     .split(/\s*[x×,*]\s*|\s+/)
     .filter((p) => p !== '');
   if (parts.length === 0 || !parts.every((p) => /^\d+$/.test(p))) {
-    fail(key, 'type', `${key} must look like 1x3x224x224, got ${JSON.stringify(text)}`);
+    fail(key, 'type', `${key} must look like 1x3x224x224, got ${quote(text)}`);
   }
   return parts.map(Number);
-}
-
-function checkOutputSize(shape: readonly number[], limits: RequestLimits): void {
-  const max = limits.maxElements ?? DEFAULT_MAX_ELEMENTS;
-  const n = sizeOf(shape);
-  if (n > max)
-    fail(
-      'output',
-      'size_limit',
-      `the output would have ${n} elements (shape ${formatShape(shape)}), over the limit of ${max}: use smaller tensors`,
-    );
-}
-
-function checkWork(work: number, limits: RequestLimits): void {
-  const max = limits.maxWork ?? DEFAULT_MAX_WORK;
-  if (work > max)
-    fail(
-      'input',
-      'size_limit',
-      `this request costs about ${work.toExponential(2)} multiply-adds, over the limit of ${max.toExponential(0)}: use smaller tensors`,
-    );
 }
 
 function out(t: Tensor): Nested {
@@ -389,63 +400,324 @@ function operands(req: Fields, f: OpFamily, limits: RequestLimits): Operands {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// The budget of a request, from its shapes alone (no tensor is read): checked before anything is built
+
+/** A nested list's shape from its first elements (as fromNested reads it), or null when it is not a list. */
+function probeShape(v: unknown): number[] | null {
+  if (!Array.isArray(v)) return null;
+  const shape: number[] = [];
+  let p: unknown = v;
+  while (Array.isArray(p)) {
+    if (shape.length >= MAX_RANK) return null;
+    shape.push(p.length);
+    if (p.length === 0) break;
+    p = p[0];
+  }
+  return shape;
+}
+
+function shapes(req: Fields, f: OpFamily): { input: number[]; weight: number[] | null; bias: number[] | null } | null {
+  const input = probeShape(req.input);
+  if (!input) return null;
+  if (f.kind !== 'conv' && f.kind !== 'conv_transpose') return { input, weight: null, bias: null };
+  const weight = probeShape(req.weight);
+  if (!weight) return null;
+  return { input, weight, bias: req.bias === undefined || req.bias === null ? null : probeShape(req.bias) };
+}
+
+/**
+ * A JSON request costs more than its op: every number of its tensors is read from the request's nested lists,
+ * and every number of the answer is built into nested lists and written out. Each counts as this much work
+ * (in plain-loop multiply-adds, as the budget counts; measured with test/limits/calibrate.ts).
+ */
+const JSON_WORK_PER_NUMBER = 40;
+/** The request's own tensors as nested lists and as typed arrays (its line's text is the caller's). */
+const REQUEST_BYTES_PER_NUMBER = 16;
+
+/** Adds reading the request's tensors and the JSON answer (nested arrays, then text) of `numbers` numbers. */
+function withAnswer(e: Estimate, numbers: number, req?: Fields): Estimate {
+  let inputs = 0;
+  if (req) {
+    for (const key of ['input', 'weight', 'bias', 'grad_output', 'grad_input', 'grad_weight', 'grad_bias']) {
+      const shape = probeShape(req[key]);
+      if (shape) inputs += sizeOf(shape);
+    }
+  }
+  const answerBytes = e.answerBytes + ANSWER_BYTES_PER_NUMBER * numbers;
+  const work = e.work + JSON_WORK_PER_NUMBER * (numbers + inputs);
+  return {
+    ...e,
+    answerBytes,
+    work,
+    millis: (e.millis * work) / Math.max(1, e.work),
+    peakBytes: e.peakBytes - e.answerBytes + answerBytes + 8 * numbers + REQUEST_BYTES_PER_NUMBER * inputs,
+  };
+}
+
+function forwardEstimate(req: Fields, f: OpFamily, limits: EngineLimits): Estimate | null {
+  const sh = shapes(req, f);
+  if (!sh) return null;
+  switch (f.kind) {
+    case 'conv': {
+      const g = convGeom(req, f.rank, sh.input, sh.weight as number[], sh.bias);
+      const e = estimateConv(g, { algorithm: algorithm(req), flip: req.flip === true }, limits);
+      return withAnswer(e, sizeOf(g.outputShape), req);
+    }
+    case 'conv_transpose': {
+      const g = convTGeom(req, f.rank, sh.input, sh.weight as number[], sh.bias);
+      return withAnswer(estimateConvTranspose(g), sizeOf(g.outputShape), req);
+    }
+    case 'pool': {
+      const g = poolGeom(req, f.pool, f.rank, sh.input);
+      return withAnswer(estimatePool(g), (req.return_indices === true ? 2 : 1) * sizeOf(g.outputShape), req);
+    }
+    case 'unfold': {
+      const g = unfoldGeom(req, f.rank, sh.input);
+      return withAnswer(estimateUnfold(g), sizeOf(g.outputShape), req);
+    }
+    case 'fold': {
+      const g = foldGeom(req, sh.input);
+      return withAnswer(estimateFold(g), sizeOf(g.outputShape), req);
+    }
+  }
+}
+
+function backwardEstimate(req: Fields, f: OpFamily): Estimate | null {
+  const sh = shapes(req, f);
+  if (!sh) return null;
+  if (f.kind === 'conv') {
+    const g = convGeom(req, f.rank, sh.input, sh.weight as number[], sh.bias);
+    const e = estimateConvBackward(g, { flip: req.flip === true });
+    return withAnswer(e, sizeOf(g.inputShape) + sizeOf(g.weightShape) + (g.hasBias ? g.outChannels : 0), req);
+  }
+  if (f.kind === 'pool') {
+    const g = poolGeom(req, f.pool, f.rank, sh.input);
+    return withAnswer(estimatePoolBackward(g), sizeOf(g.inputShape), req);
+  }
+  return null;
+}
+
+function gradcheckEstimate(req: Fields, limits: EngineLimits): Estimate | null {
+  if (typeof req.of !== 'string') return null;
+  const f = family(req.of, 'of');
+  const sh = shapes(req, f);
+  if (!sh) return null;
+  let cost: PassCost;
+  let inputSizes: number[];
+  let outputSize: number;
+  let names: string[];
+  switch (f.kind) {
+    case 'conv': {
+      const g = convGeom(req, f.rank, sh.input, sh.weight as number[], sh.bias);
+      cost = convPassCost(g, req.flip === true, limits);
+      inputSizes = [sizeOf(g.inputShape), sizeOf(g.weightShape), ...(g.hasBias ? [g.outChannels] : [])];
+      outputSize = sizeOf(g.outputShape);
+      names = ['input', 'weight', 'bias'];
+      break;
+    }
+    case 'conv_transpose': {
+      const g = convTGeom(req, f.rank, sh.input, sh.weight as number[], sh.bias);
+      cost = convTransposePassCost(g);
+      inputSizes = [sizeOf(g.inputShape), sizeOf(g.weightShape), ...(g.hasBias ? [g.outChannels] : [])];
+      outputSize = sizeOf(g.outputShape);
+      names = ['input', 'weight', 'bias'];
+      break;
+    }
+    case 'pool': {
+      const g = poolGeom(req, f.pool, f.rank, sh.input);
+      cost = poolPassCost(g);
+      inputSizes = [sizeOf(g.inputShape)];
+      outputSize = sizeOf(g.outputShape);
+      names = ['input'];
+      break;
+    }
+    default:
+      return null;
+  }
+  const asked = req.wrt === undefined || req.wrt === null ? null : Array.isArray(req.wrt) ? req.wrt : [req.wrt];
+  const wrt = inputSizes.map((_, i) => i).filter((i) => asked === null || asked.includes(names[i]));
+  const fastMode = req.fast_mode === true;
+  const e = estimateGradcheck({ op: req.of, inputSizes, outputSize, wrt, fastMode }, cost);
+  // the answer: per checked input element its largest difference and whether it failed (full mode)
+  const perElement = fastMode ? 0 : wrt.reduce((a, i) => a + 2 * inputSizes[i], 0);
+  return withAnswer(e, perElement + 200, req);
+}
+
+function traceCount(req: Fields, terms: TraceTerms, limits: EngineLimits): number {
+  const count = typeof req.count === 'number' ? req.count : DEFAULT_TRACE_STEPS;
+  const start = typeof req.start === 'number' ? req.start : 0;
+  const fit = Math.floor(limits.maxTraceTerms / Math.max(1, terms.termsPerStep));
+  return Math.max(0, Math.min(count, terms.total - start, Math.max(1, fit)));
+}
+
+function traceEstimate(req: Fields, limits: EngineLimits): Estimate | null {
+  if (typeof req.of !== 'string') return null;
+  const isBackward = req.of.endsWith('_backward');
+  const f = family(isBackward ? req.of.slice(0, -'_backward'.length) : req.of, 'of');
+  const sh = shapes(req, f);
+  if (!sh) return null;
+  switch (f.kind) {
+    case 'conv': {
+      const g = convGeom(req, f.rank, sh.input, sh.weight as number[], sh.bias);
+      if (isBackward) {
+        const t = convBackwardTraceTerms(g);
+        const half = { ...limits, maxTraceTerms: limits.maxTraceTerms / 2 };
+        return withAnswer(
+          estimateTraceConvBackward(g, traceCount(req, t.gradInput, half), traceCount(req, t.gradWeight, half), {
+            flip: req.flip === true,
+          }),
+          0,
+          req,
+        );
+      }
+      return withAnswer(
+        estimateTraceConv(g, traceCount(req, convTraceTerms(g), limits), { flip: req.flip === true }, limits),
+        0,
+        req,
+      );
+    }
+    case 'conv_transpose': {
+      const g = convTGeom(req, f.rank, sh.input, sh.weight as number[], sh.bias);
+      return withAnswer(estimateTraceConvTranspose(g, traceCount(req, convTransposeTraceTerms(g), limits)), 0, req);
+    }
+    case 'pool': {
+      const g = poolGeom(req, f.pool, f.rank, sh.input);
+      return withAnswer(estimateTracePool(g, traceCount(req, poolTraceTerms(g), limits)), 0, req);
+    }
+    case 'unfold': {
+      const g = unfoldGeom(req, f.rank, sh.input);
+      const w = probeShape(req.weight);
+      const cg = w
+        ? convGeometry({
+            rank: f.rank,
+            inputShape: sh.input,
+            weightShape: w,
+            biasShape: req.bias === undefined || req.bias === null ? null : probeShape(req.bias),
+            stride: req.stride,
+            padding: req.padding,
+            dilation: req.dilation,
+            groups: req.groups,
+          })
+        : undefined;
+      return withAnswer(estimateTraceIm2col(g, cg, limits), 0, req);
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The estimate of a JSON request from its shapes alone, no tensor read: what the CLI and the extension host
+ * use to decide where to run it (inline when `isTiny`, else in a worker) and to refuse it early. Null when
+ * the request is malformed or refused by PyTorch's rules: answering it costs nothing, it is refused at once.
+ */
+export function estimateRequest(request: unknown, given: RequestLimits = {}): Estimate | null {
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) return null;
+  const req = request as Fields;
+  const op = req.op;
+  if (typeof op !== 'string') return null;
+  const limits = limitsFrom(given);
+  try {
+    if (op === 'shape') return null;
+    if (op === 'gradcheck') return gradcheckEstimate(req, limits);
+    if (op === 'trace') return traceEstimate(req, limits);
+    if (op.endsWith('_backward')) return backwardEstimate(req, family(op.slice(0, -'_backward'.length)));
+    return forwardEstimate(req, family(op), limits);
+  } catch (e) {
+    if (e instanceof EngineError) return null;
+    throw e;
+  }
+}
+
+const TENSOR_FIELDS = ['input', 'weight', 'bias', 'grad_output', 'grad_input', 'grad_weight', 'grad_bias'];
+
+/** The way out a refusal suggests for this request, when there is a cheaper one that fits. */
+function adviceFor(req: Fields, limits: RequestLimits, all: EngineLimits): string | undefined {
+  if (req.op === 'gradcheck' && req.fast_mode !== true) {
+    const fast = estimateRequest({ ...req, fast_mode: true }, limits);
+    return fast && overBudget(fast, all) === null
+      ? `use fast_mode=true (it would cost ${describeWork(fast)})`
+      : undefined;
+  }
+  if (typeof req.op === 'string' && /^conv[123]d$/.test(req.op) && req.algorithm && req.algorithm !== 'auto') {
+    const auto = estimateRequest({ ...req, algorithm: 'auto' }, limits);
+    if (auto && overBudget(auto, all) === null)
+      return `use algorithm 'auto' (it would run ${auto.algorithm === 'direct' ? 'direct loops' : auto.algorithm}: ${describeWork(auto)})`;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses a request over the budget before its tensors are read: a tensor over the element limit as fromNested
+ * would, then the estimate (a malformed request is left to the op, which refuses it as it reads it).
+ */
+function checkRequestBudget(req: Fields, limits: RequestLimits): void {
+  const all = limitsFrom(limits);
+  const maxElements = req.op === 'trace' ? Math.min(all.maxElements, 1 << 20) : all.maxElements;
+  for (const key of TENSOR_FIELDS) {
+    const shape = probeShape(req[key]);
+    if (shape) checkElementCount(shape, key, maxElements);
+  }
+  const e = estimateRequest(req, limits);
+  if (e && overBudget(e, all) !== null) checkBudget(e, all, adviceFor(req, limits, all));
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Ops
+
+function unfoldGeom(req: Fields, rank: SpatialRank, inputShape: readonly number[]) {
+  return unfoldGeometry({
+    rank,
+    inputShape,
+    kernelSize: req.kernel_size,
+    stride: req.stride,
+    padding: req.padding,
+    dilation: req.dilation,
+  });
+}
+
+function foldGeom(req: Fields, inputShape: readonly number[]) {
+  return foldGeometry({
+    inputShape,
+    outputSize: req.output_size,
+    kernelSize: req.kernel_size,
+    stride: req.stride,
+    padding: req.padding,
+    dilation: req.dilation,
+  });
+}
 
 function forward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
   const { input, weight, bias } = operands(req, f, limits);
   switch (f.kind) {
     case 'conv': {
       const g = convGeom(req, f.rank, input.shape, (weight as Tensor).shape, bias ? bias.shape : null);
-      checkOutputSize(g.outputShape, limits);
-      checkWork((sizeOf(g.outputShape) * sizeOf(g.weightShape)) / g.outChannels, limits);
       const alg = algorithm(req);
-      const y = conv(g, input, weight as Tensor, bias, { flip: bool(req, 'flip', false), algorithm: alg });
+      const y = conv(g, input, weight as Tensor, bias, { flip: bool(req, 'flip', false), algorithm: alg, limits });
       return { ok: true, output: out(y), shape: y.shape, dtype: alg === 'wasm_f32' ? 'float32' : 'float64' };
     }
     case 'conv_transpose': {
       const g = convTGeom(req, f.rank, input.shape, (weight as Tensor).shape, bias ? bias.shape : null);
-      checkOutputSize(g.outputShape, limits);
-      checkWork((sizeOf(g.inputShape) * sizeOf(g.weightShape)) / g.inChannels, limits);
-      const y = convTranspose(g, input, weight as Tensor, bias);
+      const y = convTranspose(g, input, weight as Tensor, bias, limits);
       return { ok: true, output: out(y), shape: y.shape };
     }
     case 'pool': {
       const g = poolGeom(req, f.pool, f.rank, input.shape);
-      checkOutputSize(g.outputShape, limits);
-      checkWork(sizeOf(g.outputShape) * sizeOf(g.kernelSize), limits);
       if (f.pool === 'max') {
-        const r = maxPool(g, input);
+        const r = maxPool(g, input, limits);
         return bool(req, 'return_indices', false)
           ? { ok: true, output: out(r.output), shape: r.output.shape, indices: out(r.indices) }
           : { ok: true, output: out(r.output), shape: r.output.shape };
       }
-      const y = avgPool(g, input, avgOptions(req));
+      const y = avgPool(g, input, avgOptions(req), limits);
       return { ok: true, output: out(y), shape: y.shape };
     }
     case 'unfold': {
-      const g = unfoldGeometry({
-        rank: f.rank,
-        inputShape: input.shape,
-        kernelSize: req.kernel_size,
-        stride: req.stride,
-        padding: req.padding,
-        dilation: req.dilation,
-      });
-      checkOutputSize(g.outputShape, limits);
-      const y = unfold(g, input);
+      const y = unfold(unfoldGeom(req, f.rank, input.shape), input, limits);
       return { ok: true, output: out(y), shape: y.shape };
     }
     case 'fold': {
-      const g = foldGeometry({
-        inputShape: input.shape,
-        outputSize: req.output_size,
-        kernelSize: req.kernel_size,
-        stride: req.stride,
-        padding: req.padding,
-        dilation: req.dilation,
-      });
-      checkOutputSize(g.outputShape, limits);
-      const y = fold(g, input);
+      const y = fold(foldGeom(req, input.shape), input, limits);
       return { ok: true, output: out(y), shape: y.shape };
     }
   }
@@ -456,8 +728,7 @@ function backward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
   const gradOutput = tensorField(req, 'grad_output', limits) as Tensor;
   if (f.kind === 'conv') {
     const g = convGeom(req, f.rank, input.shape, (weight as Tensor).shape, bias ? bias.shape : null);
-    checkWork((2 * sizeOf(g.outputShape) * sizeOf(g.weightShape)) / g.outChannels, limits);
-    const r = convBackward(g, input, weight as Tensor, gradOutput, { flip: bool(req, 'flip', false) });
+    const r = convBackward(g, input, weight as Tensor, gradOutput, { flip: bool(req, 'flip', false), limits });
     return {
       ok: true,
       grad_input: out(r.gradInput),
@@ -469,7 +740,9 @@ function backward(req: Fields, f: OpFamily, limits: RequestLimits): Answer {
   if (f.kind === 'pool') {
     const g = poolGeom(req, f.pool, f.rank, input.shape);
     const gi =
-      f.pool === 'max' ? maxPoolBackward(g, input, gradOutput) : avgPoolBackward(g, gradOutput, avgOptions(req));
+      f.pool === 'max'
+        ? maxPoolBackward(g, input, gradOutput, limits)
+        : avgPoolBackward(g, gradOutput, avgOptions(req), limits);
     return { ok: true, grad_input: out(gi), shape: g.outputShape };
   }
   return fail('op', 'unknown_op', 'backward exists for conv1d/2d/3d and the pooling ops');
@@ -551,19 +824,21 @@ function shapeOnly(req: Fields): Answer {
   }
 }
 
-function differentiable(req: Fields, f: OpFamily, o: Operands): Differentiable {
+function differentiable(req: Fields, f: OpFamily, o: Operands, limits: RequestLimits): Differentiable {
   switch (f.kind) {
     case 'conv': {
       const g = convGeom(req, f.rank, o.input.shape, (o.weight as Tensor).shape, o.bias ? o.bias.shape : null);
-      return convFunction(g, o.input, o.weight as Tensor, o.bias, { flip: bool(req, 'flip', false) });
+      return convFunction(g, o.input, o.weight as Tensor, o.bias, { flip: bool(req, 'flip', false), limits });
     }
     case 'conv_transpose': {
       const g = convTGeom(req, f.rank, o.input.shape, (o.weight as Tensor).shape, o.bias ? o.bias.shape : null);
-      return convTransposeFunction(g, o.input, o.weight as Tensor, o.bias);
+      return convTransposeFunction(g, o.input, o.weight as Tensor, o.bias, limits);
     }
     case 'pool': {
       const g = poolGeom(req, f.pool, f.rank, o.input.shape);
-      return f.pool === 'max' ? maxPoolFunction(g, o.input) : avgPoolFunction(g, o.input, avgOptions(req));
+      return f.pool === 'max'
+        ? maxPoolFunction(g, o.input, limits)
+        : avgPoolFunction(g, o.input, avgOptions(req), limits);
     }
     default:
       return fail('of', 'unknown_op', 'gradcheck works on conv, conv_transpose and pooling ops');
@@ -575,15 +850,15 @@ function gradcheckRequest(req: Fields, limits: RequestLimits): Answer {
   if (typeof of !== 'string') fail('of', 'missing_field', 'gradcheck needs "of": the op to check, e.g. "conv2d"');
   const f = family(of, 'of');
   checkFields(req, [...fieldsOf(f), ...GRADCHECK_FIELDS], 'gradcheck');
+  checkRequestBudget(req, limits);
   const o = operands(req, f, limits);
-  const fn = differentiable(req, f, o);
+  const fn = differentiable(req, f, o, limits);
   let wrt: number[] | undefined;
   if (req.wrt !== undefined && req.wrt !== null) {
     const names = Array.isArray(req.wrt) ? req.wrt : [req.wrt];
     wrt = names.map((name) => {
       const i = fn.inputNames.indexOf(name as string);
-      if (i < 0)
-        fail('wrt', 'type', `wrt may name ${fn.inputNames.join(', ')} for this request, got ${JSON.stringify(name)}`);
+      if (i < 0) fail('wrt', 'type', `wrt may name ${fn.inputNames.join(', ')} for this request, got ${show(name)}`);
       return i;
     });
   }
@@ -597,6 +872,7 @@ function gradcheckRequest(req: Fields, limits: RequestLimits): Answer {
     wrt,
     seed,
     onProgress: limits.onProgress,
+    limits,
   });
   const answer: Record<string, unknown> = {
     ok: true,
@@ -695,7 +971,8 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
     'trace',
   );
   const range = { start: num(req, 'start'), count: num(req, 'count') };
-  const limitsForTrace = { ...limits, maxElements: Math.min(limits.maxElements ?? DEFAULT_MAX_ELEMENTS, 1 << 20) };
+  checkRequestBudget(req, limits);
+  const limitsForTrace = { ...limits, maxElements: Math.min(limitsFrom(limits).maxElements, 1 << 20) };
   const o = operands(req, f, limitsForTrace);
   if (isBackward && f.kind !== 'conv') fail('of', 'unknown_op', 'backward traces exist for conv1d/2d/3d');
   switch (f.kind) {
@@ -704,17 +981,18 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
       const flip = bool(req, 'flip', false);
       if (isBackward) {
         const gy = tensorField(req, 'grad_output', limitsForTrace) as Tensor;
-        return { ok: true, trace: backwardTraceAnswer(g, o.input, o.weight as Tensor, gy, flip, range) };
+        return { ok: true, trace: backwardTraceAnswer(g, o.input, o.weight as Tensor, gy, flip, range, limits) };
       }
-      return { ok: true, trace: convTraceAnswer(g, o.input, o.weight as Tensor, o.bias, flip, range) };
+      return { ok: true, trace: convTraceAnswer(g, o.input, o.weight as Tensor, o.bias, flip, range, limits) };
     }
     case 'conv_transpose': {
       const g = convTGeom(req, f.rank, o.input.shape, (o.weight as Tensor).shape, o.bias ? o.bias.shape : null);
-      return { ok: true, trace: transposeTraceAnswer(g, o.input, o.weight as Tensor, o.bias, range) };
+      return { ok: true, trace: transposeTraceAnswer(g, o.input, o.weight as Tensor, o.bias, range, limits) };
     }
     case 'pool': {
       const g = poolGeom(req, f.pool, f.rank, o.input.shape);
-      return { ok: true, trace: poolTraceAnswer(g, o.input, f.pool === 'avg' ? avgOptions(req) : {}, range) };
+      const options = f.pool === 'avg' ? avgOptions(req) : {};
+      return { ok: true, trace: poolTraceAnswer(g, o.input, options, range, limits) };
     }
     case 'unfold': {
       const g = unfoldGeometry({
@@ -727,7 +1005,7 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
       });
       const weight = tensorField(req, 'weight', limitsForTrace, false);
       const batch = num(req, 'batch') ?? 0;
-      if (!weight) return { ok: true, trace: im2colTraceAnswer(g, o.input, batch) };
+      if (!weight) return { ok: true, trace: im2colTraceAnswer(g, o.input, batch, undefined, limits) };
       const bias = tensorField(req, 'bias', limitsForTrace, false);
       const cg = convGeometry({
         rank: f.rank,
@@ -741,7 +1019,13 @@ function traceRequest(req: Fields, limits: RequestLimits): Answer {
       });
       return {
         ok: true,
-        trace: im2colTraceAnswer(g, o.input, batch, { geometry: cg, weight, bias, flip: bool(req, 'flip', false) }),
+        trace: im2colTraceAnswer(
+          g,
+          o.input,
+          batch,
+          { geometry: cg, weight, bias, flip: bool(req, 'flip', false) },
+          limits,
+        ),
       };
     }
     case 'fold':
@@ -797,16 +1081,14 @@ export function handleRequest(request: unknown, limits: RequestLimits = {}): Ans
     else if (op.endsWith('_backward')) {
       const f = family(op.slice(0, -'_backward'.length));
       if (f.kind !== 'conv' && f.kind !== 'pool')
-        fail(
-          'op',
-          'unknown_op',
-          `unknown op ${JSON.stringify(op)}: backward exists for conv1d/2d/3d and the pooling ops`,
-        );
+        fail('op', 'unknown_op', `unknown op ${quote(op)}: backward exists for conv1d/2d/3d and the pooling ops`);
       checkFields(req, [...fieldsOf(f), 'grad_output'], op);
+      checkRequestBudget(req, limits);
       answer = backward(req, f, limits);
     } else {
       const f = family(op);
       checkFields(req, fieldsOf(f), op);
+      checkRequestBudget(req, limits);
       answer = forward(req, f, limits);
     }
     return id === undefined ? answer : { ...answer, id };

@@ -11,6 +11,9 @@ export type Nested = number | string | Nested[];
 
 export const DEFAULT_MAX_ELEMENTS = 1 << 24;
 
+/** PyTorch's own limit on a tensor's dims; fromNested refuses deeper nesting before it recurses. */
+export const MAX_RANK = 64;
+
 /**
  * A zeroed Float64Array of n elements. Small arrays are views into a shared slab: V8 gives every new
  * ArrayBuffer an off-heap backing store, which costs more than a 5×5 convolution itself, while a view on an
@@ -60,6 +63,11 @@ export function reshape(t: Tensor, shape: readonly number[]): Tensor {
   return { shape: [...shape], data: t.data };
 }
 
+/** "1×3×32×32" ("scalar" for a 0-d tensor): a shape as the panel, hovers and messages write it. */
+export function shapeText(shape: readonly number[]): string {
+  return shape.length === 0 ? 'scalar' : shape.join('×');
+}
+
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -81,13 +89,67 @@ export function scalarFromJson(value: unknown, path: string): number {
   );
 }
 
+/**
+ * A value as a message shows it: JSON-like, but bounded whatever the value (at most `max` characters,
+ * three levels deep, the first few elements of a long list), and never recursive past that, so a request
+ * nested 10,000 deep or a 10 MB string is quoted in a few dozen characters.
+ */
+export function show(value: unknown, max = 60): string {
+  const out: string[] = [];
+  let length = 0;
+  const put = (s: string): boolean => {
+    out.push(s);
+    length += s.length;
+    return length < max;
+  };
+  const walk = (v: unknown, depth: number): boolean => {
+    if (Array.isArray(v)) {
+      if (depth >= 3) return put(v.length === 0 ? '[]' : '[…]');
+      if (!put('[')) return false;
+      for (let i = 0; i < v.length; i++) {
+        if (i > 0 && !put(', ')) return false;
+        if (i >= 8) return put(`… ${v.length - 8} more]`);
+        if (!walk(v[i], depth + 1)) return false;
+      }
+      return put(']');
+    }
+    if (typeof v === 'string') return put(quote(v, 24));
+    if (v !== null && typeof v === 'object') return put('{…}');
+    return put(typeof v === 'number' && !Number.isFinite(v) ? String(v) : String(v));
+  };
+  walk(value, 0);
+  const text = out.join('');
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** A string as JSON, cut to `max` characters with its length said when it is longer. */
+export function quote(text: string, max = 40): string {
+  if (text.length <= max) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, max))}… (${text.length} characters)`;
+}
+
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (typeof value === 'string')
-    return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'string') return `the string ${quote(value)}`;
+  if (typeof value === 'object' || typeof value === 'function')
+    return typeof value === 'object' ? 'an object' : 'a function';
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `${typeof value} ${String(value)}`;
+  }
+  return typeof value;
+}
+
+/** Refuses a tensor of more than `maxElements` elements, naming it, its size and the limit. */
+export function checkElementCount(shape: readonly number[], name: string, maxElements: number): void {
+  const size = sizeOf(shape);
+  if (size > maxElements) {
+    fail(
+      name,
+      'size_limit',
+      `${name} has ${size} elements (shape ${formatShape(shape)}), over the limit of ${maxElements}: use a smaller tensor or raise the limit`,
+    );
+  }
 }
 
 /**
@@ -98,18 +160,19 @@ export function fromNested(value: unknown, name: string, maxElements = DEFAULT_M
   const shape: number[] = [];
   let probe: unknown = value;
   while (Array.isArray(probe)) {
+    if (shape.length === MAX_RANK) {
+      fail(
+        name,
+        'nesting',
+        `${name} is nested more than ${MAX_RANK} deep: a tensor has at most ${MAX_RANK} dims (the ops here take 1 to 5)`,
+      );
+    }
     shape.push(probe.length);
     if (probe.length === 0) break;
     probe = probe[0];
   }
   const size = sizeOf(shape);
-  if (size > maxElements) {
-    fail(
-      name,
-      'size_limit',
-      `${name} has ${size} elements (shape ${formatShape(shape)}), over the limit of ${maxElements}: use a smaller tensor or raise the limit`,
-    );
-  }
+  checkElementCount(shape, name, maxElements);
   const data = new Float64Array(size);
   let k = 0;
   const walk = (v: unknown, depth: number, path: string): void => {
@@ -150,7 +213,7 @@ export function toNested(t: Tensor, encode: (x: number) => number | string = jso
   let offset = 0;
   const build = (depth: number): Nested[] => {
     const n = t.shape[depth];
-    const out: Nested[] = new Array(n);
+    const out = new Array<Nested>(n);
     if (depth === t.shape.length - 1) {
       for (let i = 0; i < n; i++) out[i] = encode(t.data[offset++]);
     } else {

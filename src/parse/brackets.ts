@@ -37,32 +37,47 @@ import {
 
 const scratch = newToken();
 
+/** literalExtent's answers besides a closing index: not literal material, or the window ended first. */
+export const NOT_MATERIAL = -1;
+export const RAN_OUT = -2;
+/** Where the last literalExtent stopped: the closing bracket, the first non-material token, or `hi`. */
+export let extentStop = 0;
+
 /**
  * Where the bracket opened at `open` closes, if everything inside is literal material: numbers, brackets, `,`, `;`,
- * whitespace and comments. Returns -1 at the first other token (a name, a string, an operator), on a mismatched
- * closer, or when `hi` comes first. No shapes are checked; this only answers "could this be a literal?" cheaply.
+ * whitespace and comments. Returns NOT_MATERIAL at the first other token (a name, a string, an operator) or on a
+ * mismatched closer, and RAN_OUT when `hi` comes first. No shapes are checked; this only answers "could this be a
+ * literal?" cheaply.
  *
  * findLiteralAt grows a candidate outward one bracket at a time. When the previous (inner) candidate spanned
  * `[jumpFrom, jumpTo]`, the scan of the next one jumps over it instead of reading it again, which keeps the whole
  * outward walk linear in the size of the outermost candidate.
  */
-export function literalExtent(text: string, open: number, hi: number, jumpFrom = -1, jumpTo = -1): number {
+export function literalExtent(
+  text: string,
+  open: number,
+  hi: number,
+  jumpFrom = -1,
+  jumpTo = -1,
+  openEnded = hi < text.length,
+): number {
   const stack: number[] = [closerOf(text.charCodeAt(open))];
   let p = open + 1;
   for (;;) {
     p = skipTrivia(text, p, hi, false);
-    if (p >= hi) return -1;
+    extentStop = p;
+    if (p >= hi) return RAN_OUT;
     if (p === jumpFrom) {
       p = jumpTo + 1;
       continue;
     }
     const c = text.charCodeAt(p);
     if (isOpen(c)) {
-      if (stack.length >= MAX_DEPTH) return -1;
+      if (stack.length >= MAX_DEPTH) return NOT_MATERIAL;
       stack.push(closerOf(c));
       p++;
     } else if (isClose(c)) {
-      if (stack.pop() !== c) return -1;
+      if (stack.pop() !== c) return NOT_MATERIAL;
       if (stack.length === 0) return p;
       p++;
     } else if (c === COMMA || c === SEMI) {
@@ -70,32 +85,65 @@ export function literalExtent(text: string, open: number, hi: number, jumpFrom =
     } else if (scanNumber(text, p, hi, scratch)) {
       p = scratch.end;
     } else {
-      return -1;
+      // a token the window's edge cuts (`Na|N`) is no proof of anything: the window ran out
+      if (openEnded && hi - p <= MAX_NUMBER_TEXT) return RAN_OUT;
+      return NOT_MATERIAL;
     }
   }
 }
 
-/** The end of one element (a number or a whole bracket group) starting at `p`, or -1. */
-function elementEnd(text: string, p: number, end: number): number {
-  const c = text.charCodeAt(p);
-  if (isOpen(c)) {
-    const close = literalExtent(text, p, end);
-    return close < 0 ? -1 : close + 1;
-  }
-  return scanNumber(text, p, end, scratch) ? scratch.end : -1;
-}
+/** No number is written with more characters than this (`-1.2345678901234567e-308`, `float('-inf')`). */
+const MAX_NUMBER_TEXT = 48;
 
 /**
  * In Python `(x)` is just x in parentheses and only `(x,)` is a tuple. So a `(` holding exactly one element and no
  * comma is grouping, not a dimension: `((1), (2))` is shape [2] and `([1, 2])` is shape [2].
+ *
+ * One pass from the paren asked about to its closer answers the question for every paren inside too, and the
+ * answers are kept on the context: 250 nested parens around a long list cost one pass, not 250.
  */
-function isGrouping(text: string, open: number, end: number): boolean {
-  let p = skipTrivia(text, open + 1, end, false);
-  if (text.charCodeAt(p) === RPAREN) return false;
-  p = elementEnd(text, p, end);
-  if (p < 0) return false;
-  p = skipTrivia(text, p, end, false);
-  return p < end && text.charCodeAt(p) === RPAREN;
+function isGrouping(ctx: Ctx, open: number, end: number): boolean {
+  const known = ctx.grouping.get(open);
+  if (known !== undefined) return known;
+  const { text } = ctx;
+  // per open bracket: its position, the elements and separators seen at its own level
+  const opens: number[] = [];
+  const elements: number[] = [];
+  const separated: boolean[] = [];
+  let p = open;
+  for (;;) {
+    p = skipTrivia(text, p, end, false);
+    if (p >= end) break;
+    const c = text.charCodeAt(p);
+    if (isOpen(c)) {
+      if (opens.length > 0) elements[elements.length - 1]++;
+      opens.push(p);
+      elements.push(0);
+      separated.push(false);
+      p++;
+    } else if (isClose(c)) {
+      const at = opens.pop();
+      const n = elements.pop() as number;
+      const sep = separated.pop() as boolean;
+      if (at === undefined || closerOf(text.charCodeAt(at)) !== c) break;
+      if (text.charCodeAt(at) === LPAREN) ctx.grouping.set(at, n === 1 && !sep);
+      if (opens.length === 0) break;
+      p++;
+    } else if (c === COMMA || c === SEMI) {
+      if (opens.length > 0) separated[separated.length - 1] = true;
+      p++;
+    } else if (scanNumber(text, p, end, scratch)) {
+      if (opens.length > 0) elements[elements.length - 1]++;
+      p = scratch.end;
+    } else {
+      break;
+    }
+  }
+  // a paren the pass could not finish (unclosed, or a token that is not a number) is no grouping
+  for (const at of opens) if (text.charCodeAt(at) === LPAREN && !ctx.grouping.has(at)) ctx.grouping.set(at, false);
+  const answer = ctx.grouping.get(open);
+  if (answer === undefined) ctx.grouping.set(open, false);
+  return answer ?? false;
 }
 
 /**
@@ -159,13 +207,13 @@ class NestedParser {
       if (++this.frames > 4 * MAX_DEPTH) {
         this.ctx.fail(
           this.pos,
-          'syntax',
+          'depth',
           `more than ${4 * MAX_DEPTH} nested brackets`,
           'that is deeper than any tensor',
         );
       }
       let kind: 'list' | 'scalar' = 'list';
-      if (c === LPAREN && isGrouping(text, this.pos, this.end)) {
+      if (c === LPAREN && isGrouping(this.ctx, this.pos, this.end)) {
         this.pos = skipTrivia(text, this.pos + 1, this.end, false);
         kind = this.element(depth, RPAREN);
         this.pos = skipTrivia(text, this.pos, this.end, false);
@@ -195,7 +243,7 @@ class NestedParser {
     const open = this.pos;
     const openCh = text[open];
     if (depth >= MAX_DEPTH)
-      ctx.fail(open, 'syntax', `more than ${MAX_DEPTH} levels of nesting`, 'that is deeper than any tensor');
+      ctx.fail(open, 'depth', `more than ${MAX_DEPTH} levels of nesting`, 'that is deeper than any tensor');
     if (this.rank >= 0 && depth >= this.rank) {
       ctx.fail(
         open,

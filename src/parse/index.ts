@@ -12,7 +12,7 @@ export type {
   ParsedLiteral,
   SourceRange,
 } from './types';
-export { DEFAULT_MAX_ELEMENTS, DEFAULT_MAX_SCAN, LITERAL_FORMATS } from './types';
+export { DEFAULT_MAX_ELEMENTS, DEFAULT_MAX_SCAN, LITERAL_FORMATS, scanLimitFor } from './types';
 export { parseLiteral } from './parse';
-export { findLiteralAt } from './find';
+export { findLiteralAt, findLiteralInSource, type FoundInSource, type TextSource } from './find';
 export { formatLiteral } from './format';

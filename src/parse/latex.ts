@@ -155,7 +155,7 @@ interface Cell {
 /** One cell `[a, b)`: a number with optional sign, `\infty`, `\frac{a}{b}` or `\text{NaN}`; null if empty. */
 function parseCell(ctx: Ctx, a: number, b: number, env: string, tok: NumberToken): Cell | null {
   const { text } = ctx;
-  let p = skipCellTrivia(text, a, b);
+  const p = skipCellTrivia(text, a, b);
   if (p >= b) return null;
   const start = p;
   let sign = 1;
@@ -272,12 +272,23 @@ export function parseLatex(ctx: Ctx, start: number, end: number): { literal: Par
   let cellStart = p;
   let bodyEnd = -1;
   let close = -1;
+  // cells are counted as they are split: far more cells than elements is refused before they are all kept
+  let cellCount = 0;
+  const maxCells = 2 * ctx.maxElements + 16;
   while (p < end) {
     const c = text.charCodeAt(p);
     if (c === PERCENT) {
       p = lineEnd(text, p, end);
     } else if (c === AMP) {
       cells.push([cellStart, p]);
+      if (++cellCount > maxCells) {
+        ctx.fail(
+          p,
+          'limit',
+          `the literal has more than ${ctx.maxElements} elements`,
+          `that is the limit (maxElements); select a smaller part or raise the limit`,
+        );
+      }
       cellStart = ++p;
     } else if (c === BACKSLASH) {
       if (text.charCodeAt(p + 1) === BACKSLASH) {

@@ -12,12 +12,23 @@ export type LineFormat = 'grid' | 'csv' | 'markdown';
 /**
  * Splits the trimmed line `[a, b)` into trimmed cell ranges, written as pairs into `out` (reused across lines).
  * Markdown drops the outer pipes first: `| 1 | 2 |` has two cells, not four.
+ *
+ * At most `maxCells` cells are split (and one more, so that the caller sees the line has too many): a 100 MB line
+ * of numbers is refused at the element limit, not after it has been cut into 50 million cells.
  */
-export function splitCells(text: string, a: number, b: number, kind: LineFormat, out: number[]): void {
+export function splitCells(
+  text: string,
+  a: number,
+  b: number,
+  kind: LineFormat,
+  out: number[],
+  maxCells = Infinity,
+): void {
   out.length = 0;
+  const cap = 2 * (maxCells + 1);
   if (kind === 'grid') {
     let p = a;
-    while (p < b) {
+    while (p < b && out.length < cap) {
       while (p < b && isSpace(text.charCodeAt(p))) p++;
       if (p >= b) break;
       const s = p;
@@ -32,7 +43,7 @@ export function splitCells(text: string, a: number, b: number, kind: LineFormat,
     if (b > a && text.charCodeAt(b - 1) === PIPE && text.charCodeAt(b - 2) !== 0x5c) b--;
   }
   let s = a;
-  for (let p = a; p <= b; p++) {
+  for (let p = a; p <= b && out.length < cap; p++) {
     if (p === b || (text.charCodeAt(p) === sep && !(kind === 'markdown' && text.charCodeAt(p - 1) === 0x5c))) {
       let x = s;
       let y = p;
@@ -107,7 +118,8 @@ export function parseLines(ctx: Ctx, start: number, end: number, kind: LineForma
     if (kind === 'markdown' && indexIn(text, PIPE, a, b) < 0) {
       ctx.fail(a, 'syntax', `expected a table row like '| 1 | 2 |' but found ${ctx.found(a, b)}`, undefined, "'|'");
     }
-    splitCells(text, a, b, kind, cells);
+    // one cell past the elements still allowed is enough for the sink to refuse at that number
+    splitCells(text, a, b, kind, cells, ctx.maxElements - sink.n);
     if (first < 0) first = a;
     // The range covers every line of the table, a trailing separator row included.
     last = b;

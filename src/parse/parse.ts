@@ -36,6 +36,8 @@ export function failure(ctx: Ctx | null, e: unknown): { ok: false; error: ParseE
     const { line, column } = ctx ? ctx.loc.at(e.offset) : { line: 0, column: 0 };
     const error: ParseError = { message: e.message, offset: e.offset, line, column };
     if (e.expected !== undefined) error.expected = e.expected;
+    if (e.kind === 'limit') error.limit = 'elements';
+    if (e.kind === 'window') error.limit = 'window';
     return { ok: false, error };
   }
   const detail = e instanceof Error ? e.message : String(e);
@@ -138,7 +140,7 @@ export function detectLineFormat(text: string, s: number, e: number): LineFormat
       if (firstRow && text[a] === '|') return 'markdown';
       firstRow = false;
       if (indexIn(text, PIPE, a, b) >= 0) {
-        splitCells(text, a, b, 'markdown', cells);
+        splitCells(text, a, b, 'markdown', cells, 4096);
         if (isSeparatorRow(text, cells)) return 'markdown';
       }
       if (!sawComma) sawComma = indexIn(text, COMMA, a, b) >= 0;

@@ -62,8 +62,16 @@ export function closerOf(c: number): number {
   return c === LBRACK ? RBRACK : RPAREN;
 }
 
-/** Index of the next line break at or after `p`, or `end`. A manual loop so the search never runs past `end`. */
+/**
+ * Index of the next line break at or after `p`, or `end`. String#indexOf (native, much faster on a long line)
+ * when what it may read past `end` is no more than the range itself; a manual loop otherwise, so that a
+ * search in a small window of a huge text never runs to the end of the text.
+ */
 export function lineEnd(text: string, p: number, end: number): number {
+  if (end - p > 256 && text.length - end <= end - p) {
+    const i = text.indexOf('\n', p);
+    return i < 0 || i > end ? end : i;
+  }
   while (p < end && text.charCodeAt(p) !== NL) p++;
   return p;
 }
@@ -185,8 +193,23 @@ export class Locator {
  * Why a parse stopped. The kind lets findLiteralAt tell "this is not a literal at all" (empty, a lone number, a
  * table of words) from "this is a literal with a mistake in it" (ragged, a stray token), which it reports.
  */
-export type FailKind = 'syntax' | 'shape' | 'empty' | 'scalar' | 'limit' | 'nonNumeric' | 'notLiteral';
+export type FailKind =
+  | 'syntax'
+  | 'shape'
+  | 'empty'
+  | 'scalar'
+  | 'limit'
+  | 'nonNumeric'
+  | 'notLiteral'
+  /** brackets nested past the parser's frame limit: an inner candidate may still be read */
+  | 'depth'
+  /** the literal around the cursor goes on past the text the finder may read */
+  | 'window';
 
+/**
+ * A parse failure, thrown and caught as the parsers backtrack (Python list, then MATLAB, …): a plain object,
+ * not an Error, so backtracking does not capture a stack trace each time. It never leaves src/parse/.
+ */
 export class ParseFail {
   constructor(
     readonly offset: number,
@@ -201,12 +224,33 @@ export class ParseFail {
 /** Per-call state shared by the parsers: the text, its locator and the element limit. */
 export class Ctx {
   readonly loc: Locator;
+  /**
+   * findLiteralAt's window [lo, hi) and whether each edge cuts text off (an edge inside the text, or the edge
+   * of a text that is itself a slice of a document). A finder that runs into a cutting edge while the
+   * literal may go on calls `reached`, and the find is retried with a larger window: never a fragment.
+   */
+  cutLow = false;
+  cutHigh = false;
+  truncatedLow = false;
+  truncatedHigh = false;
+  /** which parens hold a single element and no separator (grouping, not a tuple): filled once per text */
+  readonly grouping = new Map<number, boolean>();
 
   constructor(
     readonly text: string,
     readonly maxElements: number,
   ) {
     this.loc = new Locator(text);
+  }
+
+  /** A finder reached the window's low or high edge while what it was reading may go on. */
+  reached(side: 'low' | 'high'): void {
+    if (side === 'low' && this.cutLow) this.truncatedLow = true;
+    if (side === 'high' && this.cutHigh) this.truncatedHigh = true;
+  }
+
+  get truncated(): boolean {
+    return this.truncatedLow || this.truncatedHigh;
   }
 
   /** Throws `what (line L, column C): why`. */
@@ -234,8 +278,12 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** First index of character code `c` in `[a, b)`, or -1; never looks past `b` (String.indexOf would). */
+/** First index of character code `c` in `[a, b)`, or -1; reads past `b` only as lineEnd does (at most b − a more). */
 export function indexIn(text: string, c: number, a: number, b: number): number {
+  if (b - a > 256 && text.length - b <= b - a) {
+    const i = text.indexOf(String.fromCharCode(c), a);
+    return i < 0 || i >= b ? -1 : i;
+  }
   for (let p = a; p < b; p++) if (text.charCodeAt(p) === c) return p;
   return -1;
 }

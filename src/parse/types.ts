@@ -48,6 +48,11 @@ export interface ParseError {
   line: number;
   column: number;
   expected?: string;
+  /**
+   * Set when the parse stopped at a limit rather than at a mistake: 'elements' (more numbers than maxElements)
+   * or 'window' (the literal goes on past the text the finder reads around the cursor, maxScanLimit).
+   */
+  limit?: 'elements' | 'window';
 }
 
 export type ParseResult = { ok: true; literal: ParsedLiteral } | { ok: false; error: ParseError };
@@ -61,8 +66,25 @@ export interface ParseOptions {
 
 export interface FindOptions {
   maxElements?: number;
-  /** How far (UTF-16 units) to look before and after the offset (default 200 000 each way). */
+  /**
+   * How far (UTF-16 units) to look before and after the offset at first (default 200 000 each way). When a
+   * literal goes on past that window the search is repeated with a window four times larger, up to
+   * maxScanLimit: a literal is found whole or refused, never cut.
+   */
   maxScan?: number;
+  /** The largest window (default: maxElements × 32 characters each way, at least maxScan). */
+  maxScanLimit?: number;
+  /** The text is a slice of a longer document that goes on before its start / after its end. */
+  textContinuesBefore?: boolean;
+  textContinuesAfter?: boolean;
+}
+
+/** Characters per element a literal may spend on average (a float64 in full with its separator is 25). */
+export const SCAN_CHARS_PER_ELEMENT = 32;
+
+/** The window a finder may grow to for a literal of at most `maxElements` elements. */
+export function scanLimitFor(maxElements: number, maxScan = DEFAULT_MAX_SCAN): number {
+  return Math.max(maxScan, Math.min(2 ** 28, maxElements * SCAN_CHARS_PER_ELEMENT));
 }
 
 export interface FormatOptions {

@@ -13,6 +13,8 @@ export interface StepWindow {
   readonly count: number;
   readonly total: number;
   readonly truncated: boolean;
+  /** when fewer steps than asked for came back because of the trace's term limit: why */
+  readonly note?: string;
 }
 
 export interface ConvTerm {

@@ -4,6 +4,7 @@
  * per gradient, or PyTorch's own error when it refuses. No vscode.
  */
 import { handleRequest, type Answer } from '../engine/requests';
+import { shapeText } from '../engine/tensor';
 import { runPythonScript, type PythonRun } from './runPython';
 import { VERIFY_SCRIPT } from './verifyScript';
 
@@ -295,16 +296,17 @@ export async function verifyInTorch(operation: CurrentOperation, options: Verify
 
 /** One line per comparison for messages and the log: "output 5×5: max |Conv Lens − PyTorch| = 0". */
 export function reportLines(report: VerifyReport): string[] {
-  const dims = (s: readonly number[]) => (s.length ? s.join('×') : 'scalar');
   switch (report.kind) {
     case 'compared': {
       const lines = report.comparisons.map((c) =>
         c.maxAbsDifference === null
-          ? `${c.name}: shapes differ, Conv Lens ${dims(c.shape)} vs PyTorch ${dims(c.torchShape)}`
-          : `${c.name} ${dims(c.shape)}: max |Conv Lens − PyTorch| = ${c.maxAbsDifference === 0 ? '0' : c.maxAbsDifference.toExponential(3)}${c.worstIndex && c.maxAbsDifference > 0 ? ` at [${c.worstIndex.join(', ')}]` : ''}${c.specialMismatches ? `, ${c.specialMismatches} NaN/Infinity mismatches` : ''}`,
+          ? `${c.name}: shapes differ, Conv Lens ${shapeText(c.shape)} vs PyTorch ${shapeText(c.torchShape)}`
+          : `${c.name} ${shapeText(c.shape)}: max |Conv Lens − PyTorch| = ${c.maxAbsDifference === 0 ? '0' : c.maxAbsDifference.toExponential(3)}${c.worstIndex && c.maxAbsDifference > 0 ? ` at [${c.worstIndex.join(', ')}]` : ''}${c.specialMismatches ? `, ${c.specialMismatches} NaN/Infinity mismatches` : ''}`,
       );
       if (report.shape)
-        lines.unshift(`output shape: Conv Lens ${dims(report.shape.convLens)}, PyTorch ${dims(report.shape.torch)}`);
+        lines.unshift(
+          `output shape: Conv Lens ${shapeText(report.shape.convLens)}, PyTorch ${shapeText(report.shape.torch)}`,
+        );
       if (report.gradcheck)
         lines.unshift(
           `gradcheck: Conv Lens ${report.gradcheck.convLens ? 'passed' : 'failed'}, torch.autograd.gradcheck ${report.gradcheck.torch ? 'passed' : 'failed'}`,

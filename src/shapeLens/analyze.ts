@@ -10,7 +10,7 @@
  * Pure TypeScript: no `vscode`, no Node APIs.
  */
 import { seededRandom } from '../engine/gradcheck';
-import { toNested, type Tensor } from '../engine/tensor';
+import { shapeText as knownShapeText, toNested, type Tensor } from '../engine/tensor';
 import { formatNumber } from '../format';
 import type { LayerRecord } from './interpreter';
 import { family, SHAPE_PRESERVING, type Literal } from './layerRules';
@@ -47,7 +47,7 @@ export interface ModelShapes {
 
 /** `1×64×56×56` */
 export function shapeText(shape: readonly number[] | null | undefined): string {
-  return shape ? (shape.length === 0 ? 'scalar' : shape.join('×')) : 'unknown';
+  return shape ? knownShapeText(shape) : 'unknown';
 }
 
 /** `1×3×224×224`, or `1×128×32×32, 1×64×64×64` for several inputs */

@@ -1,11 +1,8 @@
 /** The listing as text (the CLI's table, the editor's plain view) and as JSON for scripts. */
+import { shapeText } from '../engine/tensor';
 import { formatNumber } from '../format';
 import type { TensorEntry, TensorListing } from './file';
 import type { TensorStats } from './layout';
-
-export function shapeText(shape: readonly number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join('×');
-}
 
 export function shortBytes(n: number): string {
   if (n < 1024) return `${n} B`;

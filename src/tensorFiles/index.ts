@@ -25,4 +25,4 @@ export type { SliceItem } from './layout';
 export { openFileSource, openFileSourceSync } from './nodeSource';
 export { memorySource, runAsync, runSync, type ByteSource, type RunControl, type SyncByteSource } from './source';
 export { TensorFileModel, DEFAULT_EAGER_STATS_BYTES, type StatsState, type TensorFileModelOptions } from './model';
-export { displayName, listingJson, listingText, shapeText, shortBytes, type StatsCell } from './format';
+export { displayName, listingJson, listingText, shortBytes, type StatsCell } from './format';

@@ -49,7 +49,7 @@ MAXP = ["max_pool1d", "max_pool2d", "max_pool3d"]
 AVGP = ["avg_pool1d", "avg_pool2d", "avg_pool3d"]
 RULES = ["groups_divisible", "channels_mismatch", "kernel_too_large", "same_strided", "bad_padding_string",
          "output_padding", "pool_pad_too_large", "reflect_pad_too_large", "circular_pad_too_large",
-         "nonpositive", "rank_mismatch", "output_too_small", "bias_shape"]
+         "nonpositive", "rank_mismatch", "output_too_small", "bias_shape", "int_range"]
 # sanity check: the torch message must look like the rule we claim (catches mislabelled cases)
 RULE_PATTERNS = {
     "groups_divisible": r"divisible by|to have \d+ channels",
@@ -65,6 +65,11 @@ RULE_PATTERNS = {
     "rank_mismatch": r"[Ee]xpected|dimension|tensor expected",
     "output_too_small": r"too small|smaller than kernel size|at least one",
     "bias_shape": r"bias",
+    # beyond int64, past an int32 kernel parameter, or a size whose arithmetic overflows (the message then shows
+    # a wrapped-around int64, or a storage overflow); a JSON 1e300 reads as a float in Python, an int in JS
+    "int_range": r"Overflow when unpacking long|integer out of range|overflowed|=float\b|not float|"
+                 r"invalid combination of arguments - got \([^)]*\bfloat\b|"
+                 r"but found element of type int|-92233720368547758\d\d",
 }
 
 
@@ -232,8 +237,14 @@ def evaluate(req):
     op = req["op"]
     if op == "shape":
         of = req["of"]
-        x = torch.zeros(req["input_shape"], dtype=DT)
-        w = torch.zeros(req["weight_shape"], dtype=DT) if of in CONV + CONVT else None
+        # shapes too big to allocate are checked on the meta device (sizes only, PyTorch's own shape rules)
+        params = [v for k, v in req.items() if k not in ("op", "of") and isinstance(v, (int, list))]
+        flat = [v for p in params for v in (p if isinstance(p, list) else [p]) if isinstance(v, int)]
+        big = (numel(req["input_shape"]) > 2 ** 26 or numel(req.get("weight_shape") or [1]) > 2 ** 26
+               or any(abs(v) >= 2 ** 31 for v in flat))
+        dev = "meta" if big else "cpu"
+        x = torch.zeros(req["input_shape"], dtype=DT, device=dev)
+        w = torch.zeros(req["weight_shape"], dtype=DT, device=dev) if of in CONV + CONVT else None
         p = dict(req)
         if of in CONV:
             p.setdefault("flip", False)
@@ -1149,6 +1160,78 @@ def gen_errors():
     berr(avgp_req("avg_pool1d", [1, 1, 5], 0), "nonpositive", [1, 1, 5])
 
 
+def gen_limits():
+    """PyTorch's range rules and the sign of zero (issue 14): values beyond int64, parameters past what an int32
+    kernel takes, sizes whose storage overflows, at and just past each edge; and -0.0 through pooling and conv."""
+    E = add_error
+    S = shape_req
+    x5 = torch.arange(25, dtype=DT).reshape(1, 1, 5, 5)
+    w3 = torch.ones(1, 1, 3, 3, dtype=DT)
+    big = 2 ** 63
+    for key in ("stride", "padding", "dilation", "groups"):
+        E(conv_req("conv2d", [1, 1, 5, 5], [1, 1, 3, 3], x=x5, w=w3, **{key: big}), "int_range", key + "=2^63")
+    E(conv_req("conv2d", [1, 1, 5, 5], [1, 1, 3, 3], x=x5, w=w3, stride=1e300), "int_range", "stride=1e300")
+    E(conv_req("conv2d", [1, 1, 5, 5], [1, 1, 3, 3], x=x5, w=w3, padding=1e300), "int_range", "padding=1e300")
+    E(conv_req("conv1d", [1, 1, 5], [1, 1, 3], x=x5.reshape(1, 1, 25)[:, :, :5], w=w3.reshape(1, 1, 9)[:, :, :3],
+               padding=2 ** 62), "int_range", "padded size overflows")
+    E(convt_req("conv_transpose2d", [1, 1, 3, 3], [1, 1, 3, 3], stride=2, output_padding=big, kind="i"),
+      "int_range", "output_padding=2^63")
+    for key in ("kernel_size", "stride", "padding", "dilation"):
+        params = {"kernel_size": 2, key: 2 ** 62}
+        E(maxp_req("max_pool2d", x5, **params), "int_range", key + "=2^62 (int32 kernel)")
+    E(maxp_req("max_pool3d", torch.arange(27, dtype=DT).reshape(1, 1, 3, 3, 3), 2, stride=2 ** 31), "int_range",
+      "stride=2^31 (int32 kernel)")
+    E(avgp_req("avg_pool3d", torch.arange(27, dtype=DT).reshape(1, 1, 3, 3, 3), 2, stride=2 ** 31), "int_range",
+      "stride=2^31 (int32 kernel)")
+    E(avgp_req("avg_pool2d", x5, 2, stride=big), "int_range", "stride=2^63")
+    E(avgp_req("avg_pool2d", x5, 2, divisor_override=big), "int_range", "divisor_override=2^63")
+    E(unfold_req(x5, 2, stride=big), "int_range", "stride=2^63")
+    E(S("conv2d", [1, 1, 5, 5], [1, 1, 3, 3], padding=2 ** 31), "int_range", "output storage overflows")
+    E(S("conv2d", [2 ** 31, 2 ** 31, 1, 1], [1, 2 ** 31, 1, 1]), "int_range", "input storage overflows")
+    # just inside: the largest exact integer, the largest int32 of a pooling kernel, shapes PyTorch accepts
+    add(conv_req("conv1d", [1, 1, 5], [1, 1, 3], x=x5.reshape(1, 1, 25)[:, :, :5], w=w3.reshape(1, 1, 9)[:, :, :3],
+                 stride=2 ** 53 - 1), "stride=2^53-1")
+    add(maxp_req("max_pool2d", x5, 2, stride=2 ** 31 - 1), "stride=2^31-1 (int32 max)")
+    add(maxp_req("max_pool1d", x5.reshape(1, 1, 25), 2, stride=2 ** 31), "stride=2^31 (max_pool1d reads int64)")
+    add(S("conv2d", [1, 1, 2 ** 20, 2 ** 20], [1, 1, 3, 3]), "a 2^40-cell input, sizes only")
+    add(S("conv1d", [1, 1, 5], [1, 1, 3], stride=2 ** 53 - 1), "stride=2^53-1")
+    add(S("max_pool2d", [1, 1, 2 ** 25, 2 ** 25], kernel_size=2 ** 20, stride=2 ** 20), "2^50 cells, kernel 2^20")
+
+    # the sign of zero: max pooling keeps -0.0 (a later +0.0 is not greater); average pooling and conv start
+    # from +0.0 (conv from its bias, so a -0.0 bias keeps -0.0 unless a padding tap's 0·w is +0.0)
+    z = -0.0
+    mixed = torch.tensor([[[z, 0.0, 0.0, z, z, z]]], dtype=DT)
+    negz = lambda *shape: torch.full(shape, z, dtype=DT)
+    add(maxp_req("max_pool1d", mixed, 2), "signed zero")
+    add(maxp_req("max_pool1d", mixed, 2, return_indices=True), "signed zero")
+    add(maxp_req("max_pool2d", negz(1, 1, 4, 4), 3, stride=1, padding=1), "signed zero")
+    add(maxp_req("max_pool3d", negz(1, 2, 2, 2, 2), 2, ceil_mode=True), "signed zero")
+    add(avgp_req("avg_pool2d", negz(1, 1, 4, 4), 2), "signed zero")
+    add(avgp_req("avg_pool1d", negz(1, 1, 5), 2, padding=1, count_include_pad=False), "signed zero")
+    add(avgp_req("avg_pool2d", negz(1, 1, 4, 4), 2, divisor_override=3), "signed zero")
+    ones = lambda *shape: torch.ones(shape, dtype=DT)
+    cases = [
+        ("conv2d", negz(1, 1, 5, 5), ones(1, 1, 3, 3), {"padding": 1}),
+        ("conv2d", negz(1, 1, 5, 5), -ones(1, 1, 3, 3), {"padding": 1}),
+        ("conv2d", negz(1, 3, 5, 5), ones(2, 3, 2, 2), {"dilation": 2}),
+        ("conv2d", negz(1, 4, 5, 5), ones(4, 1, 3, 3), {"groups": 4, "padding": 1}),
+        ("conv3d", negz(1, 1, 3, 3, 3), ones(1, 1, 2, 2, 2), {}),
+        ("conv1d", negz(1, 2, 150), ones(2, 2, 70), {"padding": 1}),  # big enough for im2col
+        ("conv2d", negz(1, 1, 4, 4), ones(1, 1, 2, 2), {"stride": 2, "mode": "reflect", "padding": 1}),
+    ]
+    for op, x, w, params in cases:
+        c = w.shape[0]
+        b = torch.full((c,), z, dtype=DT)
+        b[0] = 0.0 if c > 1 else z  # one +0.0 bias beside the -0.0 ones when there are several channels
+        req = conv_req(op, list(x.shape), list(w.shape), x=x, w=w, **params)
+        req["bias"] = tl(b)
+        add(req, "signed zero")
+    add(conv_req("conv2d", [1, 1, 4, 4], [1, 1, 2, 2], x=negz(1, 1, 4, 4), w=ones(1, 1, 2, 2)), "signed zero, no bias")
+    t = convt_req("conv_transpose2d", [1, 1, 3, 3], [1, 1, 2, 2], kind="i")
+    t["input"], t["weight"], t["bias"] = tl(negz(1, 1, 3, 3)), tl(ones(1, 1, 2, 2)), [z]
+    add(t, "signed zero")
+
+
 # ============================================================================= main
 def main():
     gen_conv()
@@ -1158,6 +1241,7 @@ def main():
     gen_backward()
     gen_shapes()
     gen_errors()
+    gen_limits()  # last: its cases draw nothing from R, and the earlier cases stay as they were
     if PROBLEMS:
         for prob in PROBLEMS:
             print("PROBLEM: " + prob, file=sys.stderr)

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { encodeToString } from '../../src/cli/encode';
 import { diffTensor } from '../support/compare';
 
 interface Case {
@@ -25,7 +26,8 @@ const lecturePath = resolve(root, 'test/fixtures/lecture-examples.json');
 
 function runAll(cases: Case[]): Record<string, unknown>[] {
   if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build` first (npm test does)');
-  const input = cases.map((c) => JSON.stringify(c.request)).join('\n') + '\n';
+  // JSON.stringify would write an input's −0.0 as 0; the CLI's own encoder keeps it, as PyTorch's JSON does
+  const input = cases.map((c) => encodeToString(c.request)).join('\n') + '\n';
   const r = spawnSync(process.execPath, [cli, 'run'], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
   expect(r.status, r.stderr).toBe(0);
   const lines = r.stdout.trim().split('\n');

@@ -1,7 +1,7 @@
 /**
  * Tolerant comparison of nested JSON answers against PyTorch's: numbers within `rtol` of the largest
- * magnitude in the expected tensor (float64 summation order differs between kernels), the strings
- * "NaN"/"Infinity"/"-Infinity" exactly, and shapes exactly.
+ * magnitude in the expected tensor (float64 summation order differs between kernels), an exact zero with
+ * its sign, the strings "NaN"/"Infinity"/"-Infinity" exactly, and shapes exactly.
  */
 type J = unknown;
 
@@ -39,6 +39,9 @@ export function diffTensor(actual: J, expected: J, rtol = 1e-9, exact = false): 
       if (x !== y) return `element ${i}: ${JSON.stringify(x)} vs expected ${JSON.stringify(y)}`;
     } else if (typeof x !== 'number' || typeof y !== 'number' || !(Math.abs(x - y) <= tol)) {
       return `element ${i}: ${JSON.stringify(x)} vs expected ${JSON.stringify(y)} (tolerance ${tol})`;
+    } else if (x === 0 && y === 0 && Object.is(x, -0) !== Object.is(y, -0)) {
+      // PyTorch keeps the sign of zero (max pooling over −0.0, a −0.0 bias): so must the answer
+      return `element ${i}: ${Object.is(x, -0) ? '-0.0' : '0'} vs expected ${Object.is(y, -0) ? '-0.0' : '0'} (the sign of zero)`;
     }
   }
   return null;

@@ -12,6 +12,7 @@ import { estimateCost, openResult } from '../../src/app/results';
 import { openGradcheckResult } from '../../src/app/results/gradcheck';
 import { checkShape } from '../../src/app/results/shape';
 import { WHOLE_TENSOR_ELEMENTS } from '../../src/app/tensorPayload';
+import { PAGE_TERMS } from '../../src/engine/trace';
 import { markdownTable } from '../../src/app/tensorText';
 import { fromNested } from '../../src/engine/tensor';
 import {
@@ -173,7 +174,7 @@ describe('the conv result: what Convolve shows', () => {
       }),
     );
     const t = big.view.trace as ConvTrace;
-    expect(t.steps.pageSize).toBe(Math.floor(8192 / 576));
+    expect(t.steps.pageSize).toBe(Math.floor(PAGE_TERMS / 576));
     expect(t.steps.first.termStart[t.steps.first.window.count]).toBe(576 * t.steps.pageSize);
     // the input is sent plane by plane, the kernel whole
     expect(big.view.tensors.find((x) => x.id === 'input')?.data).not.toBeNull();

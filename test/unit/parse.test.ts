@@ -781,11 +781,15 @@ describe('findLiteralAt in a Python file', () => {
     expect(cut(PY_FILE, found(findLiteralAt(PY_FILE, end)).range)).toBe('[0.5, 0.25]');
   });
 
-  it('respects maxScan: a literal whose opening bracket is out of reach is not found', () => {
+  it('grows past maxScan to find the whole literal, and refuses one longer than maxScanLimit, never a fragment', () => {
     const text = `x = [${Array.from({ length: 400 }, (_, i) => i).join(', ')}]`;
     const mid = text.length - 10;
     expect(found(findLiteralAt(text, mid)).shape).toEqual([400]);
-    expect(findLiteralAt(text, mid, { maxScan: 100 })).toBeNull();
+    // the opening bracket is out of a 100-character window: the window grows until it is in
+    expect(found(findLiteralAt(text, mid, { maxScan: 100 })).shape).toEqual([400]);
+    const e = foundError(findLiteralAt(text, mid, { maxScan: 100, maxScanLimit: 400 }));
+    expect(e.limit).toBe('window');
+    expect(e.message).toContain('goes on for more than 400 characters before it');
   });
 
   it('respects maxElements', () => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { answerLine } from '../../src/cli/main';
+import { answerLineBytes } from '../../src/cli/lines';
 import { shapesCommand } from '../../src/cli/shapes';
 
 const DIR = join(__dirname, '..', 'shapeLens');
@@ -28,7 +28,12 @@ const corpus = JSON.parse(readFileSync(join(DIR, 'corpus.json'), 'utf8')) as Rec
   }
 >;
 
-const ask = (request: object) => JSON.parse(answerLine(JSON.stringify(request), {})) as Record<string, unknown>;
+const ask = (request: object) =>
+  JSON.parse(
+    Buffer.concat(
+      answerLineBytes(Buffer.from(JSON.stringify(request)), { limits: {}, maxAnswerBytes: 64 << 20 }),
+    ).toString(),
+  ) as Record<string, unknown>;
 
 /** Runs `conv-lens shapes …` in-process; returns the exit code and what it printed. */
 function shapes(args: string[]): { code: number; out: string; err: string } {

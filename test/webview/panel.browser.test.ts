@@ -327,7 +327,8 @@ describe('big inputs', () => {
       document.querySelector('.sliding .arithmetic')?.textContent?.startsWith('out[63, 63]'),
     );
     const asked = (await posted(page)).filter((m) => m.type === 'page');
-    expect(asked.at(-1)).toMatchObject({ part: 'steps', start: 4095 - (4095 % 256) });
+    const pageSize = (r.view.trace as { steps: { pageSize: number } }).steps.pageSize;
+    expect(asked.at(-1)).toMatchObject({ part: 'steps', start: 4095 - (4095 % pageSize) });
     expect(await text(page, '.player .position')).toBe('step 4096 / 4096');
   });
 });

@@ -5,7 +5,7 @@
 import { convBackward, flipKernel } from '../../engine/conv';
 import { fail } from '../../engine/errors';
 import type { ConvGeometry } from '../../engine/geometry';
-import { filled, formatShape, sizeOf, type Tensor } from '../../engine/tensor';
+import { filled, formatShape, shapeText, sizeOf, type Tensor } from '../../engine/tensor';
 import {
   convTraceFacts,
   gradInputScatter,
@@ -26,7 +26,6 @@ import {
   partialOf,
   refusedSession,
   SessionError,
-  shapeText,
   TensorTable,
   withBatch,
   type ResultSession,

@@ -6,7 +6,7 @@ import { conv, flipKernel } from '../../engine/conv';
 import { fail } from '../../engine/errors';
 import { convGeometry, poolGeometry, type ConvGeometry } from '../../engine/geometry';
 import { maxPool } from '../../engine/pool';
-import { reshape, sizeOf, type Tensor } from '../../engine/tensor';
+import { reshape, shapeText, sizeOf, type Tensor } from '../../engine/tensor';
 import { convSteps, convTraceFacts, pageSize, pageWindow } from '../../engine/trace';
 import { encodeConvPage, type ConvTrace, type EquivarianceTrace } from '../../protocol';
 import type { KwValue } from '../keywords';
@@ -18,7 +18,6 @@ import {
   panelView,
   refusedSession,
   SessionError,
-  shapeText,
   TensorTable,
   withBatch,
   type ResultSession,

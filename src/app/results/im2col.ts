@@ -4,7 +4,7 @@
  */
 import { conv, flipKernel } from '../../engine/conv';
 import { convGeometry, unfoldGeometry, type ConvGeometry, type UnfoldGeometry } from '../../engine/geometry';
-import type { Tensor } from '../../engine/tensor';
+import { shapeText, type Tensor } from '../../engine/tensor';
 import { im2colGemm, im2colMatrix } from '../../engine/trace';
 import { unfold } from '../../engine/unfold';
 import type { Im2colTrace } from '../../protocol';
@@ -17,7 +17,6 @@ import {
   operandRows,
   panelView,
   refusedSession,
-  shapeText,
   TensorTable,
   viewOnlySession,
   withBatch,

@@ -1,7 +1,7 @@
 /** Max Pool… / Avg Pool…: the pooled output (with PyTorch's indices for max), step by window. */
 import { poolGeometry, type PoolGeometry } from '../../engine/geometry';
 import { avgPool, avgPoolDivisors, maxPool, readAvgPoolOptions, type AvgPoolOptions } from '../../engine/pool';
-import { reshape, type Tensor } from '../../engine/tensor';
+import { reshape, shapeText, type Tensor } from '../../engine/tensor';
 import {
   pageSize,
   poolNotes,
@@ -22,7 +22,6 @@ import {
   panelView,
   refusedSession,
   SessionError,
-  shapeText,
   TensorTable,
   withBatch,
   type ResultSession,

@@ -6,7 +6,7 @@
  */
 import { EngineError } from '../../engine/errors';
 import { CancelledError } from '../../engine/gradcheck';
-import { reshape, type Tensor } from '../../engine/tensor';
+import { reshape, shapeText, type Tensor } from '../../engine/tensor';
 import { scatterPartial, type Scatter } from '../../engine/trace';
 import type { ErrorView, PanelView, StepPage, SummaryRow, TensorPayload, TracePart, ViewKind } from '../../protocol';
 import { formatNumber } from '../../format';
@@ -42,10 +42,6 @@ export function errorView(e: unknown): ErrorView {
   }
   if (e instanceof CancelledError) return { message: 'cancelled', rule: 'cancelled' };
   return { message: `internal error in Conv Lens (please report it): ${e instanceof Error ? e.message : String(e)}` };
-}
-
-export function shapeText(shape: readonly number[]): string {
-  return shape.length === 0 ? 'scalar' : shape.join('×');
 }
 
 /** "height", "width"… for the formula line of spatial dim i of a rank-`rank` op. */

@@ -8,7 +8,8 @@ import {
 } from '../../engine/geometry';
 import type { KwValue } from '../keywords';
 import type { ShapeOp } from '../operation';
-import { dimLabel, errorView, panelView, shapeText, TensorTable, type ResultSession, viewOnlySession } from './session';
+import { shapeText } from '../../engine/tensor';
+import { dimLabel, errorView, panelView, TensorTable, type ResultSession, viewOnlySession } from './session';
 
 export interface ShapeCheck {
   readonly session: ResultSession;

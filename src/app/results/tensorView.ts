@@ -5,7 +5,8 @@
  */
 import type { Tensor } from '../../engine/tensor';
 import type { TensorTrace } from '../../protocol';
-import { panelView, shapeText, TensorTable, viewOnlySession, type ResultSession } from './session';
+import { shapeText } from '../../engine/tensor';
+import { panelView, TensorTable, viewOnlySession, type ResultSession } from './session';
 
 export interface TensorViewSpec {
   readonly tensor: Tensor;

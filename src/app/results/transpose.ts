@@ -1,7 +1,7 @@
 /** Transposed Convolution…: conv_transpose of the operands, and its scatter-add step by input cell. */
 import { convTranspose } from '../../engine/conv';
 import { convTransposeGeometry, type ConvTransposeGeometry } from '../../engine/geometry';
-import { reshape, type Tensor } from '../../engine/tensor';
+import { reshape, shapeText, type Tensor } from '../../engine/tensor';
 import { pageSize, scatterSteps, pageWindow, transposeScatter, uncroppedSize } from '../../engine/trace';
 import { encodeScatterPage, type TransposeTrace } from '../../protocol';
 import { readConvOperands, squeezeTo } from '../operands';
@@ -14,7 +14,6 @@ import {
   partialOf,
   refusedSession,
   SessionError,
-  shapeText,
   TensorTable,
   withBatch,
   type ResultSession,

@@ -1,5 +1,7 @@
 /**
  * C (m × n) += A (m × k) · B (k × n), row-major float64, cache-blocked and register-tiled in plain JS.
+ * B's rows are `ldb` apart and C's `ldc` apart (both default n), so a block of columns of a wider matrix
+ * can be read or written in place (im2col's column blocks).
  *
  * B is packed per KC×NC block into column panels of NR=4 (Bp[panel][kk][0..3]) so the micro-kernel reads it
  * contiguously; A is packed per MR=4 rows (Ap[kk][0..3]). The 4×4 micro-kernel keeps its 16 sums in
@@ -24,6 +26,8 @@ export function gemm(
   c: Float64Array,
   cOffset: number,
   bOffset = 0,
+  ldb = n,
+  ldc = n,
 ): void {
   if (packB.length < KC * (NC + NR)) packB = new Float64Array(KC * (NC + NR));
   if (packA.length < MR * KC) packA = new Float64Array(MR * KC);
@@ -41,7 +45,7 @@ export function gemm(
         const width = Math.min(NR, n - col0);
         let dst = p * kc * NR;
         for (let kk = 0; kk < kc; kk++) {
-          const src = bOffset + (pc + kk) * n + col0;
+          const src = bOffset + (pc + kk) * ldb + col0;
           for (let j = 0; j < NR; j++) pb[dst + j] = j < width ? b[src + j] : 0;
           dst += NR;
         }
@@ -99,27 +103,27 @@ export function gemm(
             c32 += a3 * b2;
             c33 += a3 * b3;
           }
-          const row = cOffset + ic * n + col0;
+          const row = cOffset + ic * ldc + col0;
           if (height === MR && width === NR) {
             c[row] += c00;
             c[row + 1] += c01;
             c[row + 2] += c02;
             c[row + 3] += c03;
-            c[row + n] += c10;
-            c[row + n + 1] += c11;
-            c[row + n + 2] += c12;
-            c[row + n + 3] += c13;
-            c[row + 2 * n] += c20;
-            c[row + 2 * n + 1] += c21;
-            c[row + 2 * n + 2] += c22;
-            c[row + 2 * n + 3] += c23;
-            c[row + 3 * n] += c30;
-            c[row + 3 * n + 1] += c31;
-            c[row + 3 * n + 2] += c32;
-            c[row + 3 * n + 3] += c33;
+            c[row + ldc] += c10;
+            c[row + ldc + 1] += c11;
+            c[row + ldc + 2] += c12;
+            c[row + ldc + 3] += c13;
+            c[row + 2 * ldc] += c20;
+            c[row + 2 * ldc + 1] += c21;
+            c[row + 2 * ldc + 2] += c22;
+            c[row + 2 * ldc + 3] += c23;
+            c[row + 3 * ldc] += c30;
+            c[row + 3 * ldc + 1] += c31;
+            c[row + 3 * ldc + 2] += c32;
+            c[row + 3 * ldc + 3] += c33;
           } else {
             const sums = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
-            for (let r = 0; r < height; r++) for (let j = 0; j < width; j++) c[row + r * n + j] += sums[r * NR + j];
+            for (let r = 0; r < height; r++) for (let j = 0; j < width; j++) c[row + r * ldc + j] += sums[r * NR + j];
           }
         }
       }

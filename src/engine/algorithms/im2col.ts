@@ -6,12 +6,17 @@
 import type { WindowGeometry } from '../geometry';
 import { tapRanges } from '../window';
 import { gemm } from './gemm';
+import { columnBlockRows } from '../budget';
 
 /**
  * Moves values between batch item n's big channels [c0, c0 + channels) and a column matrix
  * (rows × columns): row r = ci·taps + (kd·kH + kh)·kW + kw, column l = (od·oH + oh)·oW + ow.
  * 'im2col' fills `col` from `big` (taps outside the input read 0); 'col2im' adds `col` back into `big`,
  * the adjoint (entries that came from padding are dropped). One loop nest keeps the two exactly dual.
+ *
+ * `rowFrom`/`rowTo` select a block of output rows q = od·oH + oh: the block's column matrix has
+ * (rowTo − rowFrom)·oW columns, column l = (q − rowFrom)·oW + ow, so a big problem is done block by block
+ * with a bounded column matrix.
  */
 export function transferColumns(
   w: WindowGeometry,
@@ -21,6 +26,8 @@ export function transferColumns(
   channels: number,
   col: Float64Array,
   direction: 'im2col' | 'col2im',
+  rowFrom = 0,
+  rowTo = w.small[0] * w.small[1],
 ): void {
   const [, BH, BW] = w.big;
   const [OD, OH, OW] = w.small;
@@ -29,7 +36,7 @@ export function transferColumns(
   const [pd, ph, pw] = w.padBefore;
   const [dd, dh, dw] = w.dilation;
   const bigPlane = w.big[0] * BH * BW;
-  const L = OD * OH * OW;
+  const L = (rowTo - rowFrom) * OW;
   const rd = tapRanges(OD, w.big[0], KD, sd, pd, dd);
   const rh = tapRanges(OH, BH, KH, sh, ph, dh);
   const toColumns = direction === 'im2col';
@@ -50,14 +57,16 @@ export function transferColumns(
           const rowBase = (((ci * KD + kd) * KH + kh) * KW + kw) * L;
           const o0 = owFirst[kw];
           const o1 = owLast[kw];
-          for (let od = 0; od < OD; od++) {
+          for (let q = rowFrom; q < rowTo; q++) {
+            const od = Math.floor(q / OH);
+            const oh = q - od * OH;
             if (kd < rd[2 * od] || kd > rd[2 * od + 1]) continue;
+            if (kh < rh[2 * oh] || kh > rh[2 * oh + 1]) continue;
             const id = od * sd - pd + kd * dd;
-            for (let oh = 0; oh < OH; oh++) {
-              if (kh < rh[2 * oh] || kh > rh[2 * oh + 1]) continue;
+            {
               const ih = oh * sh - ph + kh * dh;
               const bigRow = bigBase + (id * BH + ih) * BW - pw + kw * dw;
-              const colRow = rowBase + (od * OH + oh) * OW;
+              const colRow = rowBase + (q - rowFrom) * OW;
               if (toColumns) {
                 if (sw === 1) for (let ow = o0; ow <= o1; ow++) col[colRow + ow] = big[bigRow + ow];
                 else for (let ow = o0; ow <= o1; ow++) col[colRow + ow] = big[bigRow + ow * sw];
@@ -79,17 +88,24 @@ export function im2colConv(
   bias: Float64Array | null,
 ): Float64Array {
   const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
-  const L = w.small[0] * w.small[1] * w.small[2];
+  const OW = w.small[2];
+  const rows = w.small[0] * w.small[1];
+  const L = rows * OW;
   const bigPerGroup = w.bigChannels / w.groups;
   const smallPerGroup = w.smallChannels / w.groups;
   const K = bigPerGroup * taps;
-  const col = new Float64Array(K * L);
+  const blockRows = columnBlockRows(w, K);
+  const col = new Float64Array(K * blockRows * OW);
   const out = new Float64Array(w.batch * w.smallChannels * L);
   for (let n = 0; n < w.batch; n++) {
     for (let g = 0; g < w.groups; g++) {
-      transferColumns(w, big, n, g * bigPerGroup, bigPerGroup, col, 'im2col');
       const outOffset = (n * w.smallChannels + g * smallPerGroup) * L;
-      gemm(weight, g * smallPerGroup * K, col, smallPerGroup, K, L, out, outOffset);
+      for (let q0 = 0; q0 < rows; q0 += blockRows) {
+        const q1 = Math.min(rows, q0 + blockRows);
+        const Lb = (q1 - q0) * OW;
+        transferColumns(w, big, n, g * bigPerGroup, bigPerGroup, col, 'im2col', q0, q1);
+        gemm(weight, g * smallPerGroup * K, col, smallPerGroup, K, Lb, out, outOffset + q0 * OW, 0, Lb, L);
+      }
     }
   }
   if (bias) {
@@ -103,10 +119,17 @@ export function im2colConv(
   return out;
 }
 
-/** Row-major transpose of a rows × cols block at `offset` into `out` (cols × rows). */
-function transpose(src: Float64Array, offset: number, rows: number, cols: number, out: Float64Array): Float64Array {
+/** Row-major transpose of a rows × cols block at `offset` (rows `stride` apart) into `out` (cols × rows). */
+function transpose(
+  src: Float64Array,
+  offset: number,
+  rows: number,
+  cols: number,
+  out: Float64Array,
+  stride = cols,
+): Float64Array {
   for (let r = 0; r < rows; r++) {
-    const row = offset + r * cols;
+    const row = offset + r * stride;
     for (let c = 0; c < cols; c++) out[c * rows + r] = src[row + c];
   }
   return out;
@@ -126,38 +149,48 @@ export function im2colBackward(
   only?: 'input' | 'weight',
 ): { gradBig: Float64Array; gradWeight: Float64Array } {
   const taps = w.kernel[0] * w.kernel[1] * w.kernel[2];
-  const L = w.small[0] * w.small[1] * w.small[2];
+  const OW = w.small[2];
+  const rows = w.small[0] * w.small[1];
+  const L = rows * OW;
   const bigPerGroup = w.bigChannels / w.groups;
   const smallPerGroup = w.smallChannels / w.groups;
   const K = bigPerGroup * taps;
   const bigPlane = w.big[0] * w.big[1] * w.big[2];
-  const col = new Float64Array(K * L);
-  const dyT = new Float64Array(L * smallPerGroup);
+  const blockRows = columnBlockRows(w, K);
+  const blockL = blockRows * OW;
+  const col = new Float64Array(K * blockL);
+  const dyT = new Float64Array(blockL * smallPerGroup);
   const gradWT = new Float64Array(K * smallPerGroup);
   const weightT = new Float64Array(K * smallPerGroup);
-  const gradCol = new Float64Array(K * L);
+  const gradCol = new Float64Array(K * blockL);
   const gradWeight = new Float64Array(w.smallChannels * K);
   const gradBig = new Float64Array(w.batch * w.bigChannels * bigPlane);
   for (let g = 0; g < w.groups; g++) {
     transpose(weight, g * smallPerGroup * K, smallPerGroup, K, weightT);
     for (let n = 0; n < w.batch; n++) {
       const dyOffset = (n * w.smallChannels + g * smallPerGroup) * L;
+      gradWT.fill(0);
+      for (let q0 = 0; q0 < rows; q0 += blockRows) {
+        const q1 = Math.min(rows, q0 + blockRows);
+        const Lb = (q1 - q0) * OW;
+        if (only !== 'input') {
+          // ∂Wᵀ (K × Og) += col (K × Lb) · ∂Yᵀ (Lb × Og): the big column matrix is read as it is and only the
+          // small ∂Y block and the result are transposed
+          transferColumns(w, big, n, g * bigPerGroup, bigPerGroup, col, 'im2col', q0, q1);
+          transpose(gradSmall, dyOffset + q0 * OW, smallPerGroup, Lb, dyT, L);
+          gemm(col, 0, dyT, K, Lb, smallPerGroup, gradWT, 0);
+        }
+        if (only !== 'weight') {
+          gradCol.fill(0, 0, K * Lb);
+          gemm(weightT, 0, gradSmall, K, smallPerGroup, Lb, gradCol, 0, dyOffset + q0 * OW, L, Lb);
+          transferColumns(w, gradBig, n, g * bigPerGroup, bigPerGroup, gradCol, 'col2im', q0, q1);
+        }
+      }
       if (only !== 'input') {
-        // ∂Wᵀ (K × Og) = col (K × L) · ∂Yᵀ (L × Og): the big column matrix is read as it is and only the
-        // small ∂Y and the result are transposed
-        transferColumns(w, big, n, g * bigPerGroup, bigPerGroup, col, 'im2col');
-        transpose(gradSmall, dyOffset, smallPerGroup, L, dyT);
-        gradWT.fill(0);
-        gemm(col, 0, dyT, K, L, smallPerGroup, gradWT, 0);
         for (let kk = 0; kk < K; kk++) {
           for (let c = 0; c < smallPerGroup; c++)
             gradWeight[(g * smallPerGroup + c) * K + kk] += gradWT[kk * smallPerGroup + c];
         }
-      }
-      if (only !== 'weight') {
-        gradCol.fill(0);
-        gemm(weightT, 0, gradSmall, K, smallPerGroup, L, gradCol, 0, dyOffset);
-        transferColumns(w, gradBig, n, g * bigPerGroup, bigPerGroup, gradCol, 'col2im');
       }
     }
   }

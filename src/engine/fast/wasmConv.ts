@@ -105,7 +105,7 @@ function exportsOf(): ConvExports {
       },
     },
   });
-  ex = instance.exports as unknown as ConvExports;
+  ex = instance.exports as ConvExports;
   params = ex.paramsPtr() >> 2;
   return ex;
 }

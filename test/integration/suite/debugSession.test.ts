@@ -226,7 +226,8 @@ suite('Runtime tensors from a paused debugpy session', function () {
       const r = ok(await run('convLens.debug.showTensor', menuArgs(paused, v)));
       checkValues(name, r.source, e);
       assert.equal(r.source.origin.kind, 'debug');
-      assert.equal(api.panel.view?.title, `Tensor · ${name}`);
+      // the panel's title names the variable with its shape and dtype, as the Variables view shows it
+      assert.equal(api.panel.view?.title, `${name} · ${e.shape.length ? e.shape.join('×') : 'scalar'} ${e.dtype}`);
     }
     const w = ok(await run('convLens.debug.showTensor', { expression: 'weights_t' }));
     assert.equal(w.source.requiresGrad, true);

@@ -229,7 +229,8 @@ suite('Commands', () => {
       'the gradient mark',
     );
     assert.equal(marks?.length, 1);
-    assert.equal(doc.getText(marks?.[0].range), '81');
+    // the mark covers the number as the student wrote it, trailing point included
+    assert.equal(doc.getText(marks?.[0].range), '81.');
     assert.match(marks?.[0].message ?? '', /grad_input\[2, 2\] is 81 but should be 18/);
     const trace = r.view.trace as { userGradients: { wrong: string[][] }[] };
     assert.deepEqual(trace.userGradients[0].wrong[0], ['2, 2', '81', '18', '63']);
