@@ -50,6 +50,14 @@ const builds = [
     format: 'iife',
     target: 'es2022',
   },
+  {
+    ...common,
+    entryPoints: ['webview/tensorFile.ts'],
+    outfile: 'dist/webview/tensorFile.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
 ];
 
 // The codicon font and stylesheet are served to the webview from dist/webview (its only script/style root

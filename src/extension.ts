@@ -18,6 +18,7 @@ import { OperandStore } from './editor/operandStore';
 import { Panel } from './editor/panel';
 import { Results } from './editor/results';
 import { ShapeLens } from './editor/shapeLensProviders';
+import { registerTensorFileCommands } from './editor/tensorFileCommands';
 import { registerTensorFileEditor } from './editor/tensorFileEditor';
 import { registerDebugCommands } from './debug/commands';
 
@@ -51,9 +52,10 @@ export function activate(context: vscode.ExtensionContext) {
   });
   const hover = new LiteralHoverProvider();
   const shapeLens = new ShapeLens(context, log, store);
-  const tensorFiles = registerTensorFileEditor(log);
+  const tensorFiles = registerTensorFileEditor(log, context.extensionUri);
   context.subscriptions.push(
     tensorFiles.disposable,
+    registerTensorFileCommands(tensorFiles.provider.documents, store, panel, results, log),
     shapeLens,
     gradientMarks,
     log,

@@ -116,7 +116,15 @@ export function literalInSelection(
   if (selection.isEmpty) return literalAt(document, selection.active, maxElements);
   const base = document.offsetAt(selection.start);
   const result = parseLiteral(document.getText(selection), { maxElements });
-  if (result.ok) return lookupFrom(document, base, result);
+  if (result.ok) {
+    // the brackets of np.array([...]) selected: the literal around them is the same one, and knows its wrapper
+    const around = literalAt(document, selection.start, maxElements);
+    const same =
+      around?.ok &&
+      around.value.range.contains(selection) &&
+      around.value.literal.shape.join() === result.literal.shape.join();
+    return same ? around : lookupFrom(document, base, result);
+  }
   // a selection inside a literal (one row, say) means the literal around it
   return literalAt(document, selection.start, maxElements) ?? lookupFrom(document, base, result);
 }

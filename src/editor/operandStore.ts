@@ -8,11 +8,12 @@ import type { Tensor } from '../engine/tensor';
 import type { LiteralFormat } from '../parse';
 import { operandStatusText } from './operandText';
 
-/** Where an operand came from: a literal in a document (uri/range say where), typed text, a paused debug session. */
+/** Where an operand came from: a literal in a document (uri/range say where), typed text, a paused debug session, a tensor file. */
 export type OperandOrigin =
   | { readonly kind: 'literal' }
   | { readonly kind: 'typed' }
-  | { readonly kind: 'debug'; readonly name: string; readonly expression: string; readonly sessionName: string };
+  | { readonly kind: 'debug'; readonly name: string; readonly expression: string; readonly sessionName: string }
+  | { readonly kind: 'file'; readonly name: string; readonly file: string };
 
 export interface StoredOperand {
   readonly tensor: Tensor;

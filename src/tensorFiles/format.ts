@@ -43,59 +43,67 @@ function pad(cells: string[][], rightAligned: ReadonlySet<number>): string[] {
   );
 }
 
+/** The listing laid out once for every view: its headline, the table (a row per tensor) and the sections after it. */
+export interface ListingTable {
+  readonly headline: readonly string[];
+  readonly header: readonly string[];
+  readonly rows: readonly { readonly entry: TensorEntry; readonly cells: readonly string[] }[];
+  /** the columns of numbers */
+  readonly rightAligned: ReadonlySet<number>;
+  /** "notes:", "stats not computed:", "other values:", "not read:", "metadata:", each with its lines */
+  readonly sections: readonly { readonly title: string; readonly lines: readonly string[] }[];
+}
+
+export function listingTable(
+  listing: TensorListing,
+  statsOf: (entry: TensorEntry) => StatsCell,
+  options: TableOptions = {},
+): ListingTable {
+  const precision = options.precision ?? 4;
+  const withStats = options.withStats ?? true;
+  const n = listing.tensors.length;
+  const headline = [
+    `${options.fileName ? `${options.fileName}: ` : ''}${listing.description}`,
+    `${n} tensor${n === 1 ? '' : 's'}, ${shortBytes(listing.tensorBytes)} of tensor data, file ${shortBytes(listing.fileSize)}`,
+  ];
+  const header = ['name', 'dtype', 'shape', 'size'];
+  if (withStats) header.push('min', 'max', 'mean', 'NaN', '±Inf');
+  const failures: string[] = [];
+  const num = (x: number | null) => (x === null ? '—' : formatNumber(x, precision));
+  const rows = listing.tensors.map((t) => {
+    const cells = [displayName(t.name), t.dtype, shapeText(t.shape), shortBytes(t.bytes)];
+    if (withStats) {
+      const s = statsOf(t);
+      if (s === null || 'pending' in s) cells.push('…', '…', '…', '', '');
+      else if ('error' in s) {
+        cells.push('—', '—', '—', '', '');
+        failures.push(`${displayName(t.name)}: ${s.error}`);
+      } else cells.push(num(s.min), num(s.max), num(s.mean), String(s.nan), String(s.posInf + s.negInf));
+    }
+    return { entry: t, cells };
+  });
+  const sections = [
+    {
+      title: 'notes:',
+      lines: listing.tensors.filter((t) => t.notes.length).map((t) => `${displayName(t.name)}: ${t.notes.join('; ')}`),
+    },
+    { title: 'stats not computed:', lines: failures },
+    { title: 'other values:', lines: listing.values.map((v) => `${v.name || '(the file)'} = ${v.text}`) },
+    { title: 'not read:', lines: listing.skipped.map((s) => `${s.name}: ${s.reason}`) },
+    { title: 'metadata:', lines: Object.entries(listing.metadata ?? {}).map(([k, v]) => `${k} = ${v}`) },
+  ].filter((x) => x.lines.length);
+  return { headline, header, rows, rightAligned: new Set(withStats ? [3, 4, 5, 6, 7, 8] : [3]), sections };
+}
+
 export function listingText(
   listing: TensorListing,
   statsOf: (entry: TensorEntry) => StatsCell,
   options: TableOptions = {},
 ): string {
-  const precision = options.precision ?? 4;
-  const withStats = options.withStats ?? true;
-  const lines: string[] = [];
-  const n = listing.tensors.length;
-  lines.push(`${options.fileName ? `${options.fileName}: ` : ''}${listing.description}`);
-  lines.push(
-    `${n} tensor${n === 1 ? '' : 's'}, ${shortBytes(listing.tensorBytes)} of tensor data, file ${shortBytes(listing.fileSize)}`,
-  );
-  lines.push('');
-  const header = ['name', 'dtype', 'shape', 'size'];
-  if (withStats) header.push('min', 'max', 'mean', 'NaN', '±Inf');
-  const rows = [header];
-  const failures: string[] = [];
-  const num = (x: number | null) => (x === null ? '—' : formatNumber(x, precision));
-  for (const t of listing.tensors) {
-    const row = [displayName(t.name), t.dtype, shapeText(t.shape), shortBytes(t.bytes)];
-    if (withStats) {
-      const s = statsOf(t);
-      if (s === null || 'pending' in s) row.push('…', '…', '…', '', '');
-      else if ('error' in s) {
-        row.push('—', '—', '—', '', '');
-        failures.push(`${displayName(t.name)}: ${s.error}`);
-      } else row.push(num(s.min), num(s.max), num(s.mean), String(s.nan), String(s.posInf + s.negInf));
-    }
-    rows.push(row);
-  }
-  lines.push(...pad(rows, new Set(withStats ? [3, 4, 5, 6, 7, 8] : [3])));
-  const notes = listing.tensors.filter((t) => t.notes.length);
-  if (notes.length) {
-    lines.push('', 'notes:');
-    for (const t of notes) lines.push(`  ${displayName(t.name)}: ${t.notes.join('; ')}`);
-  }
-  if (failures.length) {
-    lines.push('', 'stats not computed:');
-    for (const f of failures) lines.push(`  ${f}`);
-  }
-  if (listing.values.length) {
-    lines.push('', 'other values:');
-    for (const v of listing.values) lines.push(`  ${v.name || '(the file)'} = ${v.text}`);
-  }
-  if (listing.skipped.length) {
-    lines.push('', 'not read:');
-    for (const s of listing.skipped) lines.push(`  ${s.name}: ${s.reason}`);
-  }
-  if (listing.metadata) {
-    lines.push('', 'metadata:');
-    for (const [k, v] of Object.entries(listing.metadata)) lines.push(`  ${k} = ${v}`);
-  }
+  const table = listingTable(listing, statsOf, options);
+  const lines = [...table.headline, ''];
+  lines.push(...pad([[...table.header], ...table.rows.map((r) => [...r.cells])], table.rightAligned));
+  for (const section of table.sections) lines.push('', section.title, ...section.lines.map((l) => `  ${l}`));
   return lines.join('\n') + '\n';
 }
 

@@ -113,6 +113,16 @@ export async function runCommand(page, title, { timeoutMs = 15_000 } = {}) {
 }
 
 /** Closes any quick input / hover / menu. */
+/** Picks a colour theme from the palette, as a person does ("Dark Modern", "Light Modern"). */
+export async function setColorTheme(page, name) {
+  await runCommand(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget input');
+  await input.fill(name);
+  await sleep(300);
+  await page.keyboard.press('Enter');
+  await sleep(1000);
+}
+
 export async function pressEscape(page, times = 1) {
   for (let i = 0; i < times; i++) await page.keyboard.press('Escape');
 }

@@ -16,6 +16,7 @@ import {
   pressEscape,
   runCommand,
   screenshot,
+  setColorTheme,
   sleep,
   test,
   textRect,
@@ -44,15 +45,6 @@ async function renderedLine(page, text) {
   return (await editorText(page)).split('\n').find((l) => l.includes(text)) ?? '';
 }
 
-async function theme(page, name) {
-  await runCommand(page, 'Preferences: Color Theme');
-  const input = page.locator('.quick-input-widget input');
-  await input.fill(name);
-  await sleep(300);
-  await page.keyboard.press('Enter');
-  await sleep(1000);
-}
-
 async function start(page, server, workspace, file = 'shapes.py') {
   copyFileSync(SAMPLE, join(workspace, 'shapes.py'));
   copyFileSync(RESNET, join(workspace, 'resnet_lens.py'));
@@ -76,7 +68,7 @@ test('shape hints after each layer, the refused layer flagged, and the quick fix
   workspace,
 }) => {
   await start(page, server, workspace);
-  await theme(page, 'Dark Modern');
+  await setColorTheme(page, 'Dark Modern');
   const conv1 = out(TORCH.BuggyNet, 0);
   await waitForEditorText(page, new RegExp(`self\\.conv1 = nn\\.Conv2d\\(3, 64, 3, padding=1\\)\\s*→ ${conv1}`));
   assert.match(await renderedLine(page, 'self.conv2 = '), /padding=1\)\s*→ ✗ refused/);
@@ -133,7 +125,7 @@ test('hover a layer, then Step through layer… from the code lens opens the pan
   workspace,
 }) => {
   await start(page, server, workspace);
-  await theme(page, 'Light Modern');
+  await setColorTheme(page, 'Light Modern');
   await waitForEditorText(page, new RegExp(`→ ${out(TORCH.exact, 0)}`));
   const hover = await hoverText(page, "padding='same', dilation=2");
   assert.match(hover, /call 1 of 4 in exact/);
@@ -156,7 +148,7 @@ test('hover a layer, then Step through layer… from the code lens opens the pan
   // the layer's transposed conv of a 1×16×8×8 input: each input cell scatters its 3×3 products
   assert.match(await locator.innerText(), /^input\[0, 0\] = -?\d scatters: /);
   await screenshot(page, 'shape-lens-step-light');
-  await theme(page, 'Dark Modern');
+  await setColorTheme(page, 'Dark Modern');
 });
 
 test('a torchvision-style ResNet: hints through _make_layer, the refused classifier by its path, the quick fix', async ({
@@ -165,7 +157,7 @@ test('a torchvision-style ResNet: hints through _make_layer, the refused classif
   workspace,
 }) => {
   await start(page, server, workspace, 'resnet_lens.py');
-  await theme(page, 'Dark Modern');
+  await setColorTheme(page, 'Dark Modern');
   const run = TORCH['resnet_lens:ResNet'];
   const fixed = TORCH['resnet_lens:ResNet after the quick fix'];
   // the helper that builds every 3×3 conv shows the shapes of its layers
@@ -206,7 +198,7 @@ test('Set Model Input Shape… from the palette: typed shape, then the hints app
   workspace,
 }) => {
   await start(page, server, workspace);
-  await theme(page, 'Dark Modern');
+  await setColorTheme(page, 'Dark Modern');
   // the cursor in the encoder, which has no input comment
   const rect = await textRect(page, 'nn.Conv1d(1, 16');
   await page.mouse.click(rect.left + 5, rect.top + rect.height / 2);

@@ -39,10 +39,27 @@ export function selector(
   initial: number,
   onChange: (index: number) => void,
 ): HTMLElement {
+  return selectorControl(label, options, initial, onChange).element;
+}
+
+/** A selector whose choice the view can also move (the output channel follows the player's step). */
+export function selectorControl(
+  label: string,
+  options: readonly string[],
+  initial: number,
+  onChange: (index: number) => void,
+): { element: HTMLElement; show(index: number): void } {
   const select = el('vscode-single-select' as 'select', { 'aria-label': label, title: label });
   options.forEach((o, i) =>
     select.append(el('vscode-option' as 'option', { value: String(i), selected: i === initial }, o)),
   );
-  select.addEventListener('change', () => onChange(Number((select as unknown as { value: string }).value)));
-  return el('label', { class: 'picker' }, `${label} `, select);
+  const value = select as unknown as { value: string };
+  select.addEventListener('change', () => onChange(Number(value.value)));
+  return {
+    element: el('label', { class: 'picker' }, `${label} `, select),
+    show: (index) => {
+      // setting the value programmatically fires no change event, so the player is not moved back
+      if (value.value !== String(index)) value.value = String(index);
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { createGrid, type Grid } from '../grid';
 import { Player } from '../player';
 import { showStep, type StepSource } from '../steps';
 import { rowCol } from '../tensors';
-import { selector, type ViewContext } from './common';
+import { selector, selectorControl, type ViewContext } from './common';
 
 export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>, ctx: ViewContext): HTMLElement {
   const rank = trace.rank;
@@ -135,6 +135,19 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
       : `padded cell (${rank >= 2 ? `${r}, ` : ''}${c}) feeds no output (the stride skips it)`;
   };
 
+  // moves the player to the filter's first step; follows the player as it crosses into the next filter
+  const outChannelPicker =
+    outChannels > 1
+      ? selectorControl(
+          'output channel (filter)',
+          Array.from({ length: outChannels }, (_, i) => `${i}`),
+          current().oc,
+          (oc) => {
+            player.go((current().n * outChannels + oc) * outPlane);
+          },
+        )
+      : null;
+
   const draw = (s: ConvStep | undefined, problem?: string) => {
     step = s;
     if (!s) {
@@ -162,6 +175,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
     );
     const [or, oc] = rowCol(s.position);
     outputGrid.highlight('current', [[or, oc]]);
+    outChannelPicker?.show(s.outChannel);
     arithmetic.textContent = `out${s.position.length ? `[${s.position.join(', ')}]` : ''} = ${s.text}`;
     partials.replaceChildren(
       ...(s.channelSums.length > 1 || s.bias !== null
@@ -198,17 +212,6 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
           },
         )
       : null;
-  const outChannelPicker =
-    outChannels > 1
-      ? selector(
-          'output channel (filter)',
-          Array.from({ length: outChannels }, (_, i) => `${i}`),
-          current().oc,
-          (oc) => {
-            player.go((current().n * outChannels + oc) * outPlane);
-          },
-        )
-      : null;
 
   const legend = el(
     'p',
@@ -236,7 +239,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
     el(
       'div',
       { class: 'pickers' },
-      outChannelPicker,
+      outChannelPicker?.element ?? null,
       channelPicker,
       depth ? el('span', { class: 'meta' }, 'depth slice follows the window') : null,
     ),

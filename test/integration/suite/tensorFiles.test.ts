@@ -8,7 +8,8 @@
 import * as assert from 'node:assert/strict';
 import { suite, suiteSetup, test } from 'mocha';
 import * as vscode from 'vscode';
-import { activateExtension, waitFor, workspaceUri } from './helpers';
+import { readFileSync } from 'node:fs';
+import { activateExtension, positionOf, waitFor, workspaceUri } from './helpers';
 
 interface Stats {
   min: number | null;
@@ -29,9 +30,22 @@ interface Doc {
     read(name: string, options?: { slice?: unknown[] }): Promise<{ shape: number[]; data: Float64Array }>;
   };
 }
+interface View {
+  kind: string;
+  title: string;
+  summary: { label: string; value: string }[];
+  tensors: { id: string; shape: number[] }[];
+  trace: { filters: { tensor: string; note: string | null } | null } | null;
+}
 interface Exports {
   tensorFiles: { documents: Set<Doc> };
+  panel: { view: View | undefined };
+  store: {
+    get(role: string): { tensor: { shape: number[] }; origin?: { kind: string; name: string } } | undefined;
+    clear(): void;
+  };
 }
+type Ok<T> = { ok: true } & T;
 
 let api: Exports;
 
@@ -70,6 +84,55 @@ suite('Tensor files', () => {
     const filter = await model.read('conv1.weight', { slice: [0] });
     assert.deepEqual(filter.shape, [3, 3, 3]);
     assert.deepEqual([...filter.data], [...values.data.subarray(0, 27)]);
+  });
+
+  test("a checkpoint's conv1.weight: Show draws its filters, Use as Kernel convolves a literal with it", async () => {
+    const doc = await openTensorFile(workspaceUri('tensors', 'small_cnn.pt'));
+    const ref = { uri: doc.uri.toString(), name: 'conv1.weight' };
+    const shown = await vscode.commands.executeCommand<Ok<{ view: View }>>('convLens.files.showTensor', ref);
+    assert.equal(shown.ok, true, JSON.stringify(shown));
+    assert.equal(api.panel.view?.kind, 'tensor');
+    assert.equal(api.panel.view?.title, 'conv1.weight · 8×3×3×3 float32');
+    assert.equal(api.panel.view?.summary.find((r) => r.label === 'from')?.value, 'tensor file small_cnn.pt');
+    // 3 input channels: the filters are drawn as RGB images, all 8 of them
+    assert.equal(api.panel.view?.trace?.filters?.tensor, 'filters');
+    assert.deepEqual(api.panel.view?.tensors.find((t) => t.id === 'filters')?.shape, [8, 3, 3, 3]);
+
+    api.store.clear();
+    const used = await vscode.commands.executeCommand<Ok<{ shape: number[] }>>('convLens.files.useAsKernel', ref);
+    assert.deepEqual(used.shape, [8, 3, 3, 3]);
+    assert.deepEqual(api.store.get('kernel')?.origin, { kind: 'file', name: 'conv1.weight', file: 'small_cnn.pt' });
+    // the cursor in the image literal: Convolve takes it as the input and the stored kernel
+    const source = await vscode.workspace.openTextDocument(workspaceUri('tensors', 'conv1_input.py'));
+    const editor = await vscode.window.showTextDocument(source);
+    const inLiteral = positionOf(source, '[[-3, -2', 2);
+    editor.selection = new vscode.Selection(inLiteral, inLiteral);
+    const r = await vscode.commands.executeCommand<{ ok: boolean; output: { shape: number[]; data: Float64Array } }>(
+      'convLens.convolve',
+      { params: 'padding=1' },
+    );
+    const expected = JSON.parse(readFileSync(workspaceUri('tensors', 'conv1_expected.json').fsPath, 'utf8')) as {
+      shape: number[];
+      output: number[][][];
+    };
+    assert.equal(r.ok, true);
+    assert.deepEqual(r.output.shape, expected.shape);
+    const want = expected.output.flat(2);
+    const worst = Math.max(...want.map((v, i) => Math.abs(v - r.output.data[i])));
+    assert.ok(worst < 1e-12, `max |Conv Lens − PyTorch| = ${worst}`);
+    api.store.clear();
+  });
+
+  test('a bad tensor reference is a message, not a crash', async () => {
+    const doc = await openTensorFile(workspaceUri('tensors', 'small_cnn.pt'));
+    const r = await vscode.commands.executeCommand<{ ok: boolean; error: string }>('convLens.files.showTensor', {
+      uri: doc.uri.toString(),
+      name: 'conv9.weight',
+    });
+    assert.deepEqual(r, { ok: false, error: 'small_cnn.pt has no tensor named "conv9.weight"' });
+    const none = await vscode.commands.executeCommand<{ ok: boolean; error: string }>('convLens.files.useAsInput', 42);
+    assert.equal(none.ok, false);
+    assert.match(none.error, /wants \{ uri, name \}/);
   });
 
   test('an .npy with NaNs and infinities: counted and the first NaN located', async () => {
