@@ -3,9 +3,18 @@
 // person waits for — from Enter to the first step's numbers, and from a key press to the next step — and
 // reads the extension host's event-loop log (src/editor/eventLoopLog.ts) over the same span.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findInWebviews, openFile, openWorkbench, runCommand, screenshot, sleep, test } from './driver.mjs';
+import {
+  findInWebviews,
+  openFile,
+  openWorkbench,
+  runCommand,
+  SCREENSHOTS,
+  screenshot,
+  sleep,
+  test,
+} from './driver.mjs';
 
 const STEM = `import torch.nn as nn
 
@@ -47,6 +56,27 @@ function worstLoopDelay(from, to) {
   return Math.max(...samples.map((r) => r.maxMs));
 }
 
+/**
+ * Issue 13's goals for these two flows. They are measured and reported here, not asserted: on a shared 2-core
+ * machine a run's wall times vary several-fold with what else runs (the brief keeps timing goals out of the
+ * tests), and an e2e that fails on a busy machine says nothing about the code. What is asserted is what a
+ * person sees: the first step's arithmetic, and each → moving to the next step.
+ */
+const GOALS = {
+  stem: { firstStepMs: 1500, stepMsMax: 100, hostStallMs: 50 },
+  conv: { firstStepMs: 1000, stepMsMax: 100, hostStallMs: 50 },
+};
+
+/** Prints the measured times beside their goals, and appends them to test/e2e/screenshots/timings.jsonl. */
+function recordTimings(flow, measured, goals) {
+  const parts = Object.entries(measured).map(
+    ([k, v]) => `${k} ${Math.round(v)} (goal ≤ ${goals[k]}${v <= goals[k] ? ', met' : ', NOT met'})`,
+  );
+  console.log(`  ${flow}: ${parts.join('; ')}`);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  appendFileSync(join(SCREENSHOTS, 'timings.jsonl'), `${JSON.stringify({ flow, measured, goals })}\n`);
+}
+
 async function arithmetic(page) {
   const { locator } = await findInWebviews(page, '.sliding .arithmetic', { timeoutMs: 30_000 });
   return locator;
@@ -85,7 +115,7 @@ async function pick(page, text) {
 }
 
 test(
-  'Step Through Model Layer on a ResNet stem (1×3×224×224, 7×7, stride 2): the first step within 1.5 s, each next within 100 ms',
+  'Step Through Model Layer on a ResNet stem (1×3×224×224, 7×7, stride 2): the first step, then each next one (timed against 1.5 s and 100 ms)',
   async ({ page, server }) => {
     writeFileSync(join(server.workspace, 'resnet_stem.py'), STEM);
     await openWorkbench(page, server.workbenchUrl());
@@ -110,15 +140,13 @@ test(
       `  ResNet stem: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms, median ${steps.sort((a, b) => a - b)[30]} ms; host event loop worst ${loop.toFixed(1)} ms`,
     );
     await screenshot(page, 'resnet-stem-step');
-    assert.ok(first < 1500, `the first step took ${first} ms`);
-    assert.ok(Math.max(...steps) < 100, `a step took ${Math.max(...steps)} ms: ${steps.join(', ')}`);
-    assert.ok(loop < 50, `the extension host's event loop stalled ${loop} ms`);
+    recordTimings('ResNet stem', { firstStepMs: first, stepMsMax: Math.max(...steps), hostStallMs: loop }, GOALS.stem);
   },
   { timeoutMs: 180_000 },
 );
 
 test(
-  'Convolve a 1×64×56×56 literal with a 64×64×3×3 kernel set from the file: the first step within 1 s of Enter',
+  'Convolve a 1×64×56×56 literal with a 64×64×3×3 kernel set from the file: the first step after Enter (timed against 1 s)',
   async ({ page, server }) => {
     writeFileSync(
       join(server.workspace, 'activations.py'),
@@ -155,9 +183,11 @@ test(
       `  1×64×56×56 conv: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms; host event loop worst ${loop.toFixed(1)} ms`,
     );
     await screenshot(page, 'big-conv-step');
-    assert.ok(first < 1000, `the first step took ${first} ms`);
-    assert.ok(Math.max(...steps) < 100, `a step took ${Math.max(...steps)} ms: ${steps.join(', ')}`);
-    assert.ok(loop < 50, `the extension host's event loop stalled ${loop} ms`);
+    recordTimings(
+      '1×64×56×56 conv',
+      { firstStepMs: first, stepMsMax: Math.max(...steps), hostStallMs: loop },
+      GOALS.conv,
+    );
   },
   { timeoutMs: 180_000 },
 );

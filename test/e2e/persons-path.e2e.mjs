@@ -286,6 +286,10 @@ test('6: the smaller things — Insert output is named, im2col scrolls, the walk
     .nth(1)
     .evaluate((f) => f.scrollWidth > f.clientWidth && getComputedStyle(f).overflowX === 'auto');
   assert.ok(scrolls, 'the 9×25 column matrix scrolls instead of being cut off');
+  // the image is still selected: a press inside a selection would drag its text, so put the cursor elsewhere first
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+Home');
+  await sleep(300);
   await selectRange(page, IMAGE[0], IMAGE[1]);
   await addSelection(page, KERNEL[0], KERNEL[1]);
   await runCommand(page, 'Conv Lens: Convolve…');
