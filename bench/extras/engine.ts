@@ -1,15 +1,13 @@
 // "Other measurements" of `npm run bench` (the contract is at the top of bench/run.mjs): gradient-check times,
-// hover latency on a 1 MB file, the shape lens's work per keystroke in a 5,000-line Python file, the extension
-// host's worst event-loop delay while an S3 gradient check runs in the engine worker, and peak memory.
+// hover latency on a 1 MB file, the extension host's worst event-loop delay while an S3 gradient check runs in
+// the engine worker, and peak memory. (The shape lens's cost per keystroke is bench/extras/shapeLens.ts.)
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { convFunction } from '../../src/engine/differentiable';
 import { convGeometry } from '../../src/engine/geometry';
 import { gradcheck } from '../../src/engine/gradcheck';
 import { EngineWorkers, type SessionHandle } from '../../src/editor/engineWorkers';
 import { findLiteralAt } from '../../src/parse';
-import { ShapeAnalyzer, shapeDiagnostics, shapeHints } from '../../src/shapeLens/analyze';
 import { fill, size } from '../shapes.mjs';
 
 export default async function engineMeasurements(): Promise<Record<string, number>> {
@@ -70,87 +68,6 @@ export default async function engineMeasurements(): Promise<Record<string, numbe
     results['hover p50 (ms)'] = times[Math.floor(times.length * 0.5)];
     results['hover p95 (ms)'] = times[Math.floor(times.length * 0.95)];
     results['file size (MB)'] = text.length / 1e6;
-  }
-
-  // shape lens: the work the extension host does for each new version of a 5,000-line Python file: parse every
-  // model, propagate the shapes of those the edit touched, build hints and diagnostics (src/lens/shapeLens.ts
-  // does this once per version with one ShapeAnalyzer per document; every provider shares the result). Two
-  // files: a training script with eight models, and a stress file that is one-third model definitions.
-  {
-    const dir = resolve(process.cwd(), 'test/shapeLens/models');
-    // the models that PyTorch accepts (the mismatch_* files hold one deliberate error each)
-    const models = readdirSync(dir)
-      .filter((f) => f.endsWith('.py') && !f.startsWith('mismatch_'))
-      .sort()
-      .map((f) => readFileSync(join(dir, f), 'utf8'));
-    const filler = (k: number) =>
-      [
-        `def train_epoch_${k}(model, loader, optimizer, scheduler=None, log_every=50):`,
-        '    """One epoch of training; returns the mean loss."""',
-        '    model.train()',
-        '    total, seen = 0.0, 0',
-        '    for step, (images, labels) in enumerate(loader):',
-        '        images, labels = images.to(DEVICE), labels.to(DEVICE)',
-        '        optimizer.zero_grad(set_to_none=True)',
-        '        logits = model(images)',
-        '        loss = F.cross_entropy(logits, labels, label_smoothing=0.1)',
-        '        loss.backward()',
-        '        optimizer.step()',
-        '        total += loss.item() * images.size(0)',
-        '        seen += images.size(0)',
-        '        if step % log_every == 0:',
-        `            print(f"epoch ${k} step {step}: loss {total / max(seen, 1):.4f}", {"lr": optimizer.param_groups[0]["lr"]})`,
-        '    if scheduler is not None:',
-        '        scheduler.step()',
-        '    return total / max(seen, 1)',
-        '',
-        '',
-      ].join('\n');
-    /** 5,000 lines: every `every`-th block a model (at most `most`), renamed so that names stay unique */
-    const file = (every: number, most: number): string => {
-      const parts: string[] = [];
-      let lines = 0;
-      for (let k = 0; lines < 5_000; k++) {
-        const m = k / every;
-        const block =
-          k % every === 0 && m < most
-            ? models[m % models.length]
-                .replace(/^class (\w+)/m, `class $1_${k}`)
-                .replace(/^(\w+) = nn\.Sequential/m, `$1_${k} = nn.Sequential`)
-            : filler(k);
-        parts.push(block);
-        lines += block.split('\n').length;
-      }
-      return parts.join('\n').split('\n').slice(0, 5_000).join('\n');
-    };
-    const measure = (label: string, original: string, minModels: number) => {
-      let text = original;
-      const analyzer = new ShapeAnalyzer();
-      let t = performance.now();
-      const found = analyzer.analyze(text);
-      shapeHints(found);
-      shapeDiagnostics(found);
-      results[`shape lens, ${label}: open (ms)`] = performance.now() - t;
-      if (found.length < minModels || found.filter((m) => m.propagation.output).length < minModels / 2) {
-        throw new Error(`the shape lens followed too few of the ${label}'s models: ${found.length}`);
-      }
-      const times: number[] = [];
-      const at = text.indexOf('def train_epoch_', text.length / 2) + 4;
-      for (let i = 0; i < 200; i++) {
-        // typing a function's name in the middle of the file, one character per version
-        text = `${text.slice(0, at + i)}x${text.slice(at + i)}`;
-        t = performance.now();
-        const analysed = analyzer.analyze(text);
-        shapeHints(analysed);
-        shapeDiagnostics(analysed);
-        times.push(performance.now() - t);
-      }
-      times.sort((a, b) => a - b);
-      results[`shape lens, ${label}: per keystroke p50 (ms)`] = times[Math.floor(times.length * 0.5)];
-      results[`shape lens, ${label}: per keystroke p95 (ms)`] = times[Math.floor(times.length * 0.95)];
-    };
-    measure('5,000-line script, 8 models', file(25, 8), 8);
-    measure('5,000-line stress file, 1/3 models', file(3, Infinity), 30);
   }
 
   // event loop while an S3-sized gradient check (fast mode w.r.t. input and weight) runs in the worker

@@ -82,7 +82,8 @@ function measure(label: string, original: string, minModels: number, results: Re
 }
 
 export default async function shapeLens(): Promise<Record<string, number>> {
-  const dir = resolve(__dirname, '../../test/shapeLens/models');
+  // the bench runs each extra from the project root (bench/run.mjs), so the bundle's own directory is no guide
+  const dir = resolve(process.cwd(), 'test/shapeLens/models');
   // the models PyTorch accepts (the mismatch_* files hold one deliberate error each)
   const models = readdirSync(dir)
     .filter((f) => f.endsWith('.py') && !f.startsWith('mismatch_'))

@@ -145,6 +145,9 @@ for (const [colour, themeName] of [
     );
 
     // the image literal: a click inside it, then Convolve from the palette with padding=1
+    // in the first editor group (the panel's group has the focus after its links were clicked)
+    await page.keyboard.press('Control+1');
+    await sleep(300);
     await quickOpen(page, 'conv1_input.py');
     const at = await textRect(page, '[2, 3, -3, -2, -1]');
     await page.mouse.click(at.left + 4, at.top + at.height / 2);
