@@ -18,7 +18,7 @@ import {
 } from '../../src/engine/budget';
 import { conv, convBackward } from '../../src/engine/conv';
 import { convFunction } from '../../src/engine/differentiable';
-import { EngineError } from '../../src/engine/errors';
+import { refusal } from '../support/compare';
 import { convGeometry, poolGeometry } from '../../src/engine/geometry';
 import { gradcheck } from '../../src/engine/gradcheck';
 import { maxPool } from '../../src/engine/pool';
@@ -37,16 +37,6 @@ function random(shape: readonly number[], seed = 1): Tensor {
     data[i] = (s / 2147483648) * 2 - 1;
   }
   return { shape, data };
-}
-
-function refusal(run: () => unknown): EngineError {
-  try {
-    run();
-  } catch (e) {
-    if (e instanceof EngineError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
 }
 
 const maxDiff = (a: Float64Array, b: Float64Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);

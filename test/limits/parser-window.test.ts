@@ -7,15 +7,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  LITERAL_FORMATS,
-  findLiteralAt,
-  findLiteralInSource,
-  formatLiteral,
-  type LiteralFormat,
-  type ParseResult,
-} from '../../src/parse';
-import type { Tensor } from '../../src/engine/tensor';
+import { LITERAL_FORMATS, findLiteralAt, findLiteralInSource, formatLiteral, type ParseResult } from '../../src/parse';
+import { fitTo, literalTensorArb } from '../support/arbitraries';
 
 const value = fc.oneof(
   { weight: 5, arbitrary: fc.integer({ min: -99, max: 99 }) },
@@ -24,21 +17,7 @@ const value = fc.oneof(
 );
 
 /** Up to a few hundred numbers: literals from a few characters to a few kilobytes, around windows of 8-400. */
-const tensorArb: fc.Arbitrary<Tensor> = fc
-  .array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 })
-  .filter((shape) => shape.reduce((a, b) => a * b, 1) <= 400)
-  .chain((shape) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    return fc
-      .array(value, { minLength: size, maxLength: size })
-      .map((data) => ({ shape, data: Float64Array.from(data) }));
-  });
-
-function fitTo(format: LiteralFormat, t: Tensor): Tensor {
-  if ((format !== 'matlab' && format !== 'latex') || t.shape.length <= 2) return t;
-  const last = t.shape[t.shape.length - 1];
-  return { shape: [t.data.length / last, last], data: t.data };
-}
+const tensorArb = literalTensorArb(value, 6, 400);
 
 const BEFORE = ['', 'def f(x):\n    return x\n\n', 'x = 1\n', '# notes: [1, 2] is a list\nw = 3\n\n'];
 const AFTER = ['', '\n\nprint("done")\n', '\ny = 2\n'];

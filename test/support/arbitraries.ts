@@ -1,6 +1,7 @@
 /** fast-check generators of valid engine problems, shared by the property tests. */
 import fc from 'fast-check';
 import type { PaddingMode, SpatialRank } from '../../src/engine/geometry';
+import type { LiteralFormat } from '../../src/parse';
 import { seededRandom } from '../../src/engine/gradcheck';
 import { sizeOf, type Tensor } from '../../src/engine/tensor';
 
@@ -132,4 +133,28 @@ export function maxAbs(a: Float64Array): number {
   let m = 0;
   for (const v of a) m = Math.max(m, Math.abs(v));
   return m;
+}
+
+/** Tensors of up to four dims of 1..`maxDim` each and at most `maxElements` values drawn from `value`. */
+export function literalTensorArb(
+  value: fc.Arbitrary<number>,
+  maxDim: number,
+  maxElements = Infinity,
+): fc.Arbitrary<Tensor> {
+  return fc
+    .array(fc.integer({ min: 1, max: maxDim }), { minLength: 1, maxLength: 4 })
+    .filter((shape) => shape.reduce((a, b) => a * b, 1) <= maxElements)
+    .chain((shape) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      return fc
+        .array(value, { minLength: size, maxLength: size })
+        .map((data) => ({ shape, data: Float64Array.from(data) }));
+    });
+}
+
+/** MATLAB and LaTeX hold at most two dimensions: fold the leading ones into rows. */
+export function fitTo(format: LiteralFormat, t: Tensor): Tensor {
+  if ((format !== 'matlab' && format !== 'latex') || t.shape.length <= 2) return t;
+  const last = t.shape[t.shape.length - 1];
+  return { shape: [t.data.length / last, last], data: t.data };
 }

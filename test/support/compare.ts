@@ -3,6 +3,7 @@
  * magnitude in the expected tensor (float64 summation order differs between kernels), an exact zero with
  * its sign, the strings "NaN"/"Infinity"/"-Infinity" exactly, and shapes exactly.
  */
+import { EngineError } from '../../src/engine/errors';
 type J = unknown;
 
 function flatten(v: J, out: unknown[] = []): unknown[] {
@@ -45,4 +46,15 @@ export function diffTensor(actual: J, expected: J, rtol = 1e-9, exact = false): 
     }
   }
   return null;
+}
+
+/** The EngineError that `run` throws; any other outcome fails the test. */
+export function refusal(run: () => unknown): EngineError {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof EngineError) return e;
+    throw e;
+  }
+  throw new Error('expected a refusal');
 }

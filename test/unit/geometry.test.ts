@@ -1,17 +1,7 @@
 /** Shape rules and their explanations: PyTorch's words, which constraint failed, and what to change. */
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../../src/engine/errors';
+import { refusal } from '../support/compare';
 import { convGeometry, convTransposeGeometry, poolGeometry } from '../../src/engine/geometry';
-
-function refusal(f: () => unknown): EngineError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof EngineError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('conv output shape', () => {
   it('x=[1,3,224,224] w=[64,3,7,7] s=2 p=3: ResNet stem, formula filled in', () => {

@@ -9,6 +9,7 @@ import {
   type ParseResult,
 } from '../../src/parse';
 import type { Tensor } from '../../src/engine/tensor';
+import { fitTo, literalTensorArb } from '../support/arbitraries';
 
 // ---------------------------------------------------------------------------------------------------------
 // Invariants every answer must satisfy
@@ -217,21 +218,7 @@ const value = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity, -0, 0.5, 1e-300, 5e-324) },
 );
 
-const tensorArb: fc.Arbitrary<Tensor> = fc
-  .array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 4 })
-  .chain((shape) => {
-    const size = shape.reduce((a, b) => a * b, 1);
-    return fc
-      .array(value, { minLength: size, maxLength: size })
-      .map((data) => ({ shape, data: Float64Array.from(data) }));
-  });
-
-/** MATLAB and LaTeX hold at most two dimensions: fold the leading ones into rows. */
-function fitTo(format: LiteralFormat, t: Tensor): Tensor {
-  if ((format !== 'matlab' && format !== 'latex') || t.shape.length <= 2) return t;
-  const last = t.shape[t.shape.length - 1];
-  return { shape: [t.data.length / last, last], data: t.data };
-}
+const tensorArb = literalTensorArb(value, 3);
 
 /**
  * The shape a notation gives back. Line notations are 2-D at least and spell N and C with blank lines, so a dimension
