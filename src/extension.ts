@@ -11,7 +11,7 @@ import { safely } from './editor/commands/userErrors';
 import { forgetDocument } from './editor/documentLiterals';
 import { EngineWorkers } from './editor/engineWorkers';
 import { GradientMarks } from './editor/gradientMarks';
-import { startEventLoopLog } from './editor/eventLoopLog';
+import { startCpuProfile, startEventLoopLog } from './editor/eventLoopLog';
 import { LiteralHoverProvider } from './editor/hover';
 import { trackLiteralAtCursor } from './editor/literalContext';
 import { OperandStore } from './editor/operandStore';
@@ -28,7 +28,10 @@ const SKIPPED_SCHEMES = new Set(['output', 'debug', 'vscode-scm']);
 export function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Conv Lens', { log: true });
   const store = new OperandStore();
-  const results = new Results(new EngineWorkers(path.join(context.extensionPath, 'dist', 'worker.js')));
+  // the panel is declared below; it is opened only once a command has started
+  const results = new Results(new EngineWorkers(path.join(context.extensionPath, 'dist', 'worker.js')), () =>
+    panel.open(true),
+  );
   const panel = new Panel(context.extensionUri, log, results, {
     onInsert: (viewId, tensor) => void insertResult(commands, viewId, tensor),
     onRecompute: (viewId, values) => void safely(log, 'recompute', () => recompute(commands, viewId, values)),
@@ -71,6 +74,8 @@ export function activate(context: vscode.ExtensionContext) {
   context.subscriptions.push(trackLiteralAtCursor());
   const loopLog = startEventLoopLog(process.env.CONV_LENS_EVENT_LOOP_LOG);
   if (loopLog) context.subscriptions.push(loopLog);
+  const cpuProfile = startCpuProfile(process.env.CONV_LENS_CPU_PROFILE);
+  if (cpuProfile) context.subscriptions.push(cpuProfile);
   log.info(`Conv Lens ${(context.extension.packageJSON as { version: string }).version} activated`);
   // returned for the integration tests: the panel's current view, the results it shows, the stored operands
   return { panel, results, store, shapeLens, tensorFiles: tensorFiles.provider };

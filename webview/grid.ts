@@ -148,39 +148,49 @@ function canvasGrid(o: GridOptions): Grid {
   const overlay = el('canvas', { width: o.cols * scale, height: o.rows * scale, class: 'overlay' });
   wrap.append(base, overlay);
   const style = getComputedStyle(document.body);
-  const fg = style.getPropertyValue('--vscode-editor-foreground').trim() || '#888';
+  const fg = rgba(style.getPropertyValue('--vscode-editor-foreground').trim() || '#888');
   const accent = style.getPropertyValue('--vscode-focusBorder').trim() || '#0af';
   // NaN in the error colour, infinities in the warning colour: they must stand out, not read as the minimum
-  const nanColour = style.getPropertyValue('--vscode-errorForeground').trim() || '#f44';
-  const infColour = style.getPropertyValue('--vscode-editorWarning-foreground').trim() || '#fa0';
+  const nanColour = rgba(style.getPropertyValue('--vscode-errorForeground').trim() || '#f44');
+  const infColour = rgba(style.getPropertyValue('--vscode-editorWarning-foreground').trim() || '#fa0');
+  // one pixel per cell, scaled up by drawImage: a 230×230 plane is 53k cells, and a fillRect per cell (with
+  // its globalAlpha) took tens of milliseconds per step
+  const cells = el('canvas', { width: o.cols, height: o.rows });
+  const pixels = new ImageData(o.cols, o.rows);
+  const values = new Float64Array(o.rows * o.cols);
   const paint = () => {
     const ctx = base.getContext('2d');
-    if (!ctx) return;
+    const cellCtx = cells.getContext('2d');
+    if (!ctx || !cellCtx) return;
     let lo = Infinity;
     let hi = -Infinity;
-    for (let r = 0; r < o.rows; r++)
-      for (let c = 0; c < o.cols; c++) {
+    const pending = new Uint8Array(values.length);
+    for (let r = 0, i = 0; r < o.rows; r++)
+      for (let c = 0; c < o.cols; c++, i++) {
         const v = o.value(r, c);
+        if (v === null) pending[i] = 1;
+        values[i] = v ?? 0;
         if (v !== null && Number.isFinite(v)) {
           lo = Math.min(lo, v);
           hi = Math.max(hi, v);
         }
       }
     const span = hi - lo || 1;
+    const data = pixels.data;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      const finite = Number.isFinite(v);
+      const colour = finite ? fg : Number.isNaN(v) ? nanColour : infColour;
+      const alpha = pending[i] ? 0.05 : finite ? 0.1 + 0.9 * ((v - lo) / span) : 1;
+      data[4 * i] = colour[0];
+      data[4 * i + 1] = colour[1];
+      data[4 * i + 2] = colour[2];
+      data[4 * i + 3] = Math.round(255 * colour[3] * alpha);
+    }
+    cellCtx.putImageData(pixels, 0, 0);
     ctx.clearRect(0, 0, base.width, base.height);
-    for (let r = 0; r < o.rows; r++)
-      for (let c = 0; c < o.cols; c++) {
-        const v = o.value(r, c);
-        if (v !== null && !Number.isFinite(v)) {
-          ctx.fillStyle = Number.isNaN(v) ? nanColour : infColour;
-          ctx.globalAlpha = 1;
-        } else {
-          ctx.fillStyle = fg;
-          ctx.globalAlpha = v === null ? 0.05 : 0.1 + 0.9 * ((v - lo) / span);
-        }
-        ctx.fillRect(c * scale, r * scale, scale, scale);
-      }
-    ctx.globalAlpha = 1;
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(cells, 0, 0, base.width, base.height);
   };
   paint();
   const marks = new Map<string, readonly (readonly [number, number])[]>();
@@ -217,4 +227,14 @@ function canvasGrid(o: GridOptions): Grid {
     },
     badge() {},
   };
+}
+
+/** A CSS colour as RGBA bytes (alpha 0–1), read back from a 1×1 canvas so that any CSS syntax works. */
+function rgba(colour: string): readonly [number, number, number, number] {
+  const probe = el('canvas', { width: 1, height: 1 }).getContext('2d', { willReadFrequently: true });
+  if (!probe) return [136, 136, 136, 1];
+  probe.fillStyle = colour;
+  probe.fillRect(0, 0, 1, 1);
+  const [r, g, b, a] = probe.getImageData(0, 0, 1, 1).data;
+  return [r, g, b, a / 255];
 }

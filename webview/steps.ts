@@ -24,6 +24,8 @@ export interface StepSource<T> {
   load(index: number): Promise<T | undefined>;
   /** why step `index` could not be loaded, once that is known */
   problem(index: number): string | undefined;
+  /** asks for the pages near step `index` (half a page or 8 steps either side), so that stepping rarely waits */
+  prefetch(index: number): void;
 }
 
 function source<P extends StepPage, T>(
@@ -43,10 +45,18 @@ function source<P extends StepPage, T>(
     const i = index - page.window.start;
     return i >= 0 && i < page.window.count ? decode(page, i) : undefined;
   };
-  return {
+  const steps: StepSource<T> = {
     total: paging.total,
     get,
     problem: (index) => failed.get(startOf(index)),
+    prefetch(index) {
+      // at least 8 steps either way: a page of a 64-channel conv holds only 3 steps, and a page takes longer to
+      // arrive (host → worker → host → panel) than a person takes for 3 presses of →
+      const ahead = Math.max(Math.ceil(paging.pageSize / 2), 8);
+      const from = Math.max(0, startOf(index - ahead));
+      const to = Math.min(paging.total - 1, index + ahead);
+      for (let start = from; start <= to; start += paging.pageSize) if (!pages.has(start)) void steps.load(start);
+    },
     async load(index) {
       const start = startOf(index);
       if (!pages.has(start) && !failed.has(start) && index >= 0 && index < paging.total) {
@@ -69,6 +79,7 @@ function source<P extends StepPage, T>(
       return get(index);
     },
   };
+  return steps;
 }
 
 export const convSteps = (viewId: string, paging: Paging<Extract<StepPage, { kind: 'conv' }>>): StepSource<ConvStep> =>
@@ -101,10 +112,12 @@ export function showStep<T>(
   const cached = steps.get(i);
   if (cached) {
     draw(cached);
+    steps.prefetch(i);
     return;
   }
   draw(undefined);
   void steps.load(i).then((loaded) => {
     if (current() === i) draw(loaded, loaded ? undefined : steps.problem(i));
+    steps.prefetch(i);
   });
 }

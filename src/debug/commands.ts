@@ -34,6 +34,7 @@ import { showTensor } from './showTensor';
 import { suggestSlice } from './slice';
 import { markTensorVariables, tensorLikeKind, type ProtocolVariable } from './tensorLike';
 import { registerVerifyCommand } from './verifyCommand';
+import { summarisedWhenSerialised } from '../editor/commandReturn';
 
 export const DEBUG_COMMANDS = {
   showTensor: 'convLens.debug.showTensor',
@@ -271,7 +272,7 @@ export function registerDebugCommands(
     <T>(id: string, fn: (args: unknown) => Promise<T>) =>
     async (args: unknown): Promise<T | { ok: false; error: string } | undefined> => {
       try {
-        return await fn(args);
+        return summarisedWhenSerialised(await fn(args));
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         if (e instanceof DebugUserError) {

@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { reportLines, verifyInTorch, type CurrentOperation, type VerifyReport } from '../python/verify';
+import { summarisedWhenSerialised } from '../editor/commandReturn';
 
 export const VERIFY_COMMAND = 'convLens.verifyInPyTorch';
 
@@ -153,7 +154,7 @@ export function registerVerifyCommand(
   context.subscriptions.push(
     vscode.commands.registerCommand(VERIFY_COMMAND, async () => {
       try {
-        return await run();
+        return summarisedWhenSerialised(await run());
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
         log.error(`Verify in PyTorch failed: ${e instanceof Error ? (e.stack ?? message) : message}`);

@@ -21,7 +21,15 @@ export class Results implements vscode.Disposable {
   /** the Cancel of every open still running in a worker */
   private readonly running = new Set<() => void>();
 
-  constructor(private readonly workers: EngineWorkers) {}
+  /**
+   * `onWorkerStart` runs as an open goes to a worker: the panel opens then, because its webview takes about a
+   * second to start in code-server (measured in the editor-path e2e), and that second can pass while the
+   * worker computes rather than after it.
+   */
+  constructor(
+    private readonly workers: EngineWorkers,
+    private readonly onWorkerStart: () => void = () => {},
+  ) {}
 
   /** Opens `spec`; `title` is the progress notification's when it runs in a worker. Throws UserCancelled. */
   async open(spec: OperationSpec, title: string): Promise<SessionHandle> {
@@ -62,6 +70,7 @@ export class Results implements vscode.Disposable {
   }
 
   private async inWorker(spec: OperationSpec, title: string): Promise<SessionHandle> {
+    this.onWorkerStart();
     const result = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title, cancellable: true },
       (progress, token) => {

@@ -35,6 +35,7 @@ import {
   type StepPlan,
 } from '../shapeLens/analyze';
 import { UserCancelled } from './commands/userErrors';
+import { summarisedWhenSerialised } from './commandReturn';
 
 export const SHAPE_LENS_SELECTOR: vscode.DocumentSelector = { language: 'python' };
 const DIAGNOSTIC_SOURCE = 'Conv Lens';
@@ -442,7 +443,7 @@ export class ShapeLens implements vscode.Disposable {
 
   private async safely<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await fn();
+      return summarisedWhenSerialised(await fn());
     } catch (e) {
       if (e instanceof UserCancelled) return undefined;
       const message = e instanceof Error ? e.message : String(e);

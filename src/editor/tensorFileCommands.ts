@@ -15,6 +15,7 @@ import type { Panel } from './panel';
 import type { Results } from './results';
 import { readSettings } from './settings';
 import type { TensorFileDocument } from './tensorFileDocument';
+import { summarisedWhenSerialised } from './commandReturn';
 
 export const TENSOR_FILE_COMMANDS = {
   show: 'convLens.files.showTensor',
@@ -72,7 +73,7 @@ export function registerTensorFileCommands(
     <T>(fn: (args: unknown) => Promise<T>) =>
     async (args: unknown): Promise<T | { ok: false; error: string }> => {
       try {
-        return await fn(args);
+        return summarisedWhenSerialised(await fn(args));
       } catch (e) {
         const error =
           e instanceof TensorFileError ? e.message : `internal error: ${e instanceof Error ? e.message : String(e)}`;

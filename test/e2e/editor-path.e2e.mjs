@@ -180,7 +180,7 @@ test(
     await sleep(400);
     const loop = worstLoopDelay(t0, t1);
     console.log(
-      `  1×64×56×56 conv: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms; host event loop worst ${loop.toFixed(1)} ms`,
+      `  1×64×56×56 conv: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms; host event loop worst ${loop.toFixed(1)} ms; steps ${steps.join(' ')}`,
     );
     await screenshot(page, 'big-conv-step');
     recordTimings(

@@ -148,6 +148,7 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
         )
       : null;
 
+  let inputPlane = '';
   const draw = (s: ConvStep | undefined, problem?: string) => {
     step = s;
     if (!s) {
@@ -159,7 +160,10 @@ export function slidingWindowView(trace: ConvTrace, steps: StepSource<ConvStep>,
       depthSlice = firstTap ? firstTap.at[0] : s.windowStart[0];
       kernelDepthIndex = 0;
     }
-    inputGrid.refresh();
+    // the padded input changes only with the plane on screen, not from one step to the next
+    const plane = `${current().n}/${channel()}/${depthSlice}`;
+    if (plane !== inputPlane) inputGrid.refresh();
+    inputPlane = plane;
     kernelGrid.refresh();
     outputGrid.refresh();
     const taps = s.terms.filter((t) => t.channel === channel() && (!depth || t.at[0] === depthSlice));

@@ -3,6 +3,7 @@
  * can fix (a message saying what), or a bug (a message pointing at the log). Every command runs in `safely`.
  */
 import * as vscode from 'vscode';
+import { summarisedWhenSerialised } from '../commandReturn';
 
 /** The person closed a prompt or pressed Cancel: the command stops without a message. */
 export class UserCancelled extends Error {
@@ -21,7 +22,7 @@ export async function safely<T>(
   fn: () => Promise<T>,
 ): Promise<T | undefined> {
   try {
-    return await fn();
+    return summarisedWhenSerialised(await fn());
   } catch (e) {
     if (e instanceof UserCancelled) return undefined;
     const message = e instanceof Error ? e.message : String(e);
