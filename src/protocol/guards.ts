@@ -547,8 +547,9 @@ export function hostMessageProblem(x: unknown): Reason {
       if (!isCount(x.inReplyTo)) return 'plane: bad inReplyTo';
       if (x.data === null) return check(isText(x.error, 10_000), 'plane: an empty reply needs an error');
       return check(
-        typed(x.data, Float64Array) && (x.data as Float64Array).length <= MAX_ELEMENTS,
-        'plane: data must be a Float64Array',
+        (typed(x.data, Float64Array) || typed(x.data, Float32Array)) &&
+          (x.data as Float64Array | Float32Array).length <= MAX_ELEMENTS,
+        'plane: data must be a Float64Array or a Float32Array',
       );
     default:
       return 'unknown message type';

@@ -110,6 +110,11 @@ test(
       const t0 = Date.now();
       await page.locator('.context-view .monaco-menu .action-label', { hasText: 'Show Tensor' }).first().click();
       const { frame } = await findInWebviews(page, '.tensor-view', { timeoutMs: 30_000 });
+      // the view's title first (the read is done and the view is in the panel), then its values drawn
+      await frame.waitForFunction(() => document.querySelector('h2')?.textContent?.startsWith('big · 1000×1000'), {
+        timeout: 30_000,
+      });
+      const titled = Date.now() - t0;
       await frame.waitForFunction(
         () =>
           document.querySelector('h2')?.textContent?.startsWith('big · 1000×1000') &&
@@ -118,7 +123,9 @@ test(
         { timeout: 30_000 },
       );
       const ms = Date.now() - t0;
-      console.log(`  Show Tensor → a 1,000,000-element float32 tensor drawn: ${ms} ms`);
+      console.log(
+        `  Show Tensor → a 1,000,000-element float32 tensor drawn: ${ms} ms (its view in the panel at ${titled} ms)`,
+      );
       await screenshot(page, 'debug-show-big-tensor');
       // measured, not asserted (a shared machine's wall time says little about the code); the goal is 2 s
       console.log(`  goal ≤ 2000 ms: ${ms <= 2000 ? 'met' : 'NOT met'}`);

@@ -18,6 +18,8 @@ import {
   isPanelView,
   isStepPage,
   isWebviewMessage,
+  planeForTransfer,
+  planeOnArrival,
   type ConvStep,
   type ConvTrace,
   type PanelView,
@@ -234,5 +236,27 @@ describe('the page codec', () => {
     const decoded = decodePoolStep(encodePoolPage([pool], 1, { start: 0, count: 1, total: 1, truncated: false }), 0);
     expect(decoded).toEqual(pool);
     expect(Object.is(decoded.value, -0)).toBe(true);
+  });
+});
+
+describe('a plane on its way to the panel', () => {
+  it('travels as float32 when every value is one (NaN, ±∞ and −0 included), and arrives as the same float64s', () => {
+    const plane = Float64Array.from([1.5, -0, Math.fround(0.1), NaN, Infinity, -Infinity, 3, 2 ** 24]);
+    const sent = planeForTransfer(plane);
+    expect(sent).toBeInstanceOf(Float32Array);
+    expect(isHostMessage({ type: 'plane', inReplyTo: 1, data: sent, error: null })).toBe(true);
+    expect(Array.from(planeOnArrival(sent))).toEqual(Array.from(plane));
+    expect(Object.is(planeOnArrival(sent)[1], -0)).toBe(true);
+  });
+
+  it('stays float64 when one value is not a float32 (0.1, or an integer above 2^24)', () => {
+    for (const odd of [0.1, 2 ** 24 + 1, 1e-50, 1e300]) {
+      const plane = Float64Array.from([1, 2, odd]);
+      expect(planeForTransfer(plane)).toBe(plane);
+    }
+  });
+
+  it('is refused as any other typed array', () => {
+    expect(isHostMessage({ type: 'plane', inReplyTo: 1, data: new Int32Array(3), error: null })).toBe(false);
   });
 });
