@@ -60,10 +60,13 @@ const MAX_NESTING = 100;
 const AUG_OPS = new Set(['+=', '-=', '*=', '/=', '//=', '%=', '**=', '@=', '&=', '|=', '^=', '>>=', '<<=']);
 const COMPARE = new Set(['<', '>', '==', '>=', '<=', '!=']);
 
-/** Parses one chunk of Python (usually one top-level statement with its comments). */
-export function parseChunk(text: string): ParsedChunk {
+/**
+ * Parses one chunk of Python (usually one top-level statement with its comments). `numberLists: false` reads
+ * nested lists of numbers with the general expression reader (for the tests: both readers give the same tree).
+ */
+export function parseChunk(text: string, options: { readonly numberLists?: boolean } = {}): ParsedChunk {
   const toks = tokenize(text);
-  const p = new Parser(toks);
+  const p = new Parser(toks, options.numberLists ?? true);
   const body = p.suite(0, 0).stmts;
   return {
     text,
@@ -88,7 +91,10 @@ class Parser {
   private sawYield = false;
   private nesting = 0;
 
-  constructor(private readonly t: Tokens) {}
+  constructor(
+    private readonly t: Tokens,
+    private readonly numberLists = true,
+  ) {}
 
   // ---------------------------------------------------------------------------------------------------
   // Tokens
@@ -996,6 +1002,8 @@ class Parser {
       return { k: 'tuple', items, ...this.pos(from) };
     }
     if (txt === '[') {
+      const numbers = this.numberLists ? this.numberList(from) : undefined;
+      if (numbers) return numbers;
       this.i++;
       if (this.eat(']')) return { k: 'list', items: [], ...this.pos(from) };
       const first = this.starOrTest(true);
@@ -1045,6 +1053,58 @@ class Parser {
       return { k: 'set', items, ...this.pos(from) };
     }
     return this.fail(`unexpected '${txt}'`);
+  }
+
+  /**
+   * A nested list of numbers (`[[1, -2.5], [3, 4]]`, a tensor printed into the file), read in one loop: the
+   * general reader descends fifteen levels of precedence for each number, which for a 1×64×56×56 literal held
+   * the extension host's thread for a second. The tree is the same as the general reader's; anything else in
+   * the brackets (a name, an operator, a comprehension) returns undefined with the position untouched.
+   */
+  private numberList(from: number): Expr | undefined {
+    const open: { from: number; items: Expr[] }[] = [];
+    let k = from;
+    let expectItem = true;
+    for (; k < this.end;) {
+      if (this.isOp(k, '[')) {
+        if (!expectItem) return undefined;
+        open.push({ from: k, items: [] });
+        k++;
+        continue;
+      }
+      const top = open.at(-1);
+      if (!top) return undefined;
+      if (this.isOp(k, ']')) {
+        // `[]` and `[1, 2,]` are lists; `[1, , 2]` and `[,]` are not (the comma case is caught below)
+        open.pop();
+        const list: Expr = { k: 'list', items: top.items, ...this.pos(top.from, k) };
+        const parent = open.at(-1);
+        if (!parent) {
+          this.i = k + 1;
+          return list;
+        }
+        parent.items.push(list);
+        k++;
+        expectItem = false;
+        continue;
+      }
+      if (this.isOp(k, ',')) {
+        if (expectItem) return undefined;
+        expectItem = true;
+        k++;
+        continue;
+      }
+      if (!expectItem) return undefined;
+      const negative = this.isOp(k, '-');
+      const at = negative ? k + 1 : k;
+      if (at >= this.end || this.t.kind[at] !== NUMBER) return undefined;
+      const num = parseNumber(this.text(at));
+      if (num === undefined) return undefined;
+      top.items.push({ k: 'num', v: negative ? -num.v : num.v, float: num.float, ...this.pos(k, at) });
+      k = at + 1;
+      expectItem = false;
+    }
+    return undefined;
   }
 
   private dictRest(from: number, items: DictItem[]): Expr {
