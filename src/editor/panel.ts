@@ -24,6 +24,8 @@ export interface PanelEvents {
 export class Panel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private ready = false;
+  /** how many views have been shown: openAhead's abandon closes only a panel nothing was shown in */
+  private shown = 0;
   private pending: HostMessage | undefined;
   private current: PanelView | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -53,7 +55,23 @@ export class Panel implements vscode.Disposable {
     return this.panel !== undefined;
   }
 
+  /**
+   * Opens the panel ahead of a result, while the person still types its parameters: its webview takes about a
+   * second to start in code-server (measured in the editor-path e2e), and that second can pass then instead
+   * of after Enter. The function returned closes the panel again if it was opened here and nothing has been
+   * shown in it since (the person cancelled).
+   */
+  openAhead(): () => void {
+    const created = !this.panel;
+    const shown = this.shown;
+    this.open(true);
+    return () => {
+      if (created && this.shown === shown) this.panel?.dispose();
+    };
+  }
+
   show(view: PanelView): void {
+    this.shown++;
     this.current = view;
     this.open(true);
     this.post({ type: 'show', view });

@@ -291,7 +291,7 @@ export function webviewFrames(page) {
 }
 
 /** Waits until some webview frame has `selector`; returns { frame, locator }. */
-export async function findInWebviews(page, selector, { timeoutMs = 15_000 } = {}) {
+export async function findInWebviews(page, selector, { timeoutMs = 15_000, pollMs = 250 } = {}) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const frame of webviewFrames(page)) {
@@ -303,7 +303,7 @@ export async function findInWebviews(page, selector, { timeoutMs = 15_000 } = {}
         `no webview frame has ${selector} within ${timeoutMs} ms; webview frames: ${JSON.stringify(webviewFrames(page).map((f) => f.url()))}`,
       );
     }
-    await sleep(250);
+    await sleep(pollMs);
   }
 }
 

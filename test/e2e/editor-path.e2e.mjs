@@ -78,7 +78,8 @@ function recordTimings(flow, measured, goals) {
 }
 
 async function arithmetic(page) {
-  const { locator } = await findInWebviews(page, '.sliding .arithmetic', { timeoutMs: 30_000 });
+  // polled often: the time until it appears is what is measured
+  const { locator } = await findInWebviews(page, '.sliding .arithmetic', { timeoutMs: 30_000, pollMs: 20 });
   return locator;
 }
 

@@ -62,12 +62,16 @@ export async function runOperation(
   const input = ops.get('input') as StoredOperand;
   const kernel = ops.get('kernel');
   const keywordSet: KeywordSet = kind === 'im2col' ? 'unfold' : kind;
+  const abandon = args?.params === undefined ? ctx.panel.openAhead() : () => {};
   const params = await askParameters(
     ctx.extension,
     keywordSet,
     args?.params,
     dryRunFor(kind, input, kernel, settings.numberPrecision),
-  );
+  ).catch((e: unknown) => {
+    abandon();
+    throw e;
+  });
   const spec: OperationSpec = {
     kind,
     input: input.tensor,
