@@ -185,7 +185,20 @@ const versions = {
   torchBlas: torchMeta?.blas ?? null,
   python: torchMeta?.python ?? null,
 };
-const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`;
+// a VM's model name hides the generation ("AMD EPYC"), and two hosts of one name can differ 2× in native
+// float32 throughput (Zen 4 runs AVX-512 on 256-bit datapaths, Zen 5 on 512-bit): the cpuid family and model say
+function cpuIdentity() {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const field = (name) => new RegExp(`^${name}\\s*:\\s*(.+)$`, 'm').exec(info)?.[1]?.trim();
+    const family = field('cpu family');
+    const model = field('model');
+    return family && model ? `, cpuid family ${family} model ${model}` : '';
+  } catch {
+    return '';
+  }
+}
+const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}${cpuIdentity()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}`;
 const date = new Date().toISOString();
 const markdown = render({
   date: date.slice(0, 10),

@@ -3,7 +3,7 @@
  * panel's later questions about them, so that big convolutions and gradient checks never stall the
  * extension host's event loop. The host stops a worker to cancel, which frees everything it held.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { openResult, type ResultSession } from './app/results';
 import { buffersOf, type WorkerReply, type WorkerRequest } from './app/workerMessages';
 import { handleRequest } from './engine/requests';
@@ -28,7 +28,11 @@ function answer(id: number, viewId: string, fn: (s: ResultSession) => WorkerRepl
   }
 }
 
+/** set by the first request: a warm-up never runs beside real work */
+let serving = false;
+
 port?.on('message', (m: WorkerRequest) => {
+  serving = true;
   switch (m.type) {
     case 'open': {
       let last = 0;
@@ -79,11 +83,11 @@ port?.on('message', (m: WorkerRequest) => {
 });
 
 /**
- * A worker is started ahead of the command it will serve (EngineWorkers keeps a spare); it spends that idle
+ * A spare worker is started ahead of the command it will serve (EngineWorkers keeps one); it spends that idle
  * time running small convolutions through each algorithm and the trace, so that V8 has compiled them before
- * a person's big one arrives. Measured with bench/extras/editorPath.ts: a 1×64×56×56 conv took ~200 ms in a
- * cold worker and ~50 ms in a warm one. Each warm-up is a few milliseconds, queued as its own task, so a
- * request that arrives meanwhile waits for one at most.
+ * a person's big one arrives. Measured with bench/extras/editorPath.ts: a 1×64×56×56 conv took ~185 ms in a
+ * cold worker and ~70 ms in a warm one. Each warm-up is a few milliseconds, queued as its own task; once a
+ * request has arrived the rest are skipped (they would compete with it for the machine's cores).
  */
 function warmUp(): void {
   const filled = (shape: number[]) => ({
@@ -108,7 +112,7 @@ function warmUp(): void {
     spec([1, 4, 12, 12], [4, 4, 3, 3], {}),
   ];
   const next = (k: number) => {
-    if (k >= runs.length * 3) return;
+    if (serving || k >= runs.length * 3) return;
     try {
       openResult(runs[k % runs.length]);
     } catch {
@@ -119,4 +123,4 @@ function warmUp(): void {
   setImmediate(() => next(0));
 }
 
-warmUp();
+if ((workerData as { warmUp?: boolean } | null)?.warmUp) warmUp();

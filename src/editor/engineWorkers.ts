@@ -71,8 +71,9 @@ class EngineThread {
   private nextId = 1;
   dead = false;
 
-  constructor(path: string) {
-    this.worker = new Worker(path);
+  /** `warmUp`: a spare, started ahead of the command it will serve, warms its engine up meanwhile (src/worker.ts) */
+  constructor(path: string, warmUp = false) {
+    this.worker = new Worker(path, { workerData: { warmUp } });
     this.worker.on('message', (m: WorkerReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -185,7 +186,7 @@ export class EngineWorkers {
 
   /** Starts the spare worker ahead of the next command (its start-up is then off the command's path). */
   warmSpare(): void {
-    if (!this.spare || this.spare.dead) this.spare = new EngineThread(this.workerPath);
+    if (!this.spare || this.spare.dead) this.spare = new EngineThread(this.workerPath, true);
   }
 
   dispose(): void {
