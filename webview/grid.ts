@@ -158,17 +158,18 @@ function canvasGrid(o: GridOptions): Grid {
   const cells = el('canvas', { width: o.cols, height: o.rows });
   const pixels = new ImageData(o.cols, o.rows);
   const values = new Float64Array(o.rows * o.cols);
+  // 1 where a cell has no value yet (the output filling in): painted faint
+  const pending = new Uint8Array(values.length);
   const paint = () => {
     const ctx = base.getContext('2d');
     const cellCtx = cells.getContext('2d');
     if (!ctx || !cellCtx) return;
     let lo = Infinity;
     let hi = -Infinity;
-    const pending = new Uint8Array(values.length);
     for (let r = 0, i = 0; r < o.rows; r++)
       for (let c = 0; c < o.cols; c++, i++) {
         const v = o.value(r, c);
-        if (v === null) pending[i] = 1;
+        pending[i] = v === null ? 1 : 0;
         values[i] = v ?? 0;
         if (v !== null && Number.isFinite(v)) {
           lo = Math.min(lo, v);
