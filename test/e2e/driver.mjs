@@ -221,19 +221,12 @@ export async function selectRange(
 ) {
   const a = await textRect(page, startText, { occurrence });
   const b = await textRect(page, endText, { occurrence: endOccurrence });
-  // the status bar says "(N selected)" once the editor has the selection; a click that only moves the focus
-  // back from the panel's frame selects nothing, and a person would then click again
-  const selected = page.locator('.statusbar-item', { hasText: /\(\d[\d,]* selected\)/ });
-  for (let attempt = 0; attempt < 3; attempt++) {
-    // Click just inside the first character's left half and the last character's right half.
-    await page.mouse.click(a.left + 1, a.top + a.height / 2);
-    await page.keyboard.down('Shift');
-    await page.mouse.click(b.right - 1, b.top + b.height / 2);
-    await page.keyboard.up('Shift');
-    await sleep(200);
-    if (await selected.count()) return;
-  }
-  throw new Error(`could not select from ${JSON.stringify(startText)} to ${JSON.stringify(endText)}`);
+  // Click just inside the first character's left half and the last character's right half.
+  await page.mouse.click(a.left + 1, a.top + a.height / 2);
+  await page.keyboard.down('Shift');
+  await page.mouse.click(b.right - 1, b.top + b.height / 2);
+  await page.keyboard.up('Shift');
+  await sleep(200);
 }
 
 /** The active editor's visible text (rendered lines in order; may omit lines scrolled out of view). */
