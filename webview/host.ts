@@ -3,7 +3,7 @@
  * reply to `deliver`, which settles the request that asked. Nothing is asked twice: a slow answer is waited
  * for, and a refusal (the view is gone) is shown where the answer would have been.
  */
-import { planeOnArrival, type HostMessage, type StepPage, type TracePart } from '../src/protocol';
+import { widen, type HostMessage, type StepPage, type TracePart } from '../src/protocol';
 import { vscode } from './vscodeApi';
 
 type Reply = Extract<HostMessage, { type: 'page' | 'plane' }>;
@@ -43,7 +43,7 @@ export function requestPartial(
   const requestId = nextId++;
   return new Promise((resolve, reject) => {
     waiting.set(requestId, (r) =>
-      r.type === 'plane' && r.data ? resolve(planeOnArrival(r.data)) : reject(new Error(r.error ?? 'no partial sum')),
+      r.type === 'plane' && r.data ? resolve(widen(r.data)) : reject(new Error(r.error ?? 'no partial sum')),
     );
     vscode.postMessage({ type: 'partial', requestId, viewId, part, step, batch, channel });
   });
@@ -60,7 +60,7 @@ export function requestSlice(
   const requestId = nextId++;
   return new Promise((resolve, reject) => {
     waiting.set(requestId, (r) =>
-      r.type === 'plane' && r.data ? resolve(planeOnArrival(r.data)) : reject(new Error(r.error ?? 'no slice')),
+      r.type === 'plane' && r.data ? resolve(widen(r.data)) : reject(new Error(r.error ?? 'no slice')),
     );
     vscode.postMessage({ type: 'slice', requestId, viewId, tensor, rows, cols, index });
   });
@@ -70,7 +70,7 @@ export function requestPlane(viewId: string, tensor: string, index: readonly num
   const requestId = nextId++;
   return new Promise((resolve, reject) => {
     waiting.set(requestId, (r) =>
-      r.type === 'plane' && r.data ? resolve(planeOnArrival(r.data)) : reject(new Error(r.error ?? 'no plane')),
+      r.type === 'plane' && r.data ? resolve(widen(r.data)) : reject(new Error(r.error ?? 'no plane')),
     );
     vscode.postMessage({ type: 'plane', requestId, viewId, tensor, index });
   });

@@ -3,7 +3,7 @@
  * plane (the last two dims at one index of the others) when a picture first reads a value of that plane.
  * Until it is here, a value reads as null (drawn as "·"), and when it lands the views are told to redraw.
  */
-import type { PanelView, TensorPayload, TensorStats } from '../src/protocol';
+import type { Floats, PanelView, TensorPayload, TensorStats } from '../src/protocol';
 import { requestPlane } from './host';
 
 export class RemoteTensor {
@@ -17,7 +17,8 @@ export class RemoteTensor {
   private readonly planes = new Map<number, Float64Array>();
   private readonly failed = new Map<number, string>();
   private readonly pending = new Map<number, Promise<void>>();
-  private readonly whole: Float64Array | null;
+  /** float32 when that was exact (the protocol's floats.ts): read by index, the values are the same */
+  private readonly whole: Floats | null;
 
   constructor(
     payload: TensorPayload,

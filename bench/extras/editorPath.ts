@@ -9,7 +9,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import type { OperationSpec } from '../../src/app/operation';
 import { openResult, runsInline } from '../../src/app/results';
-import { EngineWorkers, inlineHandle, type SessionHandle } from '../../src/editor/engineWorkers';
+import { EngineWorkers, inlineHandle, SPARE_DELAY_MS, type SessionHandle } from '../../src/editor/engineWorkers';
 import type { Tensor } from '../../src/engine/tensor';
 
 function tensor(shape: number[], seed: number): Tensor {
@@ -69,8 +69,9 @@ export default async function editorPath(): Promise<Record<string, number>> {
     const pages: number[] = [];
     let bytes = 0;
     for (let round = 0; round < 5; round++) {
-      // a person's commands are seconds apart: by then the spare worker has started and warmed up (src/worker.ts)
-      await new Promise((r) => setTimeout(r, 1000));
+      // a person's commands are seconds apart: by then the spare worker has started (SPARE_DELAY_MS after the
+      // last open) and warmed up (src/worker.ts)
+      await new Promise((r) => setTimeout(r, SPARE_DELAY_MS + 1500));
       const loop = monitorEventLoopDelay({ resolution: 1 });
       loop.enable();
       const t0 = performance.now();

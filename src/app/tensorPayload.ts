@@ -6,7 +6,7 @@
  */
 import type { Tensor } from '../engine/tensor';
 import { tensorStats as measure } from '../tensorSource';
-import type { TensorPayload, TensorStats } from '../protocol';
+import { narrowIfExact, type Floats, type TensorPayload, type TensorStats } from '../protocol';
 
 /** tensors of up to this many elements travel whole (512 KiB of float64): a 64×64×3×3 kernel does */
 export const WHOLE_TENSOR_ELEMENTS = 65_536;
@@ -36,8 +36,14 @@ export function tensorPayload(id: string, name: string, t: Tensor, dtype = 'floa
     shape: [...t.shape],
     dtype,
     stats: tensorStats(t),
-    data: t.data.length <= WHOLE_TENSOR_ELEMENTS ? t.data.slice() : null,
+    data: t.data.length <= WHOLE_TENSOR_ELEMENTS ? exactCopy(t.data) : null,
   };
+}
+
+/** A copy of `data` on a buffer of its own, as float32 when that is exact (the protocol's floats.ts). */
+function exactCopy(data: Float64Array): Floats {
+  const narrow = narrowIfExact(data);
+  return narrow === data ? data.slice() : narrow;
 }
 
 /** Rows and columns of a tensor's planes: the last two dims (rank 1: one row; rank 0: one cell). */

@@ -111,8 +111,15 @@ class EngineThread {
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
+/**
+ * How long after an open the next spare worker starts. Started at once, its start-up and warm-up took a core
+ * of a 2-core machine while the panel drew the result just opened; a person's next command is seconds away.
+ */
+export const SPARE_DELAY_MS = 1500;
+
 export class EngineWorkers {
   private spare: EngineThread | undefined;
+  private spareTimer: ReturnType<typeof setTimeout> | undefined;
   /** the threads that hold an open session, oldest first */
   private readonly open: EngineThread[] = [];
 
@@ -138,7 +145,7 @@ export class EngineWorkers {
       if (cancelled) return new Cancelled();
       throw e;
     } finally {
-      this.warmSpare();
+      this.warmSpareLater();
     }
     if (reply.type !== 'opened') throw new Error(`unexpected reply ${reply.type} from the engine worker`);
     this.open.push(thread);
@@ -184,12 +191,26 @@ export class EngineWorkers {
     }
   }
 
+  /** Whether a spare worker is started (for tests). */
+  get hasSpare(): boolean {
+    return this.spare !== undefined && !this.spare.dead;
+  }
+
   /** Starts the spare worker ahead of the next command (its start-up is then off the command's path). */
   warmSpare(): void {
+    clearTimeout(this.spareTimer);
+    this.spareTimer = undefined;
     if (!this.spare || this.spare.dead) this.spare = new EngineThread(this.workerPath, true);
   }
 
+  private warmSpareLater(): void {
+    clearTimeout(this.spareTimer);
+    this.spareTimer = setTimeout(() => this.warmSpare(), SPARE_DELAY_MS);
+    this.spareTimer.unref?.();
+  }
+
   dispose(): void {
+    clearTimeout(this.spareTimer);
     this.spare?.stop();
     for (const t of this.open) t.stop();
     this.open.length = 0;

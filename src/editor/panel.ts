@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { MAX_TABLE_ELEMENTS, tensorTable } from '../app/tensorText';
-import { isWebviewMessage, planeForTransfer, type HostMessage, type PanelView, type WebviewMessage } from '../protocol';
+import { isWebviewMessage, narrowIfExact, type HostMessage, type PanelView, type WebviewMessage } from '../protocol';
 import type { SessionHandle } from './engineWorkers';
 import type { Results } from './results';
 
@@ -196,7 +196,7 @@ export class Panel implements vscode.Disposable {
       return;
     }
     ask(handle).then(
-      (data) => this.post({ type: 'plane', inReplyTo: requestId, data: planeForTransfer(data), error: null }),
+      (data) => this.post({ type: 'plane', inReplyTo: requestId, data: narrowIfExact(data), error: null }),
       (e: unknown) => this.post({ type: 'plane', inReplyTo: requestId, data: null, error: errorText(e) }),
     );
   }

@@ -4,6 +4,7 @@
  * both sides. Each guard returns the reason for a refusal, or null; the `is…` forms wrap them.
  */
 import { PANEL_COMMANDS, type HostMessage, type WebviewMessage } from './messages';
+import type { Floats } from './floats';
 import type { ConvPage, PoolPage, ScatterPage, StepPage, WeightGradPage } from './pages';
 import { TRACE_PARTS, type PanelTrace, type PanelView, type Paging, type TensorPayload, type ViewKind } from './view';
 
@@ -55,6 +56,11 @@ function typed<T extends ArrayBufferView>(x: unknown, ctor: { new (n: number): T
   return x instanceof ctor && (length === undefined || (x as unknown as { length: number }).length === length);
 }
 
+/** a float column: float64, or float32 when that was exact (floats.ts) */
+function isFloats(x: unknown, length?: number): x is Floats {
+  return typed(x, Float64Array, length) || typed(x, Float32Array, length);
+}
+
 function all(...reasons: Reason[]): Reason {
   return reasons.find((r) => r !== null) ?? null;
 }
@@ -73,7 +79,8 @@ export function tensorProblem(x: unknown): Reason {
   if (!isDims(x.shape)) return `tensor ${x.id}: bad shape`;
   const n = product(x.shape);
   if (n > MAX_ELEMENTS) return `tensor ${x.id}: too many elements`;
-  if (x.data !== null && !typed(x.data, Float64Array, n)) return `tensor ${x.id}: data must be a Float64Array of ${n}`;
+  if (x.data !== null && !isFloats(x.data, n))
+    return `tensor ${x.id}: data must be a Float64Array or Float32Array of ${n}`;
   const s = x.stats;
   if (!isRecord(s) || !isCount(s.count) || !isCount(s.nan) || !isCount(s.posInf) || !isCount(s.negInf)) {
     return `tensor ${x.id}: bad stats`;
@@ -120,7 +127,7 @@ function fieldsProblem(
     if (!typed(p[f], Int32Array, count * rank)) return `page: ${prefix}${f} must be an Int32Array of ${count * rank}`;
   }
   for (const f of floats)
-    if (!typed(p[f], Float64Array, count)) return `page: ${prefix}${f} must be a Float64Array of ${count}`;
+    if (!isFloats(p[f], count)) return `page: ${prefix}${f} must be a Float64Array or Float32Array of ${count}`;
   return null;
 }
 
@@ -148,7 +155,7 @@ function stepPageProblem(x: unknown, kind: StepPage['kind']): Reason {
           ['termX', 'termW', 'termProduct', 'termRunning'],
         ),
         check(
-          sums >= 0 && typed(p.sumChannel, Int32Array, sums) && typed(p.sumValue, Float64Array, sums),
+          sums >= 0 && typed(p.sumChannel, Int32Array, sums) && isFloats(p.sumValue, sums),
           'page: bad channel sums',
         ),
       );
@@ -547,8 +554,7 @@ export function hostMessageProblem(x: unknown): Reason {
       if (!isCount(x.inReplyTo)) return 'plane: bad inReplyTo';
       if (x.data === null) return check(isText(x.error, 10_000), 'plane: an empty reply needs an error');
       return check(
-        (typed(x.data, Float64Array) || typed(x.data, Float32Array)) &&
-          (x.data as Float64Array | Float32Array).length <= MAX_ELEMENTS,
+        isFloats(x.data) && x.data.length <= MAX_ELEMENTS,
         'plane: data must be a Float64Array or a Float32Array',
       );
     default:

@@ -5,8 +5,10 @@
  *   pages.ts     pages of steps packed into typed arrays for the trip, and unpacked
  *   view.ts      PanelView: a result, its tensors and its trace (one variant per kind of view)
  *   messages.ts  the messages each way, with request ids for replies
+ *   floats.ts    float columns as float32 on the wire when that is exact
  *   guards.ts    the runtime checks both sides apply to everything that crosses
  */
+export * from './floats';
 export * from './guards';
 export * from './messages';
 export * from './pages';

@@ -4,6 +4,7 @@
  * back as `inReplyTo`, so one handler on each side matches replies without per-view waiter lists.
  * Typed arrays cross as buffers (VS Code transfers them since 1.57): NaN and ±∞ need no encoding.
  */
+import type { Floats } from './floats';
 import type { StepPage } from './pages';
 import type { PanelView, TracePart } from './view';
 
@@ -17,13 +18,12 @@ export type HostMessage =
       readonly error: string | null;
     }
   /**
-   * a plane or slice of a tensor, answering a 'plane', 'slice' or 'partial' request: a Float32Array when every
-   * value is exactly a float32 (`planeForTransfer`), half the bytes through code-server's compressed socket
+   * a plane or slice of a tensor, answering a 'plane', 'slice' or 'partial' request (float32 when exact: floats.ts)
    */
   | {
       readonly type: 'plane';
       readonly inReplyTo: number;
-      readonly data: Float64Array | Float32Array | null;
+      readonly data: Floats | null;
       readonly error: string | null;
     }
   | { readonly type: 'clear' };
@@ -99,23 +99,3 @@ export const PANEL_COMMANDS = [
   'convLens.showIm2col',
 ] as const;
 export type PanelCommand = (typeof PANEL_COMMANDS)[number];
-
-/**
- * A plane as it travels to the panel: float32 when that loses nothing (a float32, float16 or bfloat16 tensor, or
- * small integers), else float64. Measured on a 1000×1000 float32 tensor read from a debug session: the 8 MB
- * float64 plane took 1.5 s from the panel's request to its arrival in code-server.
- */
-export function planeForTransfer(data: Float64Array): Float64Array | Float32Array {
-  const narrow = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    narrow[i] = data[i];
-    // NaN is kept by float32 (its payload is not a value), and compares unequal to itself
-    if (narrow[i] !== data[i] && !Number.isNaN(data[i])) return data;
-  }
-  return narrow;
-}
-
-/** The panel's side of `planeForTransfer`: every value as a float64 again. */
-export function planeOnArrival(data: Float64Array | Float32Array): Float64Array {
-  return data instanceof Float32Array ? Float64Array.from(data) : data;
-}

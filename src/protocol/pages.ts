@@ -7,6 +7,7 @@
  * entries termStart[i] … termStart[i + 1] − 1 of the per-term fields. A null coordinate (padding, a cropped
  * position) is written as rank entries of −1, which no real coordinate can be.
  */
+import { narrowIfExact, type Floats } from './floats';
 import type {
   ConvStep,
   ConvTerm,
@@ -34,23 +35,23 @@ export interface ConvPage extends PageBase {
   readonly group: Int32Array;
   readonly position: Int32Array;
   readonly windowStart: Int32Array;
-  readonly value: Float64Array;
+  readonly value: Floats;
   /** NaN where the step has no bias (hasBias tells the two apart) */
-  readonly bias: Float64Array;
+  readonly bias: Floats;
   readonly hasBias: Uint8Array;
   readonly text: readonly string[];
   readonly termChannel: Int32Array;
   readonly termTap: Int32Array;
   readonly termAt: Int32Array;
   readonly termSource: Int32Array;
-  readonly termX: Float64Array;
-  readonly termW: Float64Array;
-  readonly termProduct: Float64Array;
-  readonly termRunning: Float64Array;
+  readonly termX: Floats;
+  readonly termW: Floats;
+  readonly termProduct: Floats;
+  readonly termRunning: Floats;
   /** per step: the partial sum of each input channel of its group */
   readonly sumStart: Int32Array;
   readonly sumChannel: Int32Array;
-  readonly sumValue: Float64Array;
+  readonly sumValue: Floats;
 }
 
 export interface ScatterPage extends PageBase {
@@ -58,14 +59,14 @@ export interface ScatterPage extends PageBase {
   readonly batch: Int32Array;
   readonly inChannel: Int32Array;
   readonly position: Int32Array;
-  readonly value: Float64Array;
+  readonly value: Floats;
   readonly termOutChannel: Int32Array;
   readonly termTap: Int32Array;
   readonly termAt: Int32Array;
   readonly termPosition: Int32Array;
-  readonly termW: Float64Array;
-  readonly termProduct: Float64Array;
-  readonly termAfter: Float64Array;
+  readonly termW: Floats;
+  readonly termProduct: Floats;
+  readonly termAfter: Floats;
 }
 
 export interface PoolPage extends PageBase {
@@ -75,15 +76,15 @@ export interface PoolPage extends PageBase {
   readonly position: Int32Array;
   readonly windowStart: Int32Array;
   /** −1 for avg pooling */
-  readonly argmax: Float64Array;
+  readonly argmax: Floats;
   /** NaN for max pooling */
-  readonly divisor: Float64Array;
-  readonly value: Float64Array;
+  readonly divisor: Floats;
+  readonly value: Floats;
   readonly text: readonly string[];
   readonly termTap: Int32Array;
   readonly termAt: Int32Array;
   readonly termInside: Uint8Array;
-  readonly termValue: Float64Array;
+  readonly termValue: Floats;
 }
 
 export interface WeightGradPage extends PageBase {
@@ -91,12 +92,12 @@ export interface WeightGradPage extends PageBase {
   readonly outChannel: Int32Array;
   readonly inChannel: Int32Array;
   readonly tap: Int32Array;
-  readonly value: Float64Array;
+  readonly value: Floats;
   readonly text: readonly string[];
   readonly termBatch: Int32Array;
   readonly termPosition: Int32Array;
-  readonly termX: Float64Array;
-  readonly termDy: Float64Array;
+  readonly termX: Floats;
+  readonly termDy: Floats;
 }
 
 export type StepPage = ConvPage | ScatterPage | PoolPage | WeightGradPage;
@@ -127,7 +128,7 @@ function starts<T>(steps: readonly T[], terms: (s: T) => readonly unknown[]): In
 }
 
 const ints = (xs: readonly number[]) => Int32Array.from(xs);
-const floats = (xs: readonly number[]) => Float64Array.from(xs);
+const floats = (xs: readonly number[]) => narrowIfExact(Float64Array.from(xs));
 
 function range<T>(page: PageBase, i: number, read: (k: number) => T): T[] {
   const out: T[] = [];

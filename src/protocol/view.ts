@@ -5,6 +5,7 @@
  * NaN or infinite travel in typed arrays; numbers that are only read (shown in a sentence) travel as text,
  * formatted by the host.
  */
+import type { Floats } from './floats';
 import type { ConvPage, PoolPage, ScatterPage, WeightGradPage } from './pages';
 
 /** min/max/mean/std over the finite values (null when there are none), and the non-finite ones counted. */
@@ -35,8 +36,8 @@ export interface TensorPayload {
   /** the element type it came in (the values are float64 either way) */
   readonly dtype: string;
   readonly stats: TensorStats;
-  /** every value, row-major, or null when the tensor is sent plane by plane */
-  readonly data: Float64Array | null;
+  /** every value, row-major (float32 when exact: floats.ts), or null when the tensor is sent plane by plane */
+  readonly data: Floats | null;
 }
 
 export type ViewKind =

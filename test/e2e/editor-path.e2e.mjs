@@ -42,8 +42,13 @@ function literal(shape, seed) {
   return build(0, '');
 }
 
-/** The extension host's worst event-loop delay between two instants (ms), from its own log. */
-function worstLoopDelay(from, to) {
+/**
+ * The extension host's event loop between two instants, from its own log: the worst delay (how late a timer
+ * fired, ms) and the most the thread itself ran in any 200 ms (ms). On a 2-core machine the delay also counts
+ * time the thread waited for a core while the browser and the engine worker ran; the busy time is Conv Lens's
+ * (and VS Code's) own work on that thread.
+ */
+function hostLoop(from, to) {
   const path = process.env.CONV_LENS_EVENT_LOOP_LOG;
   assert.ok(path, 'the e2e runner sets CONV_LENS_EVENT_LOOP_LOG');
   const samples = readFileSync(path, 'utf8')
@@ -53,7 +58,11 @@ function worstLoopDelay(from, to) {
     // each sample covers the 200 ms before it
     .filter((r) => r.t >= from && r.t - 200 <= to);
   assert.ok(samples.length > 0, 'the extension host logged its event loop');
-  return Math.max(...samples.map((r) => r.maxMs));
+  const slow = samples
+    .filter((r) => r.maxMs > 50)
+    .map((r) => `${Math.round(r.maxMs)} ms late at +${r.t - from} ms (thread busy ${Math.round(r.busyMs)} of 200 ms)`);
+  if (slow.length > 0) console.log(`  host timers over 50 ms late: ${slow.join(', ')}`);
+  return { delayMs: Math.max(...samples.map((r) => r.maxMs)), busyMs: Math.max(...samples.map((r) => r.busyMs)) };
 }
 
 /**
@@ -63,8 +72,8 @@ function worstLoopDelay(from, to) {
  * person sees: the first step's arithmetic, and each → moving to the next step.
  */
 const GOALS = {
-  stem: { firstStepMs: 1500, stepMsMax: 100, hostStallMs: 50 },
-  conv: { firstStepMs: 1000, stepMsMax: 100, hostStallMs: 50 },
+  stem: { firstStepMs: 1500, stepMsMax: 100, hostStallMs: 50, hostBusyMs: 50 },
+  conv: { firstStepMs: 1000, stepMsMax: 100, hostStallMs: 50, hostBusyMs: 50 },
 };
 
 /** Prints the measured times beside their goals, and appends them to test/e2e/screenshots/timings.jsonl. */
@@ -136,12 +145,16 @@ test(
     const steps = await stepTimes(page, 60);
     const t1 = Date.now();
     await sleep(400);
-    const loop = worstLoopDelay(t0, t1);
+    const loop = hostLoop(t0, t1);
     console.log(
-      `  ResNet stem: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms, median ${steps.sort((a, b) => a - b)[30]} ms; host event loop worst ${loop.toFixed(1)} ms`,
+      `  ResNet stem: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms, median ${[...steps].sort((a, b) => a - b)[30]} ms; host timers up to ${loop.delayMs.toFixed(1)} ms late, thread busy at most ${loop.busyMs.toFixed(1)} ms per 200 ms; steps ${steps.join(' ')}`,
     );
     await screenshot(page, 'resnet-stem-step');
-    recordTimings('ResNet stem', { firstStepMs: first, stepMsMax: Math.max(...steps), hostStallMs: loop }, GOALS.stem);
+    recordTimings(
+      'ResNet stem',
+      { firstStepMs: first, stepMsMax: Math.max(...steps), hostStallMs: loop.delayMs, hostBusyMs: loop.busyMs },
+      GOALS.stem,
+    );
   },
   { timeoutMs: 180_000 },
 );
@@ -179,14 +192,14 @@ test(
     const steps = await stepTimes(page, 30);
     const t1 = Date.now();
     await sleep(400);
-    const loop = worstLoopDelay(t0, t1);
+    const loop = hostLoop(t0, t1);
     console.log(
-      `  1×64×56×56 conv: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms; host event loop worst ${loop.toFixed(1)} ms; steps ${steps.join(' ')}`,
+      `  1×64×56×56 conv: first step ${first} ms after Enter; next steps max ${Math.max(...steps)} ms; host timers up to ${loop.delayMs.toFixed(1)} ms late, thread busy at most ${loop.busyMs.toFixed(1)} ms per 200 ms; steps ${steps.join(' ')}`,
     );
     await screenshot(page, 'big-conv-step');
     recordTimings(
       '1×64×56×56 conv',
-      { firstStepMs: first, stepMsMax: Math.max(...steps), hostStallMs: loop },
+      { firstStepMs: first, stepMsMax: Math.max(...steps), hostStallMs: loop.delayMs, hostBusyMs: loop.busyMs },
       GOALS.conv,
     );
   },

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { OperationSpec } from '../../src/app/operation';
 import { openResult } from '../../src/app/results';
-import { Cancelled, EngineWorkers, type SessionHandle } from '../../src/editor/engineWorkers';
+import { Cancelled, EngineWorkers, SPARE_DELAY_MS, type SessionHandle } from '../../src/editor/engineWorkers';
 import { decodeConvStep, type ConvPage, type ConvTrace } from '../../src/protocol';
 
 const workerPath = resolve(__dirname, '../../dist/worker.js');
@@ -28,6 +28,16 @@ const spec = (s: Partial<OperationSpec>): OperationSpec => ({
 });
 
 describe('EngineWorkers', () => {
+  it('starts the next spare worker a while after an open, not while the panel draws the result', async () => {
+    const workers = new EngineWorkers(workerPath);
+    workers.warmSpare();
+    expect(workers.hasSpare).toBe(true);
+    await workers.openResult(spec({}));
+    expect(workers.hasSpare).toBe(false);
+    await new Promise((r) => setTimeout(r, SPARE_DELAY_MS + 200));
+    expect(workers.hasSpare).toBe(true);
+    workers.dispose();
+  });
   it('opens a result in a worker: the same view, pages and planes as on the host', async () => {
     const workers = new EngineWorkers(workerPath);
     const opened = (await workers.openResult(spec({}))) as SessionHandle;

@@ -18,8 +18,8 @@ import {
   isPanelView,
   isStepPage,
   isWebviewMessage,
-  planeForTransfer,
-  planeOnArrival,
+  narrowIfExact,
+  widen,
   type ConvStep,
   type ConvTrace,
   type PanelView,
@@ -242,21 +242,68 @@ describe('the page codec', () => {
 describe('a plane on its way to the panel', () => {
   it('travels as float32 when every value is one (NaN, ±∞ and −0 included), and arrives as the same float64s', () => {
     const plane = Float64Array.from([1.5, -0, Math.fround(0.1), NaN, Infinity, -Infinity, 3, 2 ** 24]);
-    const sent = planeForTransfer(plane);
+    const sent = narrowIfExact(plane);
     expect(sent).toBeInstanceOf(Float32Array);
     expect(isHostMessage({ type: 'plane', inReplyTo: 1, data: sent, error: null })).toBe(true);
-    expect(Array.from(planeOnArrival(sent))).toEqual(Array.from(plane));
-    expect(Object.is(planeOnArrival(sent)[1], -0)).toBe(true);
+    expect(Array.from(widen(sent))).toEqual(Array.from(plane));
+    expect(Object.is(widen(sent)[1], -0)).toBe(true);
   });
 
   it('stays float64 when one value is not a float32 (0.1, or an integer above 2^24)', () => {
     for (const odd of [0.1, 2 ** 24 + 1, 1e-50, 1e300]) {
       const plane = Float64Array.from([1, 2, odd]);
-      expect(planeForTransfer(plane)).toBe(plane);
+      expect(narrowIfExact(plane)).toBe(plane);
     }
   });
 
   it('is refused as any other typed array', () => {
     expect(isHostMessage({ type: 'plane', inReplyTo: 1, data: new Int32Array(3), error: null })).toBe(false);
+  });
+});
+
+describe('float columns of a view and its pages', () => {
+  const view = (x: number[][], k: number[][]): PanelView =>
+    openResult(spec({ kind: 'conv', input: fromNested(x, 'x'), kernel: fromNested(k, 'k'), params: { padding: 1 } }))
+      .view;
+  const firstPage = (v: PanelView) => (v.trace as ConvTrace).steps.first;
+
+  it('are float32 when every value is one (small integers), and the view still passes the guard', () => {
+    const v = view(
+      [
+        [1, -2, 3],
+        [0, 4, -5],
+      ],
+      [
+        [1, 0],
+        [-1, 2],
+      ],
+    );
+    expect(isPanelView(v)).toBe(true);
+    for (const t of v.tensors) expect(t.data).toBeInstanceOf(Float32Array);
+    const page = firstPage(v);
+    for (const column of [page.termX, page.termW, page.termProduct, page.termRunning, page.value])
+      expect(column).toBeInstanceOf(Float32Array);
+    // read back, a step adds up as the engine wrote it
+    const step = decodeConvStep(page, 0);
+    expect(step.value).toBe(step.terms.reduce((s, t) => s + t.product, 0));
+  });
+
+  it('stay float64 when one value is not a float32, and then carry it exactly', () => {
+    const v = view(
+      [
+        [0.1, 2],
+        [3, 4],
+      ],
+      [[1, 1]],
+    );
+    expect(isPanelView(v)).toBe(true);
+    const input = v.tensors.find((t) => t.id === 'input');
+    expect(input?.data).toBeInstanceOf(Float64Array);
+    expect(input?.data?.[0]).toBe(0.1);
+    const page = firstPage(v);
+    expect(page.termX).toBeInstanceOf(Float64Array);
+    expect(Array.from(page.termX)).toContain(0.1);
+    // the kernel's values are all float32s: its own data narrows independently of the input's
+    expect(v.tensors.find((t) => t.id === 'weight')?.data).toBeInstanceOf(Float32Array);
   });
 });

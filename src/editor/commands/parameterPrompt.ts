@@ -107,6 +107,7 @@ export async function askParameters(
   });
   qp.dispose();
   if (chosen === undefined) throw new UserCancelled();
-  await context.workspaceState.update(key, chosen);
+  // not awaited: the update is a round trip to the workbench, and the command's result should not wait for it
+  void Promise.resolve(context.workspaceState.update(key, chosen)).catch(() => {});
   return parse(chosen, kind);
 }
