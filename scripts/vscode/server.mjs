@@ -55,6 +55,12 @@ const USER_SETTINGS = {
   'editor.minimap.enabled': false,
   'files.autoSave': 'off',
   'window.commandCenter': false,
+  // VS Code's port-forwarding scan runs `ls -l /proc/[0-9]*/fd/[0-9]*` and reads /proc on the extension host's
+  // thread every 2 s (20–80 ms each time): VS Code's own work, which only blurs what the tests measure of Conv
+  // Lens's use of that thread. code-server registers a tunnel provider, so turning auto-forwarding off is not
+  // enough: the scan stops only when ports are found from terminal output instead of from processes.
+  'remote.autoForwardPorts': false,
+  'remote.autoForwardPortsSource': 'output',
 };
 
 /** The test-only extension that contributes the `debugpy` debugger type (Debian's python3-debugpy adapter). */

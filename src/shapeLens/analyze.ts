@@ -676,10 +676,6 @@ export function stepPlan(layer: LayerRecord): StepPlan | { readonly reason: stri
 
 export type Fill = 'integers' | 'normal';
 
-/**
- * A seeded random tensor as nested arrays: integers in −2…2 keep every product readable in the panel;
- * `normal` gives N(0, 1) values rounded to 3 decimals, closer to real activations.
- */
 /** Seeded random values of `shape`, row-major: integers −2…2 (every product readable) or N(0, 1) to 3 decimals. */
 export function randomTensor(shape: readonly number[], fill: Fill, seed: number): Tensor {
   const next = seededRandom(seed);

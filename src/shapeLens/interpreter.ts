@@ -1133,6 +1133,8 @@ export class Runtime {
         return new PyTuple(this.items(e.items, f));
       case 'list':
         return new PyList(this.items(e.items, f));
+      case 'nums':
+        return new PyList(Array.from(e.values, (v, i) => (e.floats[i] ? new PyFloat(v) : v)));
       case 'set':
         return new PySet(this.items(e.items, f));
       case 'dict': {

@@ -1018,7 +1018,7 @@ class Parser {
         items.push(this.starOrTest(true));
       }
       this.expect(']');
-      return { k: 'list', items, ...this.pos(from) };
+      return listDisplay(items, this.pos(from));
     }
     if (txt === '{') {
       this.i++;
@@ -1077,7 +1077,7 @@ class Parser {
       if (this.isOp(k, ']')) {
         // `[]` and `[1, 2,]` are lists; `[1, , 2]` and `[,]` are not (the comma case is caught below)
         open.pop();
-        const list: Expr = { k: 'list', items: top.items, ...this.pos(top.from, k) };
+        const list = listDisplay(top.items, this.pos(top.from, k));
         const parent = open.at(-1);
         if (!parent) {
           this.i = k + 1;
@@ -1267,6 +1267,19 @@ function mergeStrings(parts: (string | FormatField)[]): (string | FormatField)[]
     else out.push(p);
   }
   return out;
+}
+
+/** A list display; one of numbers only becomes a `nums` node (both readers go through here). */
+function listDisplay(items: readonly Expr[], pos: Pos): Expr {
+  if (items.length === 0 || !items.every((x) => x.k === 'num')) return { k: 'list', items, ...pos };
+  const values = new Float64Array(items.length);
+  const floats = new Uint8Array(items.length);
+  items.forEach((x, i) => {
+    if (x.k !== 'num') return;
+    values[i] = x.v;
+    floats[i] = x.float ? 1 : 0;
+  });
+  return { k: 'nums', values, floats, ...pos };
 }
 
 export function parseNumber(text: string): { v: number; float: boolean } | undefined {
