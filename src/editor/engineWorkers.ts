@@ -112,8 +112,10 @@ class EngineThread {
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /**
- * How long after an open the next spare worker starts. Started at once, its start-up and warm-up took a core
- * of a 2-core machine while the panel drew the result just opened; a person's next command is seconds away.
+ * How long the engine must be quiet (no open, no page or plane asked for) before the next spare worker starts.
+ * Started at once, its start-up and warm-up took a core of a 2-core machine while the panel drew the result
+ * just opened; started a fixed time after the open, it landed on the first steps a person played. Their next
+ * command is seconds away.
  */
 export const SPARE_DELAY_MS = 1500;
 
@@ -156,6 +158,7 @@ export class EngineWorkers {
   private handle(thread: EngineThread, opened: OpenedReply): SessionHandle {
     const viewId = opened.view.id;
     const expect = async <T extends WorkerReply['type']>(type: T, request: DistributiveOmit<WorkerRequest, 'id'>) => {
+      this.postponeSpare();
       const r = await thread.ask(request);
       if (r.type !== type) throw new Error(`unexpected reply ${r.type} from the engine worker`);
       return r as Extract<WorkerReply, { type: T }>;
@@ -201,6 +204,11 @@ export class EngineWorkers {
     clearTimeout(this.spareTimer);
     this.spareTimer = undefined;
     if (!this.spare || this.spare.dead) this.spare = new EngineThread(this.workerPath, true);
+  }
+
+  /** A request to an open session while the spare is still to start: the panel is busy, start it later. */
+  private postponeSpare(): void {
+    if (this.spareTimer !== undefined) this.warmSpareLater();
   }
 
   private warmSpareLater(): void {

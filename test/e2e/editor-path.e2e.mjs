@@ -86,6 +86,27 @@ function recordTimings(flow, measured, goals) {
   appendFileSync(join(SCREENSHOTS, 'timings.jsonl'), `${JSON.stringify({ flow, measured, goals })}\n`);
 }
 
+/**
+ * For working on the panel's speed: with CONV_LENS_E2E_RENDERER_PROFILE naming a folder, the workbench page's
+ * renderer (the panel's frame runs on its main thread) is CPU-profiled from before Enter to the last step, and
+ * written there as <flow>.cpuprofile. Off otherwise.
+ */
+async function rendererProfile(page) {
+  const folder = process.env.CONV_LENS_E2E_RENDERER_PROFILE;
+  if (!folder) return undefined;
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.start');
+  return {
+    stop: async (flow) => {
+      const { profile } = await cdp.send('Profiler.stop');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(join(folder, `${flow}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+      await cdp.detach();
+    },
+  };
+}
+
 async function arithmetic(page) {
   // polled often: the time until it appears is what is measured
   const { locator } = await findInWebviews(page, '.sliding .arithmetic', { timeoutMs: 30_000, pollMs: 20 });
@@ -98,6 +119,17 @@ async function stepTimes(page, count) {
   const player = frame.locator('.sliding .player').first();
   const text = frame.locator('.sliding .arithmetic').first();
   await player.focus();
+  // the panel's own long tasks (over 50 ms on its renderer's main thread), printed beside the step times
+  const pressedAt = await frame.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask', buffered: true });
+    return performance.now();
+  });
+  // Playwright sets up its polling in the frame's main world on the first waitForFunction (100–300 ms on this
+  // machine): done here, so that the first press is timed like the others
+  await frame.waitForFunction(() => true);
   const times = [];
   for (let i = 0; i < count; i++) {
     const before = await text.innerText();
@@ -115,6 +147,10 @@ async function stepTimes(page, count) {
     );
     times.push(Date.now() - t0);
   }
+  const long = await frame.evaluate(() => window.longTasks);
+  console.log(
+    `  the panel's long tasks, from the first → press: ${long.map(([t, d]) => `${Math.round(d)} ms at ${Math.round(t - pressedAt)} ms`).join(', ') || 'none'}`,
+  );
   return times;
 }
 
@@ -184,12 +220,14 @@ test(
     await input.waitFor({ state: 'visible' });
     await input.pressSequentially('padding=1', { delay: 10 });
     await sleep(300);
+    const profiler = await rendererProfile(page);
     const t0 = Date.now();
     await page.keyboard.press('Enter');
     const line = await arithmetic(page);
     await line.filter({ hasText: /^out\[0, 0\] = .* = (-?\d+|\(-\d+\))$/ }).waitFor({ timeout: 30_000 });
     const first = Date.now() - t0;
     const steps = await stepTimes(page, 30);
+    await profiler?.stop('big-conv');
     const t1 = Date.now();
     await sleep(400);
     const loop = hostLoop(t0, t1);

@@ -38,6 +38,22 @@ describe('EngineWorkers', () => {
     expect(workers.hasSpare).toBe(true);
     workers.dispose();
   });
+  it('waits with the spare while the panel asks for pages: it starts once the engine has been quiet', async () => {
+    const workers = new EngineWorkers(workerPath);
+    const opened = (await workers.openResult(spec({}))) as SessionHandle;
+    const total = (opened.view.trace as ConvTrace).steps.total;
+    const started = Date.now();
+    // a person stepping: a page every SPARE_DELAY_MS / 3, for twice SPARE_DELAY_MS
+    for (let i = 0; Date.now() - started < 2 * SPARE_DELAY_MS; i++) {
+      await opened.page('steps', (i * 97) % total);
+      expect(workers.hasSpare).toBe(false);
+      await new Promise((r) => setTimeout(r, SPARE_DELAY_MS / 3));
+    }
+    expect(workers.hasSpare).toBe(false);
+    await new Promise((r) => setTimeout(r, SPARE_DELAY_MS + 200));
+    expect(workers.hasSpare).toBe(true);
+    workers.dispose();
+  });
   it('opens a result in a worker: the same view, pages and planes as on the host', async () => {
     const workers = new EngineWorkers(workerPath);
     const opened = (await workers.openResult(spec({}))) as SessionHandle;
