@@ -29,11 +29,14 @@ export function activate(context: vscode.ExtensionContext) {
   const log = vscode.window.createOutputChannel('Conv Lens', { log: true });
   const store = new OperandStore();
   const workers = new EngineWorkers(path.join(context.extensionPath, 'dist', 'worker.js'));
-  // the first command finds a warmed-up worker too; started once activation has settled
-  const spare = setTimeout(() => workers.warmSpare(), 3000);
-  context.subscriptions.push({ dispose: () => clearTimeout(spare) });
   // the panel is declared below; it is opened only once a command has started
   const results = new Results(workers, () => panel.open(true));
+  // the first command finds warmed-up code, in a worker and on this thread; started once activation has settled
+  const spare = setTimeout(() => {
+    workers.warmSpare();
+    results.warmUp();
+  }, 3000);
+  context.subscriptions.push({ dispose: () => clearTimeout(spare) });
   const panel = new Panel(context.extensionUri, log, results, {
     onInsert: (viewId, tensor) => void insertResult(commands, viewId, tensor),
     onRecompute: (viewId, values) => void safely(log, 'recompute', () => recompute(commands, viewId, values)),

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openResult, type ResultSession } from './app/results';
+import { WARM_UP_SPECS, warmUp } from './app/results/warmUp';
 import { buffersOf, type WorkerReply, type WorkerRequest } from './app/workerMessages';
 import { handleRequest } from './engine/requests';
 
@@ -82,45 +83,6 @@ port?.on('message', (m: WorkerRequest) => {
   }
 });
 
-/**
- * A spare worker is started ahead of the command it will serve (EngineWorkers keeps one); it spends that idle
- * time running small convolutions through each algorithm and the trace, so that V8 has compiled them before
- * a person's big one arrives. Measured with bench/extras/editorPath.ts: a 1×64×56×56 conv took ~185 ms in a
- * cold worker and ~70 ms in a warm one. Each warm-up is a few milliseconds, queued as its own task; once a
- * request has arrived the rest are skipped (they would compete with it for the machine's cores).
- */
-function warmUp(): void {
-  const filled = (shape: number[]) => ({
-    shape,
-    data: Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7919) % 13) - 6),
-  });
-  const spec = (input: number[], kernel: number[], params: Record<string, number>) => ({
-    kind: 'conv' as const,
-    input: filled(input),
-    kernel: filled(kernel),
-    params,
-    paramsText: '',
-    flipByDefault: false,
-    precision: 6,
-    canInsert: false,
-    maxElements: 1_000_000,
-  });
-  const runs = [
-    // Winograd (3×3, stride 1, enough channels), im2col + GEMM (7×7, stride 2), and the direct loops
-    spec([1, 16, 16, 16], [16, 16, 3, 3], { padding: 1 }),
-    spec([1, 3, 48, 48], [16, 3, 7, 7], { stride: 2, padding: 3 }),
-    spec([1, 4, 12, 12], [4, 4, 3, 3], {}),
-  ];
-  const next = (k: number) => {
-    if (serving || k >= runs.length * 3) return;
-    try {
-      openResult(runs[k % runs.length]);
-    } catch {
-      return; // a warm-up never matters enough to report
-    }
-    setImmediate(() => next(k + 1));
-  };
-  setImmediate(() => next(0));
-}
-
-if ((workerData as { warmUp?: boolean } | null)?.warmUp) warmUp();
+// A spare worker is started ahead of the command it will serve (EngineWorkers keeps one); it spends that idle
+// time warming up (app/results/warmUp.ts) until the first request arrives.
+if ((workerData as { warmUp?: boolean } | null)?.warmUp) warmUp(WARM_UP_SPECS.worker(), () => serving, setImmediate);

@@ -8,6 +8,7 @@ import type { OperationSpec } from '../app/operation';
 import { operationRequest } from '../app/operationRequest';
 import type { Answer } from '../engine/requests';
 import { openResult, runsInline } from '../app/results';
+import { WARM_UP_SPECS, warmUp } from '../app/results/warmUp';
 import { UserCancelled } from './commands/userErrors';
 import { Cancelled, EngineWorkers, inlineHandle, type SessionHandle } from './engineWorkers';
 
@@ -20,6 +21,7 @@ export class Results implements vscode.Disposable {
   private readonly specs = new Map<string, OperationSpec>();
   /** the Cancel of every open still running in a worker */
   private readonly running = new Set<() => void>();
+  private opened = false;
 
   /**
    * `onWorkerStart` runs as an open goes to a worker: the panel opens then, because its webview takes about a
@@ -31,8 +33,21 @@ export class Results implements vscode.Disposable {
     private readonly onWorkerStart: () => void = () => {},
   ) {}
 
+  /**
+   * Warms up the code that opens small results on this thread (app/results/warmUp.ts): a few tasks of a few
+   * milliseconds, skipped once a command has opened something.
+   */
+  warmUp(): void {
+    warmUp(
+      WARM_UP_SPECS.inline(),
+      () => this.opened,
+      (next) => void setTimeout(next, 0),
+    );
+  }
+
   /** Opens `spec`; `title` is the progress notification's when it runs in a worker. Throws UserCancelled. */
   async open(spec: OperationSpec, title: string): Promise<SessionHandle> {
+    this.opened = true;
     const handle = runsInline(spec) ? inlineHandle(openResult(spec)) : await this.inWorker(spec, title);
     this.remember(handle);
     this.specs.set(handle.view.id, spec);

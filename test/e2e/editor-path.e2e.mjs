@@ -171,6 +171,7 @@ test(
     const ints = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Random integers' }).first();
     await ints.waitFor({ state: 'visible' });
     await ints.hover();
+    const profiler = await rendererProfile(page);
     const t0 = Date.now();
     await page.keyboard.press('Enter');
     const line = await arithmetic(page);
@@ -179,6 +180,7 @@ test(
     await line.filter({ hasText: /^out\[0, 0\] = .* = (-?\d+|\(-\d+\))$/ }).waitFor({ timeout: 30_000 });
     const first = Date.now() - t0;
     const steps = await stepTimes(page, 60);
+    await profiler?.stop('resnet-stem');
     const t1 = Date.now();
     await sleep(400);
     const loop = hostLoop(t0, t1);
